@@ -1,0 +1,177 @@
+package org.savevm.stream;
+
+import java.io.ByteArrayInputStream;
+import java.io.Closeable;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Buffered big-endian reader of a migration stream. Every read that runs past the end of the stream
+ * fails with a {@link MigrationStreamException} naming the byte offset; reads never block forever on a
+ * closed channel and never allocate more than the caller asked for.
+ */
+public final class MigrationInput implements Closeable {
+    private static final int DEFAULT_BUFFER = 64 * 1024;
+
+    private final ReadableByteChannel channel;
+    private final ByteBuffer buf;
+    /** Stream offset of buf[0]. */
+    private long bufBase;
+    private boolean eof;
+
+    public MigrationInput(ReadableByteChannel channel) {
+        this(channel, DEFAULT_BUFFER);
+    }
+
+    public MigrationInput(ReadableByteChannel channel, int bufferSize) {
+        this.channel = channel;
+        this.buf = ByteBuffer.allocateDirect(Math.max(64, bufferSize));
+        this.buf.limit(0);
+    }
+
+    public static MigrationInput of(InputStream in) {
+        return new MigrationInput(Channels.newChannel(in));
+    }
+
+    public static MigrationInput of(byte[] bytes) {
+        return of(new ByteArrayInputStream(bytes));
+    }
+
+    /** Offset of the next byte to be read. */
+    public long position() {
+        return bufBase + buf.position();
+    }
+
+    /** Makes at least {@code n} (≤ buffer capacity) bytes available, or as many as the stream has. */
+    private boolean fill(int n) throws IOException {
+        if (buf.remaining() >= n) {
+            return true;
+        }
+        bufBase += buf.position();
+        buf.compact();
+        try {
+            while (buf.position() < n && !eof) {
+                int r = channel.read(buf);
+                if (r < 0) {
+                    eof = true;
+                }
+            }
+        } catch (IOException e) {
+            buf.flip();
+            throw new MigrationStreamException("read failed: " + e.getMessage(), position(), e);
+        }
+        buf.flip();
+        return buf.remaining() >= n;
+    }
+
+    private void need(int n, String what) throws IOException {
+        if (!fill(n)) {
+            throw new MigrationStreamException("unexpected end of stream reading " + what, position(),
+                    new EOFException());
+        }
+    }
+
+    /** The next byte without consuming it, or -1 at the end of the stream. */
+    public int peekByte() throws IOException {
+        return fill(1) ? buf.get(buf.position()) & 0xff : -1;
+    }
+
+    /** True when no byte is left. */
+    public boolean atEnd() throws IOException {
+        return !fill(1);
+    }
+
+    public int getByte() throws IOException {
+        need(1, "u8");
+        return buf.get() & 0xff;
+    }
+
+    public int getBe16() throws IOException {
+        need(2, "be16");
+        return buf.getShort() & 0xffff;
+    }
+
+    public int getBe32() throws IOException {
+        need(4, "be32");
+        return buf.getInt();
+    }
+
+    public long getBe64() throws IOException {
+        need(8, "be64");
+        return buf.getLong();
+    }
+
+    public void readFully(byte[] b) throws IOException {
+        readFully(b, 0, b.length);
+    }
+
+    public void readFully(byte[] b, int off, int len) throws IOException {
+        while (len > 0) {
+            if (!buf.hasRemaining()) {
+                need(1, len + " more bytes");
+            }
+            int n = Math.min(len, buf.remaining());
+            buf.get(b, off, n);
+            off += n;
+            len -= n;
+        }
+    }
+
+    /** Fills the remaining space of {@code dst} from the stream (e.g. straight into off-heap RAM). */
+    public void readFully(ByteBuffer dst) throws IOException {
+        while (dst.hasRemaining()) {
+            if (!buf.hasRemaining()) {
+                need(1, dst.remaining() + " more bytes");
+            }
+            int n = Math.min(dst.remaining(), buf.remaining());
+            ByteBuffer slice = buf.slice();
+            slice.limit(n);
+            dst.put(slice);
+            buf.position(buf.position() + n);
+        }
+    }
+
+    /** Reads {@code len} bytes into a new array; the caller bounds {@code len} before calling. */
+    public byte[] readBytes(int len) throws IOException {
+        if (len < 0) {
+            throw new MigrationStreamException("negative length " + len, position());
+        }
+        byte[] b = new byte[len];
+        readFully(b);
+        return b;
+    }
+
+    public void skip(long n) throws IOException {
+        while (n > 0) {
+            if (!buf.hasRemaining()) {
+                need(1, "skipped bytes");
+            }
+            int k = (int) Math.min(n, buf.remaining());
+            buf.position(buf.position() + k);
+            n -= k;
+        }
+    }
+
+    /** u8 length then the bytes: QEMU's qemu_get_counted_string. */
+    public String getCountedString() throws IOException {
+        int len = getByte();
+        byte[] b = new byte[len];
+        long at = position();
+        if (!fill(Math.min(len, buf.capacity()))) {
+            throw new MigrationStreamException("counted string of " + len + " bytes runs past the end of the stream",
+                    at);
+        }
+        readFully(b);
+        return new String(b, StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public void close() throws IOException {
+        channel.close();
+    }
+}
