@@ -17,10 +17,11 @@ public interface DeviceStateHandler<T> extends StateHandler {
     T state();
 
     /**
-     * A fresh, detached state object: a load first decodes into it and copies into {@link #state()}
-     * only when the whole section loaded, so a failed section leaves the device untouched.
+     * A detached copy of the current state: a load decodes into it (fields the stream does not carry
+     * keep their current values, as in QEMU) and is copied into the device by {@link #commit} only when
+     * the whole section loaded, so a failed section leaves the device untouched.
      */
-    T newState();
+    T copyOfState();
 
     /** Copies a successfully loaded state into the device. */
     void commit(T loaded);

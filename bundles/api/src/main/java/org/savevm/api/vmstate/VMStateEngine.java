@@ -1,0 +1,28 @@
+package org.savevm.api.vmstate;
+
+import java.io.IOException;
+
+import org.osgi.annotation.versioning.ProviderType;
+import org.savevm.stream.MigrationInput;
+import org.savevm.stream.MigrationOutput;
+
+/**
+ * Reads and writes a state object through its descriptor: QEMU's vmstate_save_state /
+ * vmstate_load_state. Provided as a service by the vmstate bundle.
+ */
+@ProviderType
+public interface VMStateEngine {
+    /**
+     * Writes the fields of {@code state} and its needed subsections. When {@code vmdesc} is not null,
+     * appends this device's vmdesc JSON members ({@code "vmsd_name":...,"version":...,"fields":[...]}
+     * and {@code "subsections"} when any) in QEMU 7.2's compact form, for the caller to wrap.
+     */
+    <T> void save(MigrationOutput out, VMStateDescription<T> description, T state, StringBuilder vmdesc)
+            throws IOException;
+
+    /**
+     * Reads a section body written at {@code version} into {@code state}. Errors name the descriptor,
+     * the field and the byte offset.
+     */
+    <T> void load(MigrationInput in, VMStateDescription<T> description, T state, int version) throws IOException;
+}
