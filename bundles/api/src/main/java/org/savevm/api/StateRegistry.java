@@ -12,4 +12,7 @@ public interface StateRegistry {
 
     /** The current sections in save order (for listing). */
     List<RegisteredSection> sections();
+
+    /** Registrations refused (duplicate idstr and instance, idstr too long, ...), each with its reason. */
+    List<String> refused();
 }
