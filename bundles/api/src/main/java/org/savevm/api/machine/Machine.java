@@ -1,0 +1,42 @@
+package org.savevm.api.machine;
+
+import java.util.List;
+import java.util.Optional;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * The emulated machine (a DS service): its type, its RAM blocks and the workload that plays the guest.
+ * Configured by ConfigAdmin PID {@code org.savevm.machine} ({@code type}, {@code ram}).
+ */
+@ProviderType
+public interface Machine {
+    /** Machine type written in the configuration section, e.g. {@code pc-i440fx-7.2}. */
+    String type();
+
+    /**
+     * The RAM blocks in QEMU's ram_list order: biggest max length first, equal ones in creation order. This
+     * is the order of the MEM_SIZE record.
+     */
+    List<RamBlock> ramBlocks();
+
+    Optional<RamBlock> ramBlock(String idstr);
+
+    /** Sum of the used lengths: the MEM_SIZE total. */
+    default long ramSize() {
+        long s = 0;
+        for (RamBlock b : ramBlocks()) {
+            s += b.usedLength();
+        }
+        return s;
+    }
+
+    /**
+     * Hex SHA-256 over every block in order (idstr, used length, contents): equal on both ends of a
+     * successful migration.
+     */
+    String ramHash();
+
+    /** The guest: a workload generator writing into RAM on its own thread. */
+    GuestWorkload workload();
+}

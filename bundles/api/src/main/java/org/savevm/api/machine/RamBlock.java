@@ -1,0 +1,74 @@
+package org.savevm.api.machine;
+
+import java.nio.ByteBuffer;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * One guest RAM block (QEMU's RAMBlock): off-heap memory of {@link #maxLength()} bytes of which the
+ * first {@link #usedLength()} are in use. Every write through this interface marks the written pages in
+ * the block's dirty log; {@link #syncDirtyLog} hands those bits to one consumer (the migration), as QEMU's
+ * bitmap sync does. Offsets are byte offsets inside the block.
+ *
+ * <p>Thread-safe: the workload writes while the migration thread reads pages and syncs the log.
+ */
+@ProviderType
+public interface RamBlock {
+    /** Target page size of every block (x86). */
+    int TARGET_PAGE_SIZE = 4096;
+
+    /** The RAMBlock idstr, e.g. {@code pc.ram} or {@code /rom@etc/acpi/tables}. */
+    String idstr();
+
+    long usedLength();
+
+    long maxLength();
+
+    /** Page size of the block's memory (4096 here; huge pages would differ). */
+    default int pageSize() {
+        return TARGET_PAGE_SIZE;
+    }
+
+    /** True when a load may change {@link #usedLength()} up to {@link #maxLength()} (QEMU's RAM_RESIZEABLE). */
+    boolean resizeable();
+
+    /** Number of target pages in use. */
+    default long pages() {
+        return usedLength() / TARGET_PAGE_SIZE;
+    }
+
+    /**
+     * A read-only view of the target page at {@code offset} (page aligned, below the used length): no copy,
+     * the view sees later writes. Position 0, limit 4096.
+     */
+    ByteBuffer page(long offset);
+
+    /**
+     * A writable view of the target page at {@code offset} for loaders; the page is marked dirty. Writes
+     * through the view after this call are not logged again.
+     */
+    ByteBuffer writablePage(long offset);
+
+    /** Copies {@code len} bytes into the block at {@code offset} and marks the touched pages dirty. */
+    void write(long offset, byte[] src, int srcOffset, int len);
+
+    /** Sets {@code len} bytes at {@code offset} to {@code value} and marks the touched pages dirty. */
+    void fill(long offset, long len, byte value);
+
+    /** Copies {@code len} bytes at {@code offset} into {@code dst}. */
+    void read(long offset, byte[] dst, int dstOffset, int len);
+
+    /**
+     * Fetches and clears the dirty log, ORing it into {@code bitmap} (bit {@code i} of word {@code i/64} is
+     * page {@code i}; needs {@code ceil(maxLength/4096/64)} words). Each word is taken atomically, so a
+     * concurrent write is either in this sync or the next, never lost. Returns the number of bits that
+     * were newly set in {@code bitmap}.
+     */
+    long syncDirtyLog(long[] bitmap);
+
+    /** Changes the used length (loads only): refused unless {@link #resizeable()} and within the max length. */
+    void resize(long newUsedLength);
+
+    /** SHA-256 over the used bytes. */
+    byte[] sha256();
+}
