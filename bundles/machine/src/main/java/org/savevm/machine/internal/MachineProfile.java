@@ -1,0 +1,75 @@
+package org.savevm.machine.internal;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * RAM block lists of the machine types we emulate, so that our MEM_SIZE record matches QEMU's. For
+ * {@code pc-i440fx-7.2 -m N} QEMU creates pc.ram (N), pc.bios (256 KiB), pc.rom (128 KiB) and, at machine
+ * done, the fw_cfg ACPI blobs: etc/acpi/tables (128 KiB used, resizeable up to 2 MiB, the
+ * ACPI_BUILD_TABLE_MAX_SIZE), etc/table-loader and etc/acpi/rsdp (one page each, resizeable). The real
+ * stream lists them biggest max length first (see {@link #ramListOrder}).
+ */
+public final class MachineProfile {
+    public static final String PC_I440FX_7_2 = "pc-i440fx-7.2";
+
+    private MachineProfile() {
+    }
+
+    /** Block list in creation order for {@code type} with {@code ramSize} bytes of pc.ram. */
+    public static List<RamBlockSpec> blocks(String type, long ramSize) {
+        if (!type.startsWith("pc-i440fx-") && !type.equals("pc")) {
+            throw new IllegalArgumentException("unsupported machine type '" + type + "' (supported: "
+                    + PC_I440FX_7_2 + ")");
+        }
+        if (ramSize <= 0 || ramSize % 4096 != 0) {
+            throw new IllegalArgumentException("RAM size must be a positive multiple of 4 KiB: " + ramSize);
+        }
+        List<RamBlockSpec> l = new ArrayList<>();
+        l.add(new RamBlockSpec("pc.ram", ramSize, ramSize, false));
+        l.add(new RamBlockSpec("pc.bios", 0x40000, 0x40000, false));
+        l.add(new RamBlockSpec("pc.rom", 0x20000, 0x20000, false));
+        l.add(new RamBlockSpec("/rom@etc/acpi/tables", 0x20000, 0x200000, true));
+        l.add(new RamBlockSpec("/rom@etc/table-loader", 0x1000, 0x1000, true));
+        l.add(new RamBlockSpec("/rom@etc/acpi/rsdp", 0x1000, 0x1000, true));
+        return l;
+    }
+
+    /**
+     * QEMU's ram_list order: a new block goes before the first one with a smaller max length, so the list
+     * is sorted by max length, biggest first, ties kept in creation order (a stable sort).
+     */
+    public static <T> List<T> ramListOrder(List<T> creationOrder, java.util.function.ToLongFunction<T> maxLength) {
+        List<T> sorted = new ArrayList<>(creationOrder);
+        sorted.sort(Comparator.comparingLong(maxLength).reversed());
+        return sorted;
+    }
+
+    /** Parses QEMU-style sizes: plain bytes, or a number with K, M, G or T (powers of 1024). */
+    public static long parseSize(String s) {
+        String t = s.trim();
+        if (t.isEmpty()) {
+            throw new IllegalArgumentException("empty size");
+        }
+        char last = Character.toUpperCase(t.charAt(t.length() - 1));
+        int shift = switch (last) {
+            case 'K' -> 10;
+            case 'M' -> 20;
+            case 'G' -> 30;
+            case 'T' -> 40;
+            default -> 0;
+        };
+        String num = shift == 0 ? t : t.substring(0, t.length() - 1);
+        long v;
+        try {
+            v = Long.parseLong(num);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("bad size '" + s + "'");
+        }
+        if (v < 0 || (shift > 0 && v > (Long.MAX_VALUE >> shift))) {
+            throw new IllegalArgumentException("size out of range '" + s + "'");
+        }
+        return v << shift;
+    }
+}

@@ -1,0 +1,239 @@
+package org.savevm.machine.internal;
+
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+import org.savevm.api.machine.RamBlock;
+
+/**
+ * A RAM block in direct buffers of at most 1 GiB each (a ByteBuffer index is an int), with a dirty log
+ * of one bit per target page held in atomic words so that guest writes and the migration's sync never
+ * lose a bit.
+ */
+public final class OffHeapRamBlock implements RamBlock {
+    /** Chunk size: a power of two, a multiple of the page size, addressable by an int. */
+    static final int CHUNK_SHIFT = 30;
+    static final long CHUNK_SIZE = 1L << CHUNK_SHIFT;
+
+    private final String idstr;
+    private final long maxLength;
+    private final boolean resizeable;
+    private final ByteBuffer[] chunks;
+    private final AtomicLongArray dirtyLog;
+    private volatile long usedLength;
+
+    public OffHeapRamBlock(String idstr, long usedLength, long maxLength, boolean resizeable) {
+        this.idstr = Objects.requireNonNull(idstr);
+        if (usedLength <= 0 || usedLength % TARGET_PAGE_SIZE != 0 || maxLength < usedLength
+                || maxLength % TARGET_PAGE_SIZE != 0) {
+            throw new IllegalArgumentException("RAM block " + idstr + ": lengths must be page multiples with used "
+                    + "<= max (used 0x" + Long.toHexString(usedLength) + ", max 0x" + Long.toHexString(maxLength) + ")");
+        }
+        this.usedLength = usedLength;
+        this.maxLength = maxLength;
+        this.resizeable = resizeable;
+        int n = (int) ((maxLength + CHUNK_SIZE - 1) >>> CHUNK_SHIFT);
+        this.chunks = new ByteBuffer[n];
+        for (int i = 0; i < n; i++) {
+            long size = Math.min(CHUNK_SIZE, maxLength - ((long) i << CHUNK_SHIFT));
+            chunks[i] = ByteBuffer.allocateDirect((int) size);
+        }
+        long maxPages = maxLength / TARGET_PAGE_SIZE;
+        this.dirtyLog = new AtomicLongArray((int) ((maxPages + 63) / 64));
+    }
+
+    @Override
+    public String idstr() {
+        return idstr;
+    }
+
+    @Override
+    public long usedLength() {
+        return usedLength;
+    }
+
+    @Override
+    public long maxLength() {
+        return maxLength;
+    }
+
+    @Override
+    public boolean resizeable() {
+        return resizeable;
+    }
+
+    private void checkRange(long offset, long len) {
+        if (offset < 0 || len < 0 || offset + len > usedLength) {
+            throw new IndexOutOfBoundsException("RAM block " + idstr + ": range 0x" + Long.toHexString(offset) + "+0x"
+                    + Long.toHexString(len) + " outside used length 0x" + Long.toHexString(usedLength));
+        }
+    }
+
+    private void checkPage(long offset) {
+        if ((offset & (TARGET_PAGE_SIZE - 1)) != 0) {
+            throw new IllegalArgumentException("RAM block " + idstr + ": unaligned page offset 0x"
+                    + Long.toHexString(offset));
+        }
+        checkRange(offset, TARGET_PAGE_SIZE);
+    }
+
+    private ByteBuffer chunk(long offset) {
+        return chunks[(int) (offset >>> CHUNK_SHIFT)];
+    }
+
+    private static int inChunk(long offset) {
+        return (int) (offset & (CHUNK_SIZE - 1));
+    }
+
+    @Override
+    public ByteBuffer page(long offset) {
+        checkPage(offset);
+        return chunk(offset).slice(inChunk(offset), TARGET_PAGE_SIZE).asReadOnlyBuffer();
+    }
+
+    @Override
+    public ByteBuffer writablePage(long offset) {
+        checkPage(offset);
+        ByteBuffer b = chunk(offset).slice(inChunk(offset), TARGET_PAGE_SIZE);
+        markDirty(offset, TARGET_PAGE_SIZE);
+        return b;
+    }
+
+    @Override
+    public void write(long offset, byte[] src, int srcOffset, int len) {
+        checkRange(offset, len);
+        Objects.checkFromIndexSize(srcOffset, len, src.length);
+        long at = offset;
+        int done = 0;
+        while (done < len) {
+            int n = (int) Math.min(len - done, CHUNK_SIZE - inChunk(at));
+            chunk(at).put(inChunk(at), src, srcOffset + done, n);
+            done += n;
+            at += n;
+        }
+        markDirty(offset, len);
+    }
+
+    @Override
+    public void fill(long offset, long len, byte value) {
+        checkRange(offset, len);
+        byte[] pattern = new byte[(int) Math.min(len, 64 * 1024)];
+        if (value != 0) {
+            java.util.Arrays.fill(pattern, value);
+        }
+        long at = offset;
+        long end = offset + len;
+        while (at < end) {
+            int n = (int) Math.min(Math.min(end - at, pattern.length), CHUNK_SIZE - inChunk(at));
+            chunk(at).put(inChunk(at), pattern, 0, n);
+            at += n;
+        }
+        markDirty(offset, len);
+    }
+
+    @Override
+    public void read(long offset, byte[] dst, int dstOffset, int len) {
+        checkRange(offset, len);
+        Objects.checkFromIndexSize(dstOffset, len, dst.length);
+        long at = offset;
+        int done = 0;
+        while (done < len) {
+            int n = (int) Math.min(len - done, CHUNK_SIZE - inChunk(at));
+            chunk(at).get(inChunk(at), dst, dstOffset + done, n);
+            done += n;
+            at += n;
+        }
+    }
+
+    /** Sets the log bit of every page in [offset, offset+len). */
+    private void markDirty(long offset, long len) {
+        if (len == 0) {
+            return;
+        }
+        long first = offset / TARGET_PAGE_SIZE;
+        long last = (offset + len - 1) / TARGET_PAGE_SIZE;
+        for (long p = first; p <= last; p++) {
+            int w = (int) (p >>> 6);
+            long bit = 1L << (p & 63);
+            long cur = dirtyLog.get(w);
+            if ((cur & bit) == 0) {
+                dirtyLog.getAndAccumulate(w, bit, (a, b) -> a | b);
+            }
+        }
+    }
+
+    @Override
+    public long syncDirtyLog(long[] bitmap) {
+        int words = Math.min(bitmap.length, dirtyLog.length());
+        long newlySet = 0;
+        for (int w = 0; w < words; w++) {
+            if (dirtyLog.get(w) == 0) {
+                continue;
+            }
+            long bits = dirtyLog.getAndSet(w, 0);
+            newlySet += Long.bitCount(bits & ~bitmap[w]);
+            bitmap[w] |= bits;
+        }
+        return newlySet;
+    }
+
+    @Override
+    public void resize(long newUsedLength) {
+        if (newUsedLength == usedLength) {
+            return;
+        }
+        if (!resizeable) {
+            throw new IllegalStateException("Size mismatch: " + idstr + ": 0x" + Long.toHexString(usedLength)
+                    + " != 0x" + Long.toHexString(newUsedLength) + " (block is not resizeable)");
+        }
+        if (newUsedLength <= 0 || newUsedLength % TARGET_PAGE_SIZE != 0 || newUsedLength > maxLength) {
+            throw new IllegalArgumentException("Length too large: " + idstr + ": 0x" + Long.toHexString(newUsedLength)
+                    + " > 0x" + Long.toHexString(maxLength) + " or not a page multiple");
+        }
+        long old = usedLength;
+        usedLength = newUsedLength;
+        // QEMU marks the whole new range dirty after a resize so that it is migrated again.
+        markDirty(0, newUsedLength);
+        if (newUsedLength < old) {
+            // Bytes past the new end are not guest memory any more.
+            long at = newUsedLength;
+            while (at < old) {
+                int n = (int) Math.min(old - at, CHUNK_SIZE - inChunk(at));
+                ByteBuffer c = chunk(at);
+                for (int i = 0; i < n; i++) {
+                    c.put(inChunk(at) + i, (byte) 0);
+                }
+                at += n;
+            }
+        }
+    }
+
+    @Override
+    public byte[] sha256() {
+        MessageDigest md = sha256Digest();
+        long used = usedLength;
+        long at = 0;
+        while (at < used) {
+            int n = (int) Math.min(used - at, CHUNK_SIZE - inChunk(at));
+            md.update(chunk(at).slice(inChunk(at), n));
+            at += n;
+        }
+        return md.digest();
+    }
+
+    static MessageDigest sha256Digest() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 missing from the JRE", e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return idstr + " used 0x" + Long.toHexString(usedLength) + " max 0x" + Long.toHexString(maxLength);
+    }
+}
