@@ -1,0 +1,195 @@
+package org.savevm.core.save;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.savevm.api.LiveStateHandler;
+import org.savevm.api.MigrationSettings;
+import org.savevm.api.PendingBytes;
+import org.savevm.api.RegisteredSection;
+import org.savevm.api.RegistryView;
+import org.savevm.api.SaveVm;
+import org.savevm.api.vmstate.VMStateEngine;
+import org.savevm.core.config.ConfigurationSection;
+import org.savevm.core.config.MachineIdentity;
+import org.savevm.core.framing.FramingOptions;
+import org.savevm.core.framing.SectionFooter;
+import org.savevm.core.framing.SectionHeader;
+import org.savevm.core.framing.SectionType;
+import org.savevm.core.framing.StreamHeader;
+import org.savevm.core.framing.VmDescription;
+import org.savevm.stream.MigrationOutput;
+
+/**
+ * One outgoing stream: qemu_savevm_state_header/setup/iterate/pending/complete_precopy over a frozen
+ * registry view. Live handlers each have one save session; device handlers are written as FULL
+ * sections at completion.
+ */
+public final class OutgoingStream implements SaveVm.Outgoing {
+    /** An active live handler with its per-stream session. */
+    private record Live(RegisteredSection section, LiveStateHandler.SaveSession session) {
+    }
+
+    private final RegistryView view;
+    private final VMStateEngine engine;
+    private final MigrationOutput out;
+    private final MigrationSettings settings;
+    private final FramingOptions framing;
+    private final MachineIdentity machine;
+    private final boolean sendVmdesc;
+    private final List<Live> live = new ArrayList<>();
+    private boolean completed;
+    private boolean closed;
+
+    public OutgoingStream(RegistryView view, VMStateEngine engine, MigrationOutput out, MigrationSettings settings,
+            MachineIdentity machine, boolean sendVmdesc) {
+        this.view = view;
+        this.engine = engine;
+        this.out = out;
+        this.settings = settings;
+        this.framing = FramingOptions.of(settings);
+        this.machine = machine;
+        this.sendVmdesc = sendVmdesc;
+    }
+
+    /** Blockers, header, configuration and the START section of every active live handler. */
+    public void begin() throws IOException {
+        List<String> blockers = view.blockers();
+        if (!blockers.isEmpty()) {
+            throw new IOException(String.join("; ", blockers));
+        }
+        StreamHeader.write(out);
+        if (framing.configuration()) {
+            ConfigurationSection.write(out, machine, settings);
+        }
+        for (RegisteredSection s : view.sections()) {
+            if (!(s.handler() instanceof LiveStateHandler handler)) {
+                continue;
+            }
+            view.checkPresent(s);
+            if (!handler.isActive(settings)) {
+                continue;
+            }
+            LiveStateHandler.SaveSession session;
+            try {
+                session = handler.beginSave(settings);
+            } catch (IOException | RuntimeException e) {
+                throw failure("setup of", s, e);
+            }
+            live.add(new Live(s, session));
+            SectionHeader.writeStartOrFull(out, SectionType.START, s.sectionId(), s.idstr(), s.instanceId(),
+                    s.version());
+            try {
+                session.setup(out);
+            } catch (IOException | RuntimeException e) {
+                throw failure("setup of", s, e);
+            }
+            footer(s);
+            out.flush();
+        }
+    }
+
+    private static IOException failure(String what, RegisteredSection s, Exception e) {
+        return new IOException(what + " " + s.describe() + " failed: " + e.getMessage(), e);
+    }
+
+    private void footer(RegisteredSection s) {
+        if (framing.sectionFooters()) {
+            SectionFooter.write(out, s.sectionId());
+        }
+    }
+
+    /**
+     * qemu_savevm_state_iterate: a PART section per live handler that wants one, in order, stopping at
+     * the rate limit or at the first handler that has not finished its stage.
+     */
+    @Override
+    public boolean iterate() throws IOException {
+        checkOpen();
+        for (Live l : live) {
+            view.checkPresent(l.section());
+            if (!l.session().isActiveIterate()) {
+                continue;
+            }
+            if (out.rateLimitExceeded()) {
+                out.checkError();
+                return false;
+            }
+            SectionHeader.writePartOrEnd(out, SectionType.PART, l.section().sectionId());
+            boolean done;
+            try {
+                done = l.session().iterate(out);
+            } catch (IOException | RuntimeException e) {
+                throw failure("iteration of", l.section(), e);
+            }
+            footer(l.section());
+            out.checkError();
+            if (!done) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public PendingBytes pending(boolean exact) throws IOException {
+        checkOpen();
+        PendingBytes total = PendingBytes.NONE;
+        for (Live l : live) {
+            view.checkPresent(l.section());
+            total = total.plus(l.session().pending(exact));
+        }
+        return total;
+    }
+
+    /** END sections, then FULL device sections, EOF and the vmdesc trailer; flushes. */
+    @Override
+    public void complete() throws IOException {
+        checkOpen();
+        if (completed) {
+            throw new IllegalStateException("complete() called twice");
+        }
+        completed = true;
+        for (Live l : live) {
+            view.checkPresent(l.section());
+            SectionHeader.writePartOrEnd(out, SectionType.END, l.section().sectionId());
+            try {
+                l.session().completePrecopy(out);
+            } catch (IOException | RuntimeException e) {
+                throw failure("completion of", l.section(), e);
+            }
+            footer(l.section());
+            out.checkError();
+        }
+        VmDescription vmdesc = new VmDescription(machine.targetPageSize());
+        DeviceSections.write(out, view, engine, framing.sectionFooters(), vmdesc);
+        out.putByte(SectionType.EOF);
+        if (sendVmdesc) {
+            VmDescription.writeTrailer(out, vmdesc.finish());
+        }
+        out.flush();
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("outgoing stream already closed");
+        }
+    }
+
+    /** save_cleanup of every live handler, whatever happened before. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (Live l : live) {
+            try {
+                l.session().close();
+            } catch (RuntimeException ignored) {
+                // every session gets its cleanup
+            }
+        }
+    }
+}
