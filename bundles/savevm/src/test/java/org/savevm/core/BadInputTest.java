@@ -1,0 +1,291 @@
+package org.savevm.core;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.savevm.api.MigrationSettings;
+import org.savevm.core.testing.BlobDevice;
+import org.savevm.core.testing.BlobEngine;
+import org.savevm.core.testing.CorpusStreams;
+import org.savevm.core.testing.FakeRegistry;
+import org.savevm.core.testing.SkippingRamHandler;
+import org.savevm.stream.MigrationInput;
+import org.savevm.stream.MigrationOutput;
+import org.savevm.stream.MigrationStreamException;
+
+/** Malformed input: every error is a MigrationStreamException with a clear message and offset, and no hang. */
+class BadInputTest {
+    static byte[] validStream() throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (MigrationOutput out = MigrationOutput.of(bytes)) {
+            RoundTripTest.save(new RoundTripTest.Machine(true).service(), out, MigrationSettings.DEFAULTS);
+        }
+        return bytes.toByteArray();
+    }
+
+    static int indexOf(byte[] hay, byte[] needle) {
+        outer: for (int i = 0; i + needle.length <= hay.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (hay[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        throw new AssertionError("not found");
+    }
+
+    /** Offset of the FULL header of the section with this section id and idstr. */
+    static int fullHeader(byte[] s, int sectionId, String idstr) {
+        ByteBuffer b = ByteBuffer.allocate(6 + idstr.length());
+        b.put((byte) 4).putInt(sectionId).put((byte) idstr.length()).put(idstr.getBytes(StandardCharsets.US_ASCII));
+        return indexOf(s, b.array());
+    }
+
+    static MigrationStreamException loadFails(byte[] s, RoundTripTest.Machine dst) {
+        return assertThrows(MigrationStreamException.class,
+                () -> dst.service().load(MigrationInput.of(s), MigrationSettings.DEFAULTS));
+    }
+
+    static MigrationStreamException loadFails(byte[] s) {
+        return loadFails(s, new RoundTripTest.Machine(false));
+    }
+
+    static byte[] headerAndConfig() {
+        ByteBuffer b = ByteBuffer.allocate(26);
+        b.putInt(0x5145564d).putInt(3).put((byte) 7).putInt(13).put("pc-i440fx-7.2".getBytes(StandardCharsets.US_ASCII));
+        return b.array();
+    }
+
+    static byte[] concat(byte[]... parts) {
+        ByteArrayOutputStream o = new ByteArrayOutputStream();
+        for (byte[] p : parts) {
+            o.writeBytes(p);
+        }
+        return o.toByteArray();
+    }
+
+    @Test
+    void wrongMagic() throws IOException {
+        byte[] s = validStream();
+        s[0] = 'X';
+        MigrationStreamException e = loadFails(s);
+        assertTrue(e.getMessage().startsWith("Not a migration stream"), e.getMessage());
+        assertEquals(0, e.offset());
+    }
+
+    @Test
+    void version2StreamIsObsolete() throws IOException {
+        byte[] s = validStream();
+        s[7] = 2;
+        MigrationStreamException e = loadFails(s);
+        assertTrue(e.getMessage().startsWith("SaveVM v2 format is obsolete"), e.getMessage());
+        assertEquals(4, e.offset());
+    }
+
+    @Test
+    void everyTruncationFailsCleanly() throws IOException {
+        byte[] s = validStream();
+        int eof = indexOf(s, new byte[] { 0x7e, 0, 0, 0, 7, 0, 6 }) + 5;
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            for (int cut = 0; cut < s.length; cut++) {
+                RoundTripTest.Machine dst = new RoundTripTest.Machine(false);
+                byte[] prefix = Arrays.copyOf(s, cut);
+                if (cut == eof + 1) {
+                    // everything up to EOF and no vmdesc trailer: a complete stream (suppress-vmdesc)
+                    dst.service().load(MigrationInput.of(prefix), MigrationSettings.DEFAULTS);
+                    continue;
+                }
+                try {
+                    dst.service().load(MigrationInput.of(prefix), MigrationSettings.DEFAULTS);
+                    fail("stream cut at " + cut + " of " + s.length + " loaded");
+                } catch (MigrationStreamException e) {
+                    assertTrue(e.offset() >= 0 && e.offset() <= cut, cut + ": " + e.getMessage());
+                    assertTrue(e.getMessage().contains("byte offset"), e.getMessage());
+                }
+                if (cut < eof) { // dev-b is the last section: complete only from cut == eof on
+                    assertTrue(dst.b.commits == 0, "dev-b committed although the stream was cut at " + cut);
+                }
+            }
+        });
+    }
+
+    @Test
+    void corpusStreamCutAtSampledPositions() throws IOException {
+        byte[] s = CorpusStreams.bytes("paused-16M.mig");
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            for (int cut = 0; cut < s.length - 70_000; cut += 4999) {
+                SkippingRamHandler ram = new SkippingRamHandler();
+                FakeRegistry reg = CorpusStreams.registryFor(s, ram);
+                byte[] prefix = Arrays.copyOf(s, cut);
+                MigrationStreamException e = assertThrows(MigrationStreamException.class,
+                        () -> new SaveVmService(reg, new BlobEngine(), Map.of()).load(MigrationInput.of(prefix),
+                                MigrationSettings.DEFAULTS));
+                assertTrue(e.offset() <= cut, e.getMessage());
+            }
+        });
+    }
+
+    @Test
+    void unknownSectionIdstr() throws IOException {
+        byte[] s = validStream();
+        int at = fullHeader(s, 7, "0000:00:01.0/dev-b");
+        RoundTripTest.Machine dst = new RoundTripTest.Machine(false);
+        FakeRegistry reg = new FakeRegistry();
+        reg.add(dst.live, 2).add(dst.a, 5);
+        MigrationStreamException e = assertThrows(MigrationStreamException.class,
+                () -> new SaveVmService(reg, new BlobEngine(), Map.of()).load(MigrationInput.of(s),
+                        MigrationSettings.DEFAULTS));
+        assertEquals("Unknown savevm section or instance '0000:00:01.0/dev-b' 1 (at byte offset " + at + ")",
+                e.getMessage());
+    }
+
+    @Test
+    void unknownInstanceOfKnownIdstr() throws IOException {
+        byte[] s = validStream();
+        int at = fullHeader(s, 7, "0000:00:01.0/dev-b");
+        s[at + 1 + 4 + 1 + 18 + 3] = 9; // instance 1 -> 9
+        MigrationStreamException e = loadFails(s);
+        assertEquals("Unknown savevm section or instance '0000:00:01.0/dev-b' 9 (at byte offset " + at + ")",
+                e.getMessage());
+    }
+
+    @Test
+    void versionTooNew() throws IOException {
+        byte[] s = validStream();
+        int at = fullHeader(s, 5, "dev-a");
+        s[at + 1 + 4 + 1 + 5 + 4 + 3] = 3; // version 2 -> 3, registered 2
+        MigrationStreamException e = loadFails(s);
+        assertTrue(e.getMessage().startsWith("savevm: unsupported version 3 for 'dev-a' v2"), e.getMessage());
+        assertTrue(e.getMessage().contains("instance 0"), e.getMessage());
+        assertEquals(at, e.offset());
+    }
+
+    @Test
+    void footerMismatchAndNothingAppliedToThatDevice() throws IOException {
+        byte[] s = validStream();
+        int at = fullHeader(s, 7, "0000:00:01.0/dev-b");
+        int footer = at + 1 + 4 + 1 + 18 + 8 + 300;
+        assertEquals(0x7e, s[footer]);
+        s[footer + 4] = 8;
+        RoundTripTest.Machine dst = new RoundTripTest.Machine(false);
+        byte[] before = dst.b.data().clone();
+        MigrationStreamException e = loadFails(s, dst);
+        assertTrue(e.getMessage().startsWith("FULL section '0000:00:01.0/dev-b' instance 1 (section id 7, starting at byte "
+                + at + "): Mismatched section id in footer for 0000:00:01.0/dev-b - read 0x8 expected 0x7"),
+                e.getMessage());
+        assertEquals(footer + 1, e.offset());
+        assertEquals(0, dst.b.commits);
+        assertArrayEquals(before, dst.b.data());
+        assertEquals(1, dst.a.commits); // the section before it was complete and applied
+    }
+
+    @Test
+    void truncatedDeviceBodyAppliesNothing() throws IOException {
+        byte[] s = validStream();
+        int at = fullHeader(s, 7, "0000:00:01.0/dev-b");
+        RoundTripTest.Machine dst = new RoundTripTest.Machine(false);
+        MigrationStreamException e = loadFails(Arrays.copyOf(s, at + 32 + 100), dst);
+        assertTrue(e.getMessage().contains("section '0000:00:01.0/dev-b' instance 1"), e.getMessage());
+        assertEquals(at + 32 + 100, e.offset());
+        assertEquals(0, dst.b.commits);
+        assertArrayEquals(new byte[300], dst.b.data());
+    }
+
+    @Test
+    void unknownSectionType() throws IOException {
+        byte[] s = validStream();
+        int eof = indexOf(s, new byte[] { 0x7e, 0, 0, 0, 7, 0, 6 }) + 5;
+        s[eof] = 9;
+        MigrationStreamException e = loadFails(s);
+        assertEquals("Unknown savevm section type 9 (at byte offset " + eof + ")", e.getMessage());
+        s[eof] = 5;
+        assertTrue(loadFails(s).getMessage().startsWith("Unknown savevm section type 5"));
+    }
+
+    @Test
+    void commandWithBadLength() {
+        byte[] s = concat(headerAndConfig(), new byte[] { 8, 0, 2, 0, 3, 0, 0, 1, 0 });
+        MigrationStreamException e = loadFails(s);
+        assertEquals("PING received bad length: cmd 2 len 3, expected 4 (at byte offset 26)", e.getMessage());
+        byte[] unknown = concat(headerAndConfig(), new byte[] { 8, 0, 11, 0, 0, 0 });
+        assertEquals("MIG_CMD 0xb unknown (len 0x0) (at byte offset 26)", loadFails(unknown).getMessage());
+        byte[] invalid = concat(headerAndConfig(), new byte[] { 8, 0, 0, 0, 0, 0 });
+        assertTrue(loadFails(invalid).getMessage().startsWith("MIG_CMD 0x0 unknown"));
+    }
+
+    @Test
+    void countedStringPastTheEnd() {
+        byte[] s = concat(headerAndConfig(), new byte[] { 4, 0, 0, 0, 5, 32, 'd', 'e', 'v' });
+        MigrationStreamException e = loadFails(s);
+        assertTrue(e.getMessage().startsWith("FULL section header cut short: Unable to read ID string for section 5: "
+                + "counted string of 32 bytes runs past the end of the stream"), e.getMessage());
+        assertEquals(32, e.offset());
+    }
+
+    @Test
+    void partWithoutStart() {
+        byte[] s = concat(headerAndConfig(), new byte[] { 2, 0, 0, 0, 2, 0 });
+        assertEquals("Unknown savevm section 2 (PART without a START) (at byte offset 26)", loadFails(s).getMessage());
+    }
+
+    @Test
+    void hugeMachineNameIsRefusedWithoutAllocating() {
+        byte[] s = concat(Arrays.copyOf(headerAndConfig(), 9), new byte[] { 0x7f, (byte) 0xff, (byte) 0xff, (byte) 0xff });
+        MigrationStreamException e = loadFails(s);
+        assertTrue(e.getMessage().contains("machine type name of 2147483647 bytes"), e.getMessage());
+    }
+
+    @Test
+    void hugeVmdescIsRefusedWithoutAllocating() throws IOException {
+        byte[] s = validStream();
+        int eof = indexOf(s, new byte[] { 0x7e, 0, 0, 0, 7, 0, 6 }) + 5;
+        byte[] cut = Arrays.copyOf(s, eof + 6);
+        cut[eof + 2] = (byte) 0xff; // length 0xff......: beyond the limit
+        MigrationStreamException e = loadFails(cut);
+        assertTrue(e.getMessage().contains("exceeds the limit"), e.getMessage());
+    }
+
+    @Test
+    void handlerSessionsAreClosedOnFailure() throws IOException {
+        byte[] s = validStream();
+        RoundTripTest.Machine dst = new RoundTripTest.Machine(false);
+        loadFails(Arrays.copyOf(s, s.length / 2), dst);
+        assertEquals(1, dst.live.loadSessionsClosed);
+    }
+
+    @Test
+    void unmigratableDeviceBlocksLoad() throws IOException {
+        byte[] s = validStream();
+        RoundTripTest.Machine dst = new RoundTripTest.Machine(false);
+        dst.registry.block("State blocked by non-migratable device 'dev-x'");
+        IOException e = assertThrows(IOException.class,
+                () -> dst.service().load(MigrationInput.of(s), MigrationSettings.DEFAULTS));
+        assertEquals("State blocked by non-migratable device 'dev-x'", e.getMessage());
+    }
+
+    @Test
+    void deviceRegisteredAsLiveRejectsStart() {
+        BlobDevice d = new BlobDevice("dev-a", 0, 2, 1);
+        FakeRegistry reg = new FakeRegistry().add(d, 5);
+        byte[] s = concat(headerAndConfig(), new byte[] { 1, 0, 0, 0, 5, 5, 'd', 'e', 'v', '-', 'a', 0, 0, 0, 0, 0, 0, 0,
+                2 });
+        MigrationStreamException e = assertThrows(MigrationStreamException.class,
+                () -> new SaveVmService(reg, new BlobEngine(), Map.of()).load(MigrationInput.of(s),
+                        MigrationSettings.DEFAULTS));
+        assertTrue(e.getMessage().startsWith("START section for section 'dev-a' instance 0"), e.getMessage());
+    }
+}
