@@ -81,6 +81,22 @@ public final class MigrationInput implements Closeable {
         return fill(1) ? buf.get(buf.position()) & 0xff : -1;
     }
 
+    /**
+     * Up to {@code len} bytes starting {@code offset} bytes ahead, without consuming them (fewer at the
+     * end of the stream): QEMU's qemu_peek_buffer, e.g. for a subsection name. {@code offset + len}
+     * must fit the read buffer.
+     */
+    public byte[] peekBytes(int offset, int len) throws IOException {
+        if (offset < 0 || len < 0 || offset + len > buf.capacity()) {
+            throw new IllegalArgumentException("peek of " + len + " bytes at +" + offset + " exceeds the buffer");
+        }
+        fill(offset + len);
+        int avail = Math.max(0, Math.min(len, buf.remaining() - offset));
+        byte[] b = new byte[avail];
+        buf.get(buf.position() + offset, b);
+        return b;
+    }
+
     /** True when no byte is left. */
     public boolean atEnd() throws IOException {
         return !fill(1);
