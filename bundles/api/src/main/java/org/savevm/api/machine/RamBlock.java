@@ -32,6 +32,14 @@ public interface RamBlock {
     /** True when a load may change {@link #usedLength()} up to {@link #maxLength()} (QEMU's RAM_RESIZEABLE). */
     boolean resizeable();
 
+    /**
+     * Guest-physical address of the block's memory region (QEMU's mr->addr), sent per block in MEM_SIZE
+     * with x-ignore-shared: pc.bios 0xfffc0000, pc.rom 0xc0000, 0 for the others.
+     */
+    default long regionAddress() {
+        return 0;
+    }
+
     /** Number of target pages in use. */
     default long pages() {
         return usedLength() / TARGET_PAGE_SIZE;

@@ -27,12 +27,12 @@ public final class MachineProfile {
             throw new IllegalArgumentException("RAM size must be a positive multiple of 4 KiB: " + ramSize);
         }
         List<RamBlockSpec> l = new ArrayList<>();
-        l.add(new RamBlockSpec("pc.ram", ramSize, ramSize, false));
-        l.add(new RamBlockSpec("pc.bios", 0x40000, 0x40000, false));
-        l.add(new RamBlockSpec("pc.rom", 0x20000, 0x20000, false));
-        l.add(new RamBlockSpec("/rom@etc/acpi/tables", 0x20000, 0x200000, true));
-        l.add(new RamBlockSpec("/rom@etc/table-loader", 0x1000, 0x1000, true));
-        l.add(new RamBlockSpec("/rom@etc/acpi/rsdp", 0x1000, 0x1000, true));
+        l.add(new RamBlockSpec("pc.ram", ramSize, ramSize, false, 0));
+        l.add(new RamBlockSpec("pc.bios", 0x40000, 0x40000, false, 0xfffc0000L));
+        l.add(new RamBlockSpec("pc.rom", 0x20000, 0x20000, false, 0xc0000L));
+        l.add(new RamBlockSpec("/rom@etc/acpi/tables", 0x20000, 0x200000, true, 0));
+        l.add(new RamBlockSpec("/rom@etc/table-loader", 0x1000, 0x1000, true, 0));
+        l.add(new RamBlockSpec("/rom@etc/acpi/rsdp", 0x1000, 0x1000, true, 0));
         return l;
     }
 

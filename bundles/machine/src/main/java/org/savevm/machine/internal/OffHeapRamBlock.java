@@ -23,9 +23,15 @@ public final class OffHeapRamBlock implements RamBlock {
     private final boolean resizeable;
     private final ByteBuffer[] chunks;
     private final AtomicLongArray dirtyLog;
+    private final long regionAddress;
     private volatile long usedLength;
 
     public OffHeapRamBlock(String idstr, long usedLength, long maxLength, boolean resizeable) {
+        this(idstr, usedLength, maxLength, resizeable, 0);
+    }
+
+    public OffHeapRamBlock(String idstr, long usedLength, long maxLength, boolean resizeable, long regionAddress) {
+        this.regionAddress = regionAddress;
         this.idstr = Objects.requireNonNull(idstr);
         if (usedLength <= 0 || usedLength % TARGET_PAGE_SIZE != 0 || maxLength < usedLength
                 || maxLength % TARGET_PAGE_SIZE != 0) {
@@ -58,6 +64,11 @@ public final class OffHeapRamBlock implements RamBlock {
     @Override
     public long maxLength() {
         return maxLength;
+    }
+
+    @Override
+    public long regionAddress() {
+        return regionAddress;
     }
 
     @Override
@@ -186,8 +197,8 @@ public final class OffHeapRamBlock implements RamBlock {
             return;
         }
         if (!resizeable) {
-            throw new IllegalStateException("Size mismatch: " + idstr + ": 0x" + Long.toHexString(usedLength)
-                    + " != 0x" + Long.toHexString(newUsedLength) + " (block is not resizeable)");
+            throw new IllegalStateException("Size mismatch: " + idstr + ": 0x" + Long.toHexString(newUsedLength)
+                    + " != 0x" + Long.toHexString(usedLength));
         }
         if (newUsedLength <= 0 || newUsedLength % TARGET_PAGE_SIZE != 0 || newUsedLength > maxLength) {
             throw new IllegalArgumentException("Length too large: " + idstr + ": 0x" + Long.toHexString(newUsedLength)

@@ -28,7 +28,7 @@ public final class SimulatedMachine implements Machine, AutoCloseable {
                 RamBlockSpec::maxLength);
         List<RamBlock> l = new ArrayList<>();
         for (RamBlockSpec s : specs) {
-            l.add(new OffHeapRamBlock(s.idstr(), s.usedLength(), s.maxLength(), s.resizeable()));
+            l.add(new OffHeapRamBlock(s.idstr(), s.usedLength(), s.maxLength(), s.resizeable(), s.regionAddress()));
         }
         this.blocks = List.copyOf(l);
         this.workload = new WorkloadGenerator(blocks, spec, "savevm-guest-" + type);

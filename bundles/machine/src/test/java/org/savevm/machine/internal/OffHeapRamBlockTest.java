@@ -56,7 +56,7 @@ class OffHeapRamBlockTest {
     void resizeOnlyWhenResizeableAndWithinMax() {
         OffHeapRamBlock fixed = new OffHeapRamBlock("pc.ram", 4096, 4096, false);
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> fixed.resize(8192));
-        assertTrue(e.getMessage().startsWith("Size mismatch: pc.ram: 0x1000 != 0x2000"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("Size mismatch: pc.ram: 0x2000 != 0x1000"), e.getMessage());
         OffHeapRamBlock r = new OffHeapRamBlock("/rom@etc/acpi/tables", 0x20000, 0x200000, true);
         r.resize(0x30000);
         assertEquals(0x30000, r.usedLength());

@@ -1,0 +1,81 @@
+package org.savevm.ram.internal;
+
+import java.io.IOException;
+import java.lang.ref.WeakReference;
+import java.util.Map;
+import java.util.Optional;
+import java.util.WeakHashMap;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.savevm.api.LiveStateHandler;
+import org.savevm.api.MigrationSettings;
+import org.savevm.api.SectionRegistration;
+import org.savevm.api.machine.Machine;
+import org.savevm.api.machine.RamMigrationMonitor;
+import org.savevm.api.machine.RamMigrationStats;
+
+/**
+ * The "ram" live handler (instance 0, version 4). QEMU registers "block" then "ram" early, as section ids
+ * 1 and 2, and both save before any device; the order key {@code 0002/ram} (digits sort before device
+ * names) keeps that order among handlers of the default priority.
+ *
+ * <p>Holds no migration state: each save or load gets its own session. It only remembers which stats
+ * object belongs to which migration, weakly, so the orchestrator can read them.
+ */
+@Component(service = {LiveStateHandler.class, RamMigrationMonitor.class})
+public final class RamHandler implements LiveStateHandler, RamMigrationMonitor {
+    public static final String ORDER_KEY = "0002/ram";
+    private static final SectionRegistration REGISTRATION = SectionRegistration.builder("ram").instanceId(0)
+            .version(RamFlags.VERSION).orderKey(ORDER_KEY).build();
+
+    private final Machine machine;
+    private final Map<MigrationSettings, RamSaveStats> statsBySettings = new WeakHashMap<>();
+    private volatile WeakReference<RamSaveStats> latest = new WeakReference<>(null);
+
+    @Activate
+    public RamHandler(@Reference Machine machine) {
+        this.machine = machine;
+    }
+
+    @Override
+    public SectionRegistration registration() {
+        return REGISTRATION;
+    }
+
+    @Override
+    public SaveSession beginSave(MigrationSettings settings) throws IOException {
+        RamSaveStats stats = new RamSaveStats();
+        RamSaveSession session;
+        try {
+            session = new RamSaveSession(machine.ramBlocks(), settings, System::nanoTime, stats);
+        } catch (IllegalArgumentException e) {
+            throw new IOException("ram: " + e.getMessage(), e);
+        }
+        synchronized (statsBySettings) {
+            statsBySettings.put(settings, stats);
+        }
+        latest = new WeakReference<>(stats);
+        return session;
+    }
+
+    @Override
+    public LoadSession beginLoad(MigrationSettings settings) throws IOException {
+        return new RamLoadSession(machine, settings);
+    }
+
+    @Override
+    public Optional<RamMigrationStats> saveStats(MigrationSettings settings) {
+        RamSaveStats s;
+        synchronized (statsBySettings) {
+            s = statsBySettings.get(settings);
+        }
+        return Optional.ofNullable(s).map(x -> x.snapshot(System.nanoTime()));
+    }
+
+    @Override
+    public Optional<RamMigrationStats> latestSaveStats() {
+        return Optional.ofNullable(latest.get()).map(x -> x.snapshot(System.nanoTime()));
+    }
+}

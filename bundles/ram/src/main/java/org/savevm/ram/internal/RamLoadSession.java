@@ -1,0 +1,251 @@
+package org.savevm.ram.internal;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import org.savevm.api.LiveStateHandler;
+import org.savevm.api.MigrationSettings;
+import org.savevm.api.machine.Machine;
+import org.savevm.api.machine.RamBlock;
+import org.savevm.ram.internal.compress.DecompressPool;
+import org.savevm.ram.internal.compress.PageCompression;
+import org.savevm.ram.internal.xbzrle.XbzrleDecoder;
+import org.savevm.stream.MigrationInput;
+import org.savevm.stream.MigrationStreamException;
+
+/**
+ * One incoming "ram" stream (QEMU's ram_load_precopy): reads records until EOS in each section, into the
+ * machine's RAM blocks. The last block named is remembered across sections (CONTINUE may refer to it).
+ * Every refusal names the record's byte offset.
+ */
+final class RamLoadSession implements LiveStateHandler.LoadSession {
+    private static final int PAGE = RamFlags.TARGET_PAGE_SIZE;
+
+    private final Machine machine;
+    private final MigrationSettings settings;
+    private final boolean compressAccepted;
+    private final int decompressThreads;
+    private final byte[] encoded = new byte[PAGE];
+    private final byte[] scratch = new byte[PAGE];
+    private final Map<RamBlock, Integer> blockIndex = new IdentityHashMap<>();
+    /** Pages with a decompression in flight: written again only after the pool is drained. */
+    private final Set<Long> decompressing = new HashSet<>();
+    private DecompressPool pool;
+    private RamBlock lastRecvBlock;
+    private long pagesLoaded;
+
+    RamLoadSession(Machine machine, MigrationSettings settings) {
+        this.machine = machine;
+        this.settings = settings;
+        this.compressAccepted = settings.capability("compress");
+        this.decompressThreads = (int) settings.parameter("decompress-threads", 2);
+        List<RamBlock> blocks = machine.ramBlocks();
+        for (int i = 0; i < blocks.size(); i++) {
+            blockIndex.put(blocks.get(i), i);
+        }
+    }
+
+    long pagesLoaded() {
+        return pagesLoaded;
+    }
+
+    @Override
+    public void load(MigrationInput in, int version) throws IOException {
+        if (version != RamFlags.VERSION) {
+            throw new MigrationStreamException("ram: unsupported version " + version + " (only 4)", in.position());
+        }
+        try {
+            loadRecords(in);
+        } finally {
+            if (pool != null) {
+                waitDecompression();
+            }
+        }
+    }
+
+    private void loadRecords(MigrationInput in) throws IOException {
+        int flags = 0;
+        while ((flags & RamFlags.EOS) == 0) {
+            long at = in.position();
+            long v = in.getBe64();
+            flags = (int) (v & ~RamFlags.TARGET_PAGE_MASK);
+            long addr = v & RamFlags.TARGET_PAGE_MASK;
+
+            if ((flags & RamFlags.COMPRESS_PAGE) != 0 && !compressAccepted) {
+                throw new MigrationStreamException("ram: Received an unexpected compressed page (capability compress "
+                        + "is off)", at);
+            }
+            RamBlock block = null;
+            ByteBuffer host = null;
+            if ((flags & RamFlags.PAGE_KINDS) != 0) {
+                block = blockFromStream(in, flags, at);
+                if (addr >= block.usedLength()) {
+                    throw new MigrationStreamException("ram: Illegal RAM offset 0x" + Long.toHexString(addr)
+                            + " in block " + block.idstr() + " (used length 0x" + Long.toHexString(block.usedLength())
+                            + ")", at);
+                }
+                if (!decompressing.isEmpty() && decompressing.contains(pageKey(block, addr))) {
+                    waitDecompression();
+                }
+                host = block.writablePage(addr);
+            }
+            switch (flags & ~RamFlags.CONTINUE) {
+                case RamFlags.MEM_SIZE -> loadBlockList(in, addr, at);
+                case RamFlags.ZERO -> {
+                    int ch = in.getByte();
+                    if (ch != 0 || !ZeroPages.isZero(host)) {
+                        fill(host, (byte) ch);
+                    }
+                    pagesLoaded++;
+                }
+                case RamFlags.PAGE -> {
+                    in.readFully(host);
+                    pagesLoaded++;
+                }
+                case RamFlags.COMPRESS_PAGE -> {
+                    loadCompressed(in, block, addr, host, at);
+                    pagesLoaded++;
+                }
+                case RamFlags.XBZRLE -> {
+                    loadXbzrle(in, block, addr, host, at);
+                    pagesLoaded++;
+                }
+                case RamFlags.EOS -> {
+                }
+                default -> {
+                    if ((flags & RamFlags.HOOK) != 0) {
+                        throw new MigrationStreamException("ram: RDMA hook record (flags 0x" + Integer.toHexString(flags)
+                                + ") is not supported", at);
+                    }
+                    throw new MigrationStreamException("ram: Unknown combination of migration flags: 0x"
+                            + Integer.toHexString(flags), at);
+                }
+            }
+        }
+    }
+
+    private long pageKey(RamBlock b, long addr) {
+        return ((long) blockIndex.getOrDefault(b, 0xffff) << 48) | (addr / PAGE);
+    }
+
+    private static void fill(ByteBuffer page, byte value) {
+        long pattern = (value & 0xffL) * 0x0101010101010101L;
+        for (int i = 0; i < PAGE; i += 8) {
+            page.putLong(i, pattern);
+        }
+    }
+
+    private RamBlock blockFromStream(MigrationInput in, int flags, long at) throws IOException {
+        if ((flags & RamFlags.CONTINUE) != 0) {
+            if (lastRecvBlock == null) {
+                throw new MigrationStreamException("ram: record with CONTINUE (flags 0x" + Integer.toHexString(flags)
+                        + ") before any block was named", at);
+            }
+            return lastRecvBlock;
+        }
+        String id = in.getCountedString();
+        RamBlock b = machine.ramBlock(id).orElseThrow(() -> new MigrationStreamException(
+                "ram: Can't find block " + id, at));
+        lastRecvBlock = b;
+        return b;
+    }
+
+    /** MEM_SIZE: the source's block list; every block must exist here, lengths must match or be resizable. */
+    private void loadBlockList(MigrationInput in, long total, long at) throws IOException {
+        long remaining = total;
+        boolean postcopy = settings.capability("postcopy-ram");
+        boolean ignoreShared = settings.capability("x-ignore-shared");
+        while (remaining != 0) {
+            long entryAt = in.position();
+            String id = in.getCountedString();
+            long length = in.getBe64();
+            RamBlock b = machine.ramBlock(id).orElseThrow(() -> new MigrationStreamException(
+                    "ram: Unknown ramblock \"" + id + "\", cannot accept migration", entryAt));
+            if (length != b.usedLength()) {
+                resize(b, length, entryAt);
+            }
+            if (postcopy && b.pageSize() != PAGE) {
+                long remotePageSize = in.getBe64();
+                if (remotePageSize != b.pageSize()) {
+                    throw new MigrationStreamException("ram: Mismatched RAM page size " + id + " (local) "
+                            + b.pageSize() + " != " + remotePageSize, entryAt);
+                }
+            }
+            if (ignoreShared) {
+                in.getBe64(); // mr->addr: only checked for ignored (shared) blocks, of which we have none
+            }
+            if (Long.compareUnsigned(length, remaining) > 0) {
+                throw new MigrationStreamException("ram: block list lengths exceed the MEM_SIZE total 0x"
+                        + Long.toHexString(total) + " at block " + id, entryAt);
+            }
+            remaining -= length;
+        }
+    }
+
+    private static void resize(RamBlock b, long length, long at) throws MigrationStreamException {
+        if (!b.resizeable()) {
+            throw new MigrationStreamException("ram: Size mismatch: " + b.idstr() + ": 0x" + Long.toHexString(length)
+                    + " != 0x" + Long.toHexString(b.usedLength()), at);
+        }
+        if (length > b.maxLength() || length <= 0 || length % PAGE != 0) {
+            throw new MigrationStreamException("ram: Length too large: " + b.idstr() + ": 0x"
+                    + Long.toHexString(length) + " > 0x" + Long.toHexString(b.maxLength()), at);
+        }
+        b.resize(length);
+    }
+
+    private void loadCompressed(MigrationInput in, RamBlock block, long addr, ByteBuffer host, long at)
+            throws IOException {
+        int len = in.getBe32();
+        if (len < 0 || len > PageCompression.MAX_COMPRESSED) {
+            throw new MigrationStreamException("ram: Invalid compressed data length: " + len + " (max "
+                    + PageCompression.MAX_COMPRESSED + ")", at);
+        }
+        if (pool == null) {
+            pool = new DecompressPool(Math.max(1, decompressThreads), "savevm-decompress");
+        }
+        Object job = pool.reserve();
+        in.readFully(DecompressPool.buffer(job), 0, len);
+        decompressing.add(pageKey(block, addr));
+        pool.start(job, len, host, at, "page 0x" + Long.toHexString(addr) + " of " + block.idstr());
+    }
+
+    private void waitDecompression() throws IOException {
+        decompressing.clear();
+        pool.waitAll();
+    }
+
+    private void loadXbzrle(MigrationInput in, RamBlock block, long addr, ByteBuffer host, long at)
+            throws IOException {
+        int encoding = in.getByte();
+        int len = in.getBe16();
+        if (encoding != RamFlags.ENCODING_FLAG_XBZRLE) {
+            throw new MigrationStreamException("ram: Failed to load XBZRLE page - wrong compression! (encoding 0x"
+                    + Integer.toHexString(encoding) + ")", at);
+        }
+        if (len > PAGE) {
+            throw new MigrationStreamException("ram: Failed to load XBZRLE page - len overflow! (" + len + ")", at);
+        }
+        in.readFully(encoded, 0, len);
+        host.get(0, scratch, 0, PAGE);
+        int r = XbzrleDecoder.decode(encoded, len, scratch, PAGE);
+        if (r < 0) {
+            throw new MigrationStreamException("ram: Failed to decompress XBZRLE page at 0x" + Long.toHexString(addr)
+                    + " of " + block.idstr() + " (decode error at byte " + XbzrleDecoder.failedAt(r)
+                    + " of " + len + ")", at);
+        }
+        host.put(0, scratch, 0, PAGE);
+    }
+
+    @Override
+    public void close() {
+        if (pool != null) {
+            pool.close();
+        }
+    }
+}

@@ -1,0 +1,446 @@
+package org.savevm.ram.internal;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.function.LongSupplier;
+
+import org.savevm.api.LiveStateHandler;
+import org.savevm.api.MigrationSettings;
+import org.savevm.api.PendingBytes;
+import org.savevm.api.machine.RamBlock;
+import org.savevm.ram.internal.compress.CompressPool;
+import org.savevm.ram.internal.compress.CompressedPageSink;
+import org.savevm.ram.internal.xbzrle.PageCache;
+import org.savevm.ram.internal.xbzrle.XbzrleEncoder;
+import org.savevm.stream.MigrationOutput;
+
+/**
+ * One outgoing "ram" stream (QEMU's RAMState): the migration bitmap of every block, the page cursor,
+ * the XBZRLE cache and the compression threads. Driven by the migration thread only.
+ */
+final class RamSaveSession implements LiveStateHandler.SaveSession, CompressedPageSink<RamSaveSession.BlockState> {
+    /** ram_save_iterate stops after this long (QEMU's MAX_WAIT, 50 ms), checked every 64 pages. */
+    static final long MAX_WAIT_NANOS = 50_000_000L;
+    private static final long RATE_PERIOD_NANOS = 1_000_000_000L;
+    private static final int PAGE = RamFlags.TARGET_PAGE_SIZE;
+
+    /** A block with its migration bitmap (bit set: page still to send). */
+    static final class BlockState {
+        final RamBlock block;
+        final long[] bitmap;
+        /** ram_addr of the block: keys the XBZRLE cache. */
+        final long ramAddr;
+
+        BlockState(RamBlock block, long ramAddr) {
+            this.block = block;
+            this.ramAddr = ramAddr;
+            long maxPages = block.maxLength() / PAGE;
+            this.bitmap = new long[(int) ((maxPages + 63) / 64)];
+        }
+
+        long pages() {
+            return block.usedLength() / PAGE;
+        }
+    }
+
+    private final MigrationSettings settings;
+    private final LongSupplier clock;
+    private final RamSaveStats stats;
+    private final BlockState[] blocks;
+    private final boolean xbzrle;
+    private final boolean compress;
+    private final PageCache cache;
+    private final CompressPool<BlockState> compressPool;
+    private final byte[] current = new byte[PAGE];
+    private final byte[] encoded = new byte[PAGE];
+    private final byte[] zeroPage = new byte[PAGE];
+
+    private long dirtyPages;
+    private int seenBlock;
+    private long seenPage;
+    private BlockState lastSentBlock;
+    private boolean xbzrleEnabled;
+    private boolean lastStage;
+    private MigrationOutput out;
+    /** What a normal page is sent from: guest memory, or the XBZRLE cache's copy. */
+    private ByteBuffer sendFrom;
+
+    private long periodStartNanos;
+    private long periodDirtyPages;
+    private long periodStartTransferred;
+    private long periodStartPagesSent;
+    private long pagesSent;
+
+    RamSaveSession(List<RamBlock> ramBlocks, MigrationSettings settings, LongSupplier clock, RamSaveStats stats) {
+        this.settings = settings;
+        this.clock = clock;
+        this.stats = stats;
+        this.blocks = new BlockState[ramBlocks.size()];
+        long addr = 0;
+        for (int i = 0; i < blocks.length; i++) {
+            RamBlock b = ramBlocks.get(i);
+            blocks[i] = new BlockState(b, addr);
+            addr += b.maxLength();
+        }
+        this.xbzrle = settings.capability("xbzrle");
+        this.compress = settings.capability("compress");
+        long cacheSize = settings.parameter("xbzrle-cache-size", 64L << 20);
+        this.cache = xbzrle ? new PageCache(cacheSize, PAGE) : null;
+        stats.xbzrleCacheSize = xbzrle ? cacheSize : 0;
+        this.compressPool = compress ? new CompressPool<>((int) settings.parameter("compress-threads", 8),
+                (int) settings.parameter("compress-level", 1), settings.parameter("compress-wait-thread", 1) != 0,
+                "savevm-compress") : null;
+    }
+
+    // ---- setup ----------------------------------------------------------------------------------
+
+    @Override
+    public void setup(MigrationOutput out) throws IOException {
+        this.out = out;
+        long total = 0;
+        for (BlockState b : blocks) {
+            long pages = b.pages();
+            for (long p = 0; p < pages; p++) {
+                b.bitmap[(int) (p >>> 6)] |= 1L << (p & 63);
+            }
+            dirtyPages += pages;
+            total += b.block.usedLength();
+        }
+        stats.total = total;
+        stats.startNanos = clock.getAsLong();
+        periodStartNanos = stats.startNanos;
+        // ram_init_bitmaps: everything is dirty; the first sync only clears the guest's log.
+        bitmapSync();
+        periodDirtyPages = 0;
+        lastSentBlock = null;
+
+        long start = out.position();
+        out.putBe64(total | RamFlags.MEM_SIZE);
+        boolean ignoreShared = settings.capability("x-ignore-shared");
+        for (BlockState b : blocks) {
+            out.putCountedString(b.block.idstr());
+            out.putBe64(b.block.usedLength());
+            if (settings.capability("postcopy-ram") && b.block.pageSize() != PAGE) {
+                out.putBe64(b.block.pageSize());
+            }
+            if (ignoreShared) {
+                out.putBe64(b.block.regionAddress());
+            }
+        }
+        out.putBe64(RamFlags.EOS);
+        stats.transferred += out.position() - start;
+        stats.remaining = dirtyPages * PAGE;
+        out.checkError();
+    }
+
+    // ---- iterate / complete -----------------------------------------------------------------------
+
+    @Override
+    public boolean iterate(MigrationOutput out) throws IOException {
+        this.out = out;
+        boolean done = false;
+        long t0 = clock.getAsLong();
+        int i = 0;
+        while (!out.rateLimitExceeded()) {
+            int pages = findAndSaveBlock();
+            if (pages == 0) {
+                done = true;
+                break;
+            }
+            if ((i & 63) == 0 && clock.getAsLong() - t0 > MAX_WAIT_NANOS) {
+                break;
+            }
+            i++;
+        }
+        flushCompressed();
+        out.putBe64(RamFlags.EOS);
+        stats.transferred += 8;
+        stats.remaining = dirtyPages * PAGE;
+        out.checkError();
+        return done;
+    }
+
+    @Override
+    public void completePrecopy(MigrationOutput out) throws IOException {
+        this.out = out;
+        lastStage = true;
+        bitmapSync();
+        while (findAndSaveBlock() != 0) {
+            if (out.error() != null) {
+                break;
+            }
+        }
+        flushCompressed();
+        out.putBe64(RamFlags.EOS);
+        stats.transferred += 8;
+        stats.remaining = dirtyPages * PAGE;
+        stats.endNanos = clock.getAsLong();
+        out.checkError();
+    }
+
+    @Override
+    public PendingBytes pending(boolean exact) throws IOException {
+        if (exact) {
+            bitmapSync();
+        }
+        stats.remaining = dirtyPages * PAGE;
+        return new PendingBytes(dirtyPages * PAGE, 0);
+    }
+
+    /** Pages still marked in the migration bitmap. */
+    long dirtyPages() {
+        return dirtyPages;
+    }
+
+    // ---- bitmap ------------------------------------------------------------------------------------
+
+    /** QEMU's migration_bitmap_sync: takes the guest's dirty log into the migration bitmap. */
+    void bitmapSync() {
+        long newly = 0;
+        for (BlockState b : blocks) {
+            newly += b.block.syncDirtyLog(b.bitmap);
+        }
+        dirtyPages += newly;
+        periodDirtyPages += newly;
+        stats.dirtySyncCount++;
+        long now = clock.getAsLong();
+        if (now - periodStartNanos >= RATE_PERIOD_NANOS) {
+            long ms = (now - periodStartNanos) / 1_000_000L;
+            stats.dirtyPagesRate = periodDirtyPages * 1000 / ms;
+            stats.pagesPerSecond = (pagesSent - periodStartPagesSent) * 1000 / ms;
+            stats.bytesDirtyPeriod = periodDirtyPages * PAGE;
+            stats.bytesXferPeriod = stats.transferred - periodStartTransferred;
+            periodStartNanos = now;
+            periodDirtyPages = 0;
+            periodStartTransferred = stats.transferred;
+            periodStartPagesSent = pagesSent;
+        }
+        stats.remaining = dirtyPages * PAGE;
+    }
+
+    /** First dirty page at or after {@code start} in block {@code bi}, or its page count. */
+    private long findNextDirty(BlockState b, long start) {
+        long size = b.pages();
+        if (start >= size) {
+            return size;
+        }
+        int w = (int) (start >>> 6);
+        long word = b.bitmap[w] & (-1L << (start & 63));
+        int words = (int) ((size + 63) >>> 6);
+        while (true) {
+            if (word != 0) {
+                long p = ((long) w << 6) + Long.numberOfTrailingZeros(word);
+                return Math.min(p, size);
+            }
+            if (++w >= words) {
+                return size;
+            }
+            word = b.bitmap[w];
+        }
+    }
+
+    private boolean clearDirty(BlockState b, long page) {
+        int w = (int) (page >>> 6);
+        long bit = 1L << (page & 63);
+        if ((b.bitmap[w] & bit) == 0) {
+            return false;
+        }
+        b.bitmap[w] &= ~bit;
+        dirtyPages--;
+        return true;
+    }
+
+    // ---- page search (ram_find_and_save_block / find_dirty_block) ----------------------------------
+
+    /** Sends the next dirty page; 0 when a whole round found nothing. */
+    int findAndSaveBlock() throws IOException {
+        if (stats.total == 0) {
+            return 0;
+        }
+        int bi = seenBlock;
+        long page = seenPage;
+        boolean completeRound = false;
+        int pages = 0;
+        boolean again;
+        do {
+            again = true;
+            BlockState b = blocks[bi];
+            page = findNextDirty(b, page);
+            if (completeRound && bi == seenBlock && page >= seenPage) {
+                again = false;
+            } else if (page >= b.pages()) {
+                page = 0;
+                bi++;
+                if (bi == blocks.length) {
+                    // End of a pass: pages still in the compression threads must land before the same
+                    // pages are sent again; after the first full pass XBZRLE takes over from compression.
+                    flushCompressed();
+                    bi = 0;
+                    completeRound = true;
+                    stats.iterations++;
+                    if (xbzrle) {
+                        xbzrleEnabled = true;
+                    }
+                }
+            } else {
+                if (clearDirty(b, page)) {
+                    pages = saveTargetPage(b, page);
+                }
+                page++;
+            }
+        } while (pages == 0 && again);
+        seenBlock = bi;
+        seenPage = page;
+        return pages;
+    }
+
+    // ---- one page (ram_save_target_page) ------------------------------------------------------------
+
+    private boolean compressActive() {
+        return compress && !xbzrleEnabled;
+    }
+
+    private int saveTargetPage(BlockState b, long pageIndex) throws IOException {
+        long offset = pageIndex * PAGE;
+        ByteBuffer page = b.block.page(offset);
+        if (compressActive()) {
+            if (b != lastSentBlock) {
+                // The first page of a block visit goes out uncompressed, after everything before it.
+                flushCompressed();
+            } else if (compressPool.submit(b, offset, page, this)) {
+                pagesSent++;
+                return 1;
+            } else {
+                stats.compressBusy++;
+            }
+        }
+        if (ZeroPages.isZero(page)) {
+            saveZeroPage(b, offset);
+            if (xbzrleEnabled) {
+                // A stale cached copy would make a later delta wrong. May fail on a fresh slot: fine.
+                cache.insert(b.ramAddr + offset, zeroPage, 0, stats.dirtySyncCount);
+            }
+            pagesSent++;
+            return 1;
+        }
+        sendFrom = page;
+        int pages = -1;
+        if (xbzrleEnabled) {
+            pages = saveXbzrlePage(b, offset, page);
+        }
+        if (pages == -1) {
+            saveNormalPage(b, offset, sendFrom);
+            pages = 1;
+        }
+        sendFrom = null;
+        if (pages > 0) {
+            pagesSent++;
+        }
+        return pages;
+    }
+
+    /** Record header: be64 offset|flags, plus the block idstr unless it is the last one sent. */
+    private int putHeader(BlockState b, long offset, int flags) {
+        if (b == lastSentBlock) {
+            out.putBe64(offset | flags | RamFlags.CONTINUE);
+            return 8;
+        }
+        out.putBe64(offset | flags);
+        out.putCountedString(b.block.idstr());
+        lastSentBlock = b;
+        return 8 + 1 + b.block.idstr().length();
+    }
+
+    private void saveZeroPage(BlockState b, long offset) {
+        int n = putHeader(b, offset, RamFlags.ZERO);
+        out.putByte(0);
+        stats.duplicate++;
+        stats.transferred += n + 1;
+    }
+
+    private void saveNormalPage(BlockState b, long offset, ByteBuffer data) {
+        int n = putHeader(b, offset, RamFlags.PAGE);
+        out.putBuffer(data.duplicate());
+        stats.normal++;
+        stats.transferred += n + PAGE;
+    }
+
+    /**
+     * QEMU's save_xbzrle_page: 1 when an XBZRLE record went out, 0 when the page is unchanged since it was
+     * cached (nothing to send), -1 for a normal page (cache miss or overflow), sent from {@link #sendFrom}.
+     */
+    private int saveXbzrlePage(BlockState b, long offset, ByteBuffer page) {
+        long addr = b.ramAddr + offset;
+        long age = stats.dirtySyncCount;
+        if (!cache.isCached(addr, age)) {
+            stats.xbzrleCacheMiss++;
+            if (!lastStage) {
+                page.duplicate().get(current);
+                byte[] cached = cache.insert(addr, current, 0, age);
+                if (cached != null) {
+                    sendFrom = ByteBuffer.wrap(cached);
+                }
+            }
+            return -1;
+        }
+        stats.xbzrlePages++;
+        byte[] prev = cache.get(addr);
+        page.duplicate().get(current);
+        int len = XbzrleEncoder.encode(prev, current, PAGE, encoded, PAGE);
+        if (!lastStage && len != 0) {
+            System.arraycopy(current, 0, prev, 0, PAGE);
+            // Send what the cache now holds: the guest may already have changed the page again.
+            sendFrom = ByteBuffer.wrap(prev);
+        }
+        if (len == XbzrleEncoder.UNCHANGED) {
+            return 0;
+        }
+        if (len == XbzrleEncoder.OVERFLOW) {
+            stats.xbzrleOverflow++;
+            stats.xbzrleBytes += PAGE;
+            return -1;
+        }
+        int n = putHeader(b, offset, RamFlags.XBZRLE);
+        out.putByte(RamFlags.ENCODING_FLAG_XBZRLE);
+        out.putBe16(len);
+        out.putBytes(encoded, 0, len);
+        long bytes = n + 3 + len;
+        stats.xbzrleBytes += bytes - 8;
+        stats.transferred += bytes;
+        return 1;
+    }
+
+    // ---- compression results -------------------------------------------------------------------------
+
+    private void flushCompressed() throws IOException {
+        if (compressPool != null && compressPool.hasPending()) {
+            compressPool.flush(this);
+        }
+    }
+
+    @Override
+    public void zeroPage(BlockState b, long offset) {
+        saveZeroPage(b, offset);
+    }
+
+    @Override
+    public void compressedPage(BlockState b, long offset, byte[] data, int len) {
+        int n = putHeader(b, offset, RamFlags.COMPRESS_PAGE);
+        out.putBe32(len);
+        out.putBytes(data, 0, len);
+        stats.compressedPages++;
+        stats.compressedSize += len;
+        stats.transferred += n + 4 + len;
+    }
+
+    @Override
+    public void close() {
+        if (stats.endNanos == 0) {
+            stats.endNanos = clock.getAsLong();
+        }
+        if (compressPool != null) {
+            compressPool.close();
+        }
+    }
+}
