@@ -15,7 +15,7 @@ import org.savevm.api.MigrationPriority;
  * <pre>
  * VMStateDescription.builder("serial", SerialState.class).version(3).minimumVersion(2)
  *     .preSave(s -> s.fcrVmstate = s.fcr)
- *     .field(uint16("divider", s -> s.divider, (s, v) -> s.divider = v).since(2))
+ *     .field(since(2, uint16("divider", s -> s.divider, (s, v) -> s.divider = v)))
  *     .subsection(thrIpending)
  *     .build();
  * </pre>

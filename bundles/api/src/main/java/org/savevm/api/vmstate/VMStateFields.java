@@ -21,6 +21,19 @@ public final class VMStateFields {
     private VMStateFields() {
     }
 
+    /**
+     * QEMU's {@code _V} macros: {@code field} exists from stream version {@code version} on. A static
+     * wrapper so that lambdas in the wrapped factory still infer the state type.
+     */
+    public static <T> VMStateField<T> since(int version, VMStateField<T> field) {
+        return field.since(version);
+    }
+
+    /** QEMU's {@code _TEST} macros: {@code field} exists when {@code test(state, version)} holds. */
+    public static <T> VMStateField<T> when(java.util.function.BiPredicate<T, Integer> test, VMStateField<T> field) {
+        return field.when(test);
+    }
+
     private static <T> VMStateField<T> single(String name, VMStateInfo<?> info, int size, ElementAccess<T> a) {
         return VMStateField.<T>builder(name).info(info, size).access(a).build();
     }
