@@ -1,0 +1,62 @@
+package org.savevm.core.cli;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.util.List;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.savevm.api.SaveVm;
+import org.savevm.api.SavevmCommand;
+import org.savevm.stream.MigrationInput;
+
+/** {@code load-state FILE}: loads a QEMU 7.2 stream from a file into the registered handlers. */
+@Component(service = SavevmCommand.class)
+public final class LoadStateCommand implements SavevmCommand {
+    private final SaveVm saveVm;
+
+    @Activate
+    public LoadStateCommand(@Reference SaveVm saveVm) {
+        this.saveVm = saveVm;
+    }
+
+    @Override
+    public String name() {
+        return "load-state";
+    }
+
+    @Override
+    public String summary() {
+        return "load machine state from a QEMU 7.2 stream file";
+    }
+
+    @Override
+    public String usage() {
+        return "load-state [options] FILE\n" + StateFileOptions.USAGE_OPTIONS;
+    }
+
+    @Override
+    public int run(List<String> args, PrintStream out, PrintStream err) throws Exception {
+        StateFileOptions o;
+        try {
+            o = StateFileOptions.parse(args, false);
+        } catch (IllegalArgumentException e) {
+            err.println("load-state: " + e.getMessage());
+            err.print(usage());
+            return 2;
+        }
+        long size;
+        try (MigrationInput in = new MigrationInput(FileChannel.open(Path.of(o.file)))) {
+            saveVm.load(in, o.settings);
+            size = in.position();
+        } catch (IOException e) {
+            err.println("load-state: " + e.getMessage());
+            return 1;
+        }
+        out.println("loaded " + o.file + " (" + size + " bytes)");
+        return 0;
+    }
+}
