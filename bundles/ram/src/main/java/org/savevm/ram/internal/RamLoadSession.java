@@ -36,6 +36,7 @@ final class RamLoadSession implements LiveStateHandler.LoadSession {
     /** Pages with a decompression in flight: written again only after the pool is drained. */
     private final Set<Long> decompressing = new HashSet<>();
     private DecompressPool pool;
+    private RecordObserver observer;
     private RamBlock lastRecvBlock;
     private long pagesLoaded;
 
@@ -48,6 +49,23 @@ final class RamLoadSession implements LiveStateHandler.LoadSession {
         for (int i = 0; i < blocks.size(); i++) {
             blockIndex.put(blocks.get(i), i);
         }
+    }
+
+    /** Sees every page record as it is applied; for conformance tests against real streams. */
+    interface RecordObserver {
+        /** Any page record, before it is applied. */
+        default void record(RamBlock block, long addr, int flags) {
+        }
+
+        default void xbzrle(RamBlock block, long addr, byte[] before, byte[] encoded, int len, byte[] after) {
+        }
+
+        default void compressed(RamBlock block, long addr, int flags, byte[] data, int len) {
+        }
+    }
+
+    void observe(RecordObserver o) {
+        this.observer = o;
     }
 
     long pagesLoaded() {
@@ -93,6 +111,9 @@ final class RamLoadSession implements LiveStateHandler.LoadSession {
                     waitDecompression();
                 }
                 host = block.writablePage(addr);
+                if (observer != null) {
+                    observer.record(block, addr, flags);
+                }
             }
             switch (flags & ~RamFlags.CONTINUE) {
                 case RamFlags.MEM_SIZE -> loadBlockList(in, addr, at);
@@ -211,6 +232,10 @@ final class RamLoadSession implements LiveStateHandler.LoadSession {
         }
         Object job = pool.reserve();
         in.readFully(DecompressPool.buffer(job), 0, len);
+        if (observer != null) {
+            observer.compressed(block, addr, RamFlags.COMPRESS_PAGE, java.util.Arrays.copyOf(DecompressPool.buffer(job), len),
+                    len);
+        }
         decompressing.add(pageKey(block, addr));
         pool.start(job, len, host, at, "page 0x" + Long.toHexString(addr) + " of " + block.idstr());
     }
@@ -238,6 +263,11 @@ final class RamLoadSession implements LiveStateHandler.LoadSession {
             throw new MigrationStreamException("ram: Failed to decompress XBZRLE page at 0x" + Long.toHexString(addr)
                     + " of " + block.idstr() + " (decode error at byte " + XbzrleDecoder.failedAt(r)
                     + " of " + len + ")", at);
+        }
+        if (observer != null) {
+            byte[] before = new byte[PAGE];
+            host.get(0, before, 0, PAGE);
+            observer.xbzrle(block, addr, before, java.util.Arrays.copyOf(encoded, len), len, scratch.clone());
         }
         host.put(0, scratch, 0, PAGE);
     }
