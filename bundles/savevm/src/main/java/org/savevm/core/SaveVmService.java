@@ -15,7 +15,9 @@ import org.savevm.api.SaveVm;
 import org.savevm.api.StateRegistry;
 import org.savevm.api.vmstate.VMStateEngine;
 import org.savevm.core.commands.IncomingCommands;
+import org.savevm.core.commands.PostcopyOutgoing;
 import org.savevm.core.commands.StreamLoader;
+import org.savevm.core.commands.StreamSaver;
 import org.savevm.core.config.MachineIdentity;
 import org.savevm.core.framing.SectionType;
 import org.savevm.core.framing.StreamHeader;
@@ -33,9 +35,9 @@ import org.savevm.stream.MigrationOutput;
  * pc-i440fx-7.2), optional {@code uuid}, and {@code suppress-vmdesc} (no vmdesc trailer, as QEMU's
  * machine property).
  */
-@Component(service = { SaveVm.class, StreamLoader.class }, configurationPid = SaveVmService.MACHINE_PID,
+@Component(service = { SaveVm.class, StreamLoader.class, StreamSaver.class }, configurationPid = SaveVmService.MACHINE_PID,
         configurationPolicy = ConfigurationPolicy.OPTIONAL)
-public final class SaveVmService implements SaveVm, StreamLoader {
+public final class SaveVmService implements SaveVm, StreamLoader, StreamSaver {
     public static final String MACHINE_PID = "org.savevm.machine";
 
     private final StateRegistry registry;
@@ -72,10 +74,16 @@ public final class SaveVmService implements SaveVm, StreamLoader {
 
     @Override
     public Outgoing beginSave(MigrationOutput out, MigrationSettings settings) throws IOException {
+        return beginSave(out, settings, null);
+    }
+
+    @Override
+    public PostcopyOutgoing beginSave(MigrationOutput out, MigrationSettings settings, BeforeSetup beforeSetup)
+            throws IOException {
         RegistryView view = registry.freeze();
         OutgoingStream stream = new OutgoingStream(view, engine, out, settings, machine, !suppressVmdesc);
         try {
-            stream.begin();
+            stream.begin(beforeSetup);
         } catch (IOException | RuntimeException e) {
             stream.close();
             throw e;

@@ -11,6 +11,9 @@ import org.savevm.api.RegisteredSection;
 import org.savevm.api.RegistryView;
 import org.savevm.api.SaveVm;
 import org.savevm.api.vmstate.VMStateEngine;
+import org.savevm.core.commands.CommandWriter;
+import org.savevm.core.commands.PostcopyOutgoing;
+import org.savevm.core.commands.StreamSaver;
 import org.savevm.core.config.ConfigurationSection;
 import org.savevm.core.config.MachineIdentity;
 import org.savevm.core.framing.FramingOptions;
@@ -26,7 +29,7 @@ import org.savevm.stream.MigrationOutput;
  * registry view. Live handlers each have one save session; device handlers are written as FULL
  * sections at completion.
  */
-public final class OutgoingStream implements SaveVm.Outgoing {
+public final class OutgoingStream implements SaveVm.Outgoing, PostcopyOutgoing {
     /** An active live handler with its per-stream session. */
     private record Live(RegisteredSection section, LiveStateHandler.SaveSession session) {
     }
@@ -41,6 +44,8 @@ public final class OutgoingStream implements SaveVm.Outgoing {
     private final List<Live> live = new ArrayList<>();
     private boolean completed;
     private boolean closed;
+    /** Set once the non-postcopiable handlers are completed: the stream is in postcopy from then on. */
+    private boolean inPostcopy;
 
     public OutgoingStream(RegistryView view, VMStateEngine engine, MigrationOutput out, MigrationSettings settings,
             MachineIdentity machine, boolean sendVmdesc) {
@@ -55,6 +60,11 @@ public final class OutgoingStream implements SaveVm.Outgoing {
 
     /** Blockers, header, configuration and the START section of every active live handler. */
     public void begin() throws IOException {
+        begin(null);
+    }
+
+    /** As {@link #begin()}, with {@code beforeSetup} written between the configuration and the START sections. */
+    public void begin(StreamSaver.BeforeSetup beforeSetup) throws IOException {
         List<String> blockers = view.blockers();
         if (!blockers.isEmpty()) {
             throw new IOException(String.join("; ", blockers));
@@ -62,6 +72,10 @@ public final class OutgoingStream implements SaveVm.Outgoing {
         StreamHeader.write(out);
         if (framing.configuration()) {
             ConfigurationSection.write(out, machine, settings);
+        }
+        if (beforeSetup != null) {
+            beforeSetup.write(out, new CommandWriter(out));
+            out.checkError();
         }
         for (RegisteredSection s : view.sections()) {
             if (!(s.handler() instanceof LiveStateHandler handler)) {
@@ -106,10 +120,24 @@ public final class OutgoingStream implements SaveVm.Outgoing {
      */
     @Override
     public boolean iterate() throws IOException {
+        return iterateRound(false);
+    }
+
+    @Override
+    public boolean iteratePostcopy() throws IOException {
+        return iterateRound(true);
+    }
+
+    private boolean iterateRound(boolean postcopyOnly) throws IOException {
         checkOpen();
+        // once in postcopy the other handlers have sent their END: only postcopiable ones iterate
+        boolean postcopy = postcopyOnly || inPostcopy;
         for (Live l : live) {
             view.checkPresent(l.section());
             if (!l.session().isActiveIterate()) {
+                continue;
+            }
+            if (postcopy && !((LiveStateHandler) l.section().handler()).hasPostcopy()) {
                 continue;
             }
             if (out.rateLimitExceeded()) {
@@ -150,6 +178,9 @@ public final class OutgoingStream implements SaveVm.Outgoing {
         if (completed) {
             throw new IllegalStateException("complete() called twice");
         }
+        if (inPostcopy) {
+            throw new IllegalStateException("in postcopy: use completePostcopy()");
+        }
         completed = true;
         for (Live l : live) {
             view.checkPresent(l.section());
@@ -168,6 +199,65 @@ public final class OutgoingStream implements SaveVm.Outgoing {
         if (sendVmdesc) {
             VmDescription.writeTrailer(out, vmdesc.finish());
         }
+        out.flush();
+    }
+
+    @Override
+    public void completeNonPostcopiable() throws IOException {
+        checkOpen();
+        if (inPostcopy) {
+            throw new IllegalStateException("already in postcopy");
+        }
+        inPostcopy = true;
+        for (Live l : live) {
+            view.checkPresent(l.section());
+            if (((LiveStateHandler) l.section().handler()).hasPostcopy()) {
+                continue;
+            }
+            SectionHeader.writePartOrEnd(out, SectionType.END, l.section().sectionId());
+            try {
+                l.session().completePrecopy(out);
+            } catch (IOException | RuntimeException e) {
+                throw failure("completion of", l.section(), e);
+            }
+            footer(l.section());
+            out.checkError();
+        }
+        out.flush();
+    }
+
+    @Override
+    public void writeDeviceSections(MigrationOutput blob) throws IOException {
+        checkOpen();
+        DeviceSections.write(blob, view, engine, framing.sectionFooters(), null);
+        blob.flush();
+    }
+
+    @Override
+    public void completePostcopy() throws IOException {
+        checkOpen();
+        if (!inPostcopy) {
+            throw new IllegalStateException("completePostcopy() before completeNonPostcopiable()");
+        }
+        if (completed) {
+            throw new IllegalStateException("stream already completed");
+        }
+        completed = true;
+        for (Live l : live) {
+            view.checkPresent(l.section());
+            if (!((LiveStateHandler) l.section().handler()).hasPostcopy()) {
+                continue;
+            }
+            SectionHeader.writePartOrEnd(out, SectionType.END, l.section().sectionId());
+            try {
+                l.session().completePostcopy(out);
+            } catch (IOException | RuntimeException e) {
+                throw failure("postcopy completion of", l.section(), e);
+            }
+            footer(l.section());
+            out.checkError();
+        }
+        out.putByte(SectionType.EOF);
         out.flush();
     }
 

@@ -26,6 +26,7 @@ public final class ChunkedLiveHandler implements LiveStateHandler {
     public final BitSet received = new BitSet();
     public final List<String> events = new ArrayList<>();
     public boolean active = true;
+    public boolean postcopy;
     public int saveSessionsClosed;
     public int loadSessionsClosed;
 
@@ -47,6 +48,11 @@ public final class ChunkedLiveHandler implements LiveStateHandler {
     @Override
     public boolean isActive(MigrationSettings settings) {
         return active;
+    }
+
+    @Override
+    public boolean hasPostcopy() {
+        return postcopy;
     }
 
     @Override
