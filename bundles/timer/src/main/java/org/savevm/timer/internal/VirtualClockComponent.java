@@ -49,8 +49,9 @@ public final class VirtualClockComponent implements VirtualClock, DeviceStateHan
         }
     }
 
+    /** Stops the scheduler thread. */
     @Deactivate
-    void deactivate() throws InterruptedException {
+    public void deactivate() throws InterruptedException {
         clock.close();
     }
 
