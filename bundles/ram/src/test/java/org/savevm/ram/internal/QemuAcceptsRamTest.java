@@ -1,0 +1,192 @@
+package org.savevm.ram.internal;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.savevm.api.LiveStateHandler;
+import org.savevm.api.MigrationSettings;
+import org.savevm.api.machine.RamBlock;
+import org.savevm.api.machine.RamMigrationStats;
+import org.savevm.machine.internal.SimulatedMachine;
+import org.savevm.stream.MigrationOutput;
+
+/**
+ * Real QEMU 7.2 loads a stream whose only section is our "ram" (framed here by hand: header,
+ * configuration, START/PART/END with footers, EOF, an empty vmdesc), and its guest memory then equals
+ * ours: checked with QMP pmemsave over pc.ram above 1 MiB (below that, ROM and VGA windows overlay it).
+ * Skipped when qemu-system-x86_64 is not installed.
+ */
+class QemuAcceptsRamTest {
+    private static final String QEMU = "qemu-system-x86_64";
+    private static final long RAM = 16L << 20;
+
+    static Stream<Arguments> settings() {
+        MigrationSettings none = MigrationSettings.DEFAULTS;
+        return Stream.of(Arguments.of("plain", none),
+                Arguments.of("xbzrle", none.withCapability("xbzrle", true)),
+                Arguments.of("compress", none.withCapability("compress", true).withParameter("compress-level", 6)),
+                Arguments.of("xbzrle+compress", none.withCapability("xbzrle", true).withCapability("compress", true)));
+    }
+
+    private static boolean qemuInstalled() {
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
+            if (Files.isExecutable(Path.of(dir, QEMU))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Section framing as QEMU writes it, so that only our ram handler's bytes are under test. */
+    private static byte[] stream(SimulatedMachine m, MigrationSettings settings) throws Exception {
+        ByteArrayOutputStream bos = new ByteArrayOutputStream();
+        MigrationOutput out = MigrationOutput.of(bos);
+        out.putBe32(0x5145564d).putBe32(3);
+        out.putByte(0x07).putBe32(13).putBytes("pc-i440fx-7.2".getBytes(StandardCharsets.US_ASCII));
+        int id = 2;
+        Random rnd = new Random(5);
+        RamHandler handler = new RamHandler(m);
+        try (LiveStateHandler.SaveSession save = handler.beginSave(settings)) {
+            out.putByte(0x01).putBe32(id).putCountedString("ram").putBe32(0).putBe32(4);
+            save.setup(out);
+            out.putByte(0x7e).putBe32(id);
+            for (int round = 0; round < 6; round++) {
+                boolean done = false;
+                while (!done) {
+                    out.putByte(0x02).putBe32(id);
+                    done = save.iterate(out);
+                    out.putByte(0x7e).putBe32(id);
+                }
+                RoundTripTest.mutate(m, rnd, 200);
+                save.pending(true);
+            }
+            out.putByte(0x03).putBe32(id);
+            save.completePrecopy(out);
+            out.putByte(0x7e).putBe32(id);
+        }
+        RamMigrationStats stats = handler.saveStats(settings).orElseThrow();
+        assertEquals(settings.capability("xbzrle"), stats.xbzrlePages() > 0, "XBZRLE pages in the stream");
+        assertEquals(settings.capability("compress"), stats.compressedPages() > 0, "compressed pages in the stream");
+        out.putByte(0x00);
+        byte[] vmdesc = "{\"page_size\": 4096, \"devices\": []}".getBytes(StandardCharsets.US_ASCII);
+        out.putByte(0x06).putBe32(vmdesc.length).putBytes(vmdesc);
+        out.flush();
+        return bos.toByteArray();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("settings")
+    void qemuLoadsOurRamAndHoldsTheSameBytes(String name, MigrationSettings settings, @TempDir Path dir)
+            throws Exception {
+        Assumptions.assumeTrue(qemuInstalled(), QEMU + " is not installed: skipping the real-QEMU check");
+        try (SimulatedMachine m = new SimulatedMachine("pc-i440fx-7.2", RAM)) {
+            RoundTripTest.mutate(m, new Random(name.hashCode()), 3000);
+            Path file = dir.resolve("ram.mig");
+            Files.write(file, stream(m, settings));
+            Path dump = dir.resolve("mem.bin");
+
+            List<String> caps = new ArrayList<>();
+            for (String c : new String[] {"xbzrle", "compress"}) {
+                if (settings.capability(c)) {
+                    caps.add("{\"capability\": \"" + c + "\", \"state\": true}");
+                }
+            }
+            Process p = new ProcessBuilder(QEMU, "-machine", "pc-i440fx-7.2", "-nodefaults", "-display", "none", "-S",
+                    "-m", "16M", "-incoming", "defer", "-qmp", "stdio").redirectError(dir.resolve("err.txt").toFile())
+                    .start();
+            try {
+                BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+                Thread reader = new Thread(() -> {
+                    try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(),
+                            StandardCharsets.UTF_8))) {
+                        String l;
+                        while ((l = r.readLine()) != null) {
+                            lines.add(l);
+                        }
+                    } catch (Exception e) {
+                        // process ended
+                    }
+                    lines.add("EOF");
+                });
+                reader.setDaemon(true);
+                reader.start();
+                Writer w = new OutputStreamWriter(p.getOutputStream(), StandardCharsets.UTF_8);
+                assertTrue(next(lines).contains("QMP"));
+                command(w, lines, "{\"execute\": \"qmp_capabilities\"}");
+                if (!caps.isEmpty()) {
+                    command(w, lines, "{\"execute\": \"migrate-set-capabilities\", \"arguments\": {\"capabilities\": ["
+                            + String.join(", ", caps) + "]}}");
+                }
+                command(w, lines, "{\"execute\": \"migrate-incoming\", \"arguments\": {\"uri\": \"exec:cat "
+                        + file + "\"}}");
+                String status = "";
+                for (int i = 0; i < 300 && !status.contains("\"completed\"") && !status.contains("\"failed\""); i++) {
+                    Thread.sleep(100);
+                    status = command(w, lines, "{\"execute\": \"query-migrate\"}");
+                }
+                String err = Files.readString(dir.resolve("err.txt"));
+                assertTrue(status.contains("\"completed\""), "QEMU did not complete: " + status + " " + err);
+                command(w, lines, "{\"execute\": \"pmemsave\", \"arguments\": {\"val\": 1048576, \"size\": "
+                        + (RAM - (1 << 20)) + ", \"filename\": \"" + dump + "\"}}");
+                assertFalse(err.contains("error"), err);
+            } finally {
+                p.destroy();
+                if (!p.waitFor(10, TimeUnit.SECONDS)) {
+                    p.destroyForcibly();
+                }
+            }
+            RamBlock ram = m.ramBlock("pc.ram").orElseThrow();
+            byte[] ours = new byte[(int) (RAM - (1 << 20))];
+            ram.read(1 << 20, ours, 0, ours.length);
+            byte[] theirs = Files.readAllBytes(dump);
+            assertEquals(ours.length, theirs.length);
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            assertEquals(HexFormat.of().formatHex(md.digest(ours)), HexFormat.of().formatHex(md.digest(theirs)),
+                    "guest memory in QEMU equals ours");
+        }
+    }
+
+    private static String next(BlockingQueue<String> lines) throws InterruptedException {
+        String l = lines.poll(30, TimeUnit.SECONDS);
+        assertNotNull(l, "QEMU did not answer");
+        assertNotEquals("EOF", l, "QEMU exited");
+        return l;
+    }
+
+    /** Sends one QMP command and returns its answer, skipping asynchronous events. */
+    private static String command(Writer w, BlockingQueue<String> lines, String json) throws Exception {
+        w.write(json + "\n");
+        w.flush();
+        while (true) {
+            String l = next(lines);
+            if (l.contains("\"event\"")) {
+                continue;
+            }
+            assertFalse(l.contains("\"error\""), json + " -> " + l);
+            return l;
+        }
+    }
+}
