@@ -46,7 +46,8 @@ public final class SaveVmService implements SaveVm, StreamLoader, StreamSaver {
     private volatile boolean suppressVmdesc;
 
     @Activate
-    public SaveVmService(@Reference StateRegistry registry, @Reference VMStateEngine engine,
+    public SaveVmService(@Reference(name = "registry") StateRegistry registry,
+            @Reference(name = "engine") VMStateEngine engine,
             Map<String, Object> config) {
         this.registry = registry;
         this.engine = engine;

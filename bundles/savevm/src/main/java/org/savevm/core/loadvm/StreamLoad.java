@@ -197,7 +197,9 @@ public final class StreamLoad {
         } catch (MigrationStreamException e) {
             throw Messages.prefixed(context, e);
         } catch (IOException | RuntimeException e) {
-            throw new MigrationStreamException(context + ": " + e, in.position(), e);
+            // a handler's own exception (not a stream error): keep its type when it has no message
+            String what = e instanceof IOException && e.getMessage() != null ? e.getMessage() : e.toString();
+            throw new MigrationStreamException(context + ": " + what, in.position(), e);
         }
     }
 
