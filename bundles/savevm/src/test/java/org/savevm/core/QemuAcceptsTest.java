@@ -111,6 +111,15 @@ class QemuAcceptsTest {
     }
 
     @Test
+    void qemuLoadsOurStreamWithoutConfigurationOnlyWithTheSameSwitch() throws Exception {
+        assumeTrue(haveQemu(), "qemu-system-x86_64 or python3 not installed");
+        Path file = rewrite(MigrationSettings.DEFAULTS.withParameter("send-configuration", 0));
+        assertEquals("COMPLETED", qemuAccepts(file, "-global", "migration.send-configuration=off"));
+        String refused = qemuAccepts(file);
+        assertEquals(true, refused.startsWith("FAILED") && refused.contains("Configuration section missing"), refused);
+    }
+
+    @Test
     void qemuRefusesOurStreamForAnotherMachineTypeWithTheSameMessage() throws Exception {
         assumeTrue(haveQemu(), "qemu-system-x86_64 or python3 not installed");
         String out = qemuAccepts(rewrite(MigrationSettings.DEFAULTS, Map.of("type", "pc-i440fx-7.1")));
