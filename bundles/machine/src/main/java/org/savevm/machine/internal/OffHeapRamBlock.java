@@ -45,7 +45,12 @@ public final class OffHeapRamBlock implements RamBlock {
         this.chunks = new ByteBuffer[n];
         for (int i = 0; i < n; i++) {
             long size = Math.min(CHUNK_SIZE, maxLength - ((long) i << CHUNK_SHIFT));
-            chunks[i] = ByteBuffer.allocateDirect((int) size);
+            try {
+                chunks[i] = ByteBuffer.allocateDirect((int) size);
+            } catch (OutOfMemoryError e) {
+                throw new IllegalStateException("cannot allocate 0x" + Long.toHexString(maxLength) + " bytes for RAM block "
+                        + idstr + " off the heap: raise -XX:MaxDirectMemorySize (default: the heap size)", e);
+            }
         }
         long maxPages = maxLength / TARGET_PAGE_SIZE;
         this.dirtyLog = new AtomicLongArray((int) ((maxPages + 63) / 64));
