@@ -16,7 +16,28 @@ public final class BlobDevice implements DeviceStateHandler<BlobState> {
     }
 
     public BlobDevice(String idstr, int instance, int version, byte[] initial) {
-        this.registration = SectionRegistration.builder(idstr).instanceId(instance).version(version).build();
+        this(registrationOf(idstr, instance, version, null), initial);
+    }
+
+    public BlobDevice(String idstr, int instance, int version, int size, String orderKey) {
+        this(registrationOf(idstr, instance, version, orderKey), new byte[size]);
+    }
+
+    /** A qdev-style "path/name" idstr becomes devicePath + idstr, as a device bundle would register it. */
+    private static SectionRegistration registrationOf(String idstr, int instance, int version, String orderKey) {
+        int slash = idstr.lastIndexOf('/');
+        SectionRegistration.Builder b = SectionRegistration.builder(slash < 0 ? idstr : idstr.substring(slash + 1))
+                .instanceId(instance).version(version).orderKey(orderKey);
+        if (slash >= 0) {
+            b.devicePath(idstr.substring(0, slash));
+        }
+        return b.build();
+    }
+
+    public BlobDevice(SectionRegistration registration, byte[] initial) {
+        String idstr = registration.fullIdstr();
+        this.registration = registration;
+        int version = registration.version();
         String vmsdName = idstr.contains("/") ? idstr.substring(idstr.lastIndexOf('/') + 1) : idstr;
         this.description = new VMStateDescription<>(vmsdName, version, 0);
         this.state = new BlobState(initial.clone());

@@ -63,8 +63,9 @@ public final class CorpusStreams {
         int id = 0;
         reg.add(ram, 100);
         for (JsonNode d : vmdesc(stream).get("devices")) {
+            // order keys that keep the stream's order in a registry that sorts by them
             reg.add(new BlobDevice(d.get("name").asText(), d.get("instance_id").asInt(), d.get("version").asInt(),
-                    bodySize(d)), id++);
+                    bodySize(d), String.format("%04d", id + 1)), id++);
         }
         return reg;
     }
