@@ -1,0 +1,81 @@
+package org.savevm.vmstate.internal.json;
+
+import java.io.IOException;
+
+import org.savevm.api.vmstate.VMStateInfo;
+import org.savevm.api.vmstate.VMStateInfos;
+import org.savevm.stream.MigrationInput;
+import org.savevm.stream.MigrationOutput;
+
+/**
+ * Element codecs for descriptors built from JSON, where the state is a {@code GenericState}: every
+ * value is kept as read (an {@code _equal} type stores instead of comparing, a timer is its be64
+ * expiry, an unknown type is its raw bytes), and the vmdesc type name is preserved.
+ */
+final class GenericInfos {
+    private GenericInfos() {
+    }
+
+    /** The codec for vmdesc type {@code type}; raw bytes when the type is not a plain value. */
+    static VMStateInfo<?> forType(String type) {
+        return switch (type) {
+        case "bool", "int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64" ->
+            VMStateInfos.byName(type);
+        case "int32 equal", "int32 le" -> renamed(type, VMStateInfos.INT32);
+        case "uint8 equal" -> renamed(type, VMStateInfos.UINT8);
+        case "uint16 equal" -> renamed(type, VMStateInfos.UINT16);
+        case "uint32 equal" -> renamed(type, VMStateInfos.UINT32);
+        case "int64 equal", "timer" -> renamed(type, VMStateInfos.UINT64);
+        default -> raw(type);
+        };
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <V> VMStateInfo<V> renamed(String name, VMStateInfo<?> base) {
+        VMStateInfo<V> b = (VMStateInfo<V>) base;
+        return new VMStateInfo<>() {
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public void put(MigrationOutput out, V value, int size) throws IOException {
+                b.put(out, value, size);
+            }
+
+            @Override
+            public V get(MigrationInput in, V current, int size) throws IOException {
+                return b.get(in, current, size);
+            }
+        };
+    }
+
+    /** {@code size} bytes kept as they are, whatever the type means. */
+    static VMStateInfo<byte[]> raw(String name) {
+        return new VMStateInfo<>() {
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public void put(MigrationOutput out, byte[] value, int size) throws IOException {
+                if (value == null) {
+                    value = new byte[size];
+                }
+                if (value.length != size) {
+                    throw new IOException("raw value of " + value.length + " bytes, field size " + size);
+                }
+                out.putBytes(value);
+            }
+
+            @Override
+            public byte[] get(MigrationInput in, byte[] current, int size) throws IOException {
+                byte[] b = new byte[size];
+                in.readFully(b);
+                return b;
+            }
+        };
+    }
+}
