@@ -92,6 +92,14 @@ public final class OutgoingStream implements SaveVm.Outgoing, PostcopyOutgoing {
                 throw failure("setup of", s, e);
             }
             live.add(new Live(s, session));
+            if (s.sectionId() == 0) {
+                // QEMU finds PART/END handlers by se->load_section_id, which is 0 for every handler it
+                // has not seen a START/FULL of yet: it would hand this section's PARTs to its first
+                // handler ("timer"), so real QEMU cannot load such a stream
+                System.getLogger(OutgoingStream.class.getName()).log(System.Logger.Level.WARNING,
+                        "live section " + s.describe() + " has section id 0: QEMU 7.2 cannot load its PART/END"
+                                + " sections (in QEMU id 0 is the \"timer\" section)");
+            }
             SectionHeader.writeStartOrFull(out, SectionType.START, s.sectionId(), s.idstr(), s.instanceId(),
                     s.version());
             try {
