@@ -61,17 +61,9 @@ public final class XbzrleEncoder {
 
     /** First index at or after {@code i} where the pages differ, or {@code len}. */
     static int equalRunEnd(byte[] old, byte[] cur, int i, int len) {
-        while (i + 8 <= len) {
-            long x = (long) LONGS.get(old, i) ^ (long) LONGS.get(cur, i);
-            if (x != 0) {
-                return i + firstNonZeroByte(x);
-            }
-            i += 8;
-        }
-        while (i < len && old[i] == cur[i]) {
-            i++;
-        }
-        return i;
+        // the JDK's mismatch is vectorized: long equal runs (most of a dirty page) go fast
+        int m = java.util.Arrays.mismatch(old, i, len, cur, i, len);
+        return m < 0 ? len : i + m;
     }
 
     /** First index at or after {@code i} where the pages are equal, or {@code len}. */
@@ -89,10 +81,5 @@ public final class XbzrleEncoder {
             i++;
         }
         return i;
-    }
-
-    private static int firstNonZeroByte(long x) {
-        return ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN ? Long.numberOfTrailingZeros(x) >>> 3
-                : Long.numberOfLeadingZeros(x) >>> 3;
     }
 }
