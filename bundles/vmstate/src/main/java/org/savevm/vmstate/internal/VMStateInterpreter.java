@@ -164,6 +164,9 @@ public final class VMStateInterpreter {
             }
         }
         json.str("type", typeName(f));
+        if (f.info() instanceof VmdescMembers extra && !extra.vmdescMembers().isEmpty()) {
+            json.members(extra.vmdescMembers());
+        }
         if (f.has(VMStateFlags.STRUCT)) {
             json.startObject("struct");
         }

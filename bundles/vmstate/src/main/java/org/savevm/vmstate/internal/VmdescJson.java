@@ -8,7 +8,7 @@ import java.util.Deque;
  * between members, {@code ": "} after keys, nothing after an opening bracket. The first member written
  * gets no separator, because the caller has already opened the object and adds its own.
  */
-final class VmdescJson {
+public final class VmdescJson {
     private final StringBuilder out;
     private final Deque<Boolean> stack = new ArrayDeque<>();
     private boolean needComma;
@@ -38,6 +38,15 @@ final class VmdescJson {
         out.append(value);
     }
 
+    /** Members already rendered in this form (e.g. a child vmsd a type writes itself), as one member. */
+    void members(String rendered) {
+        if (needComma) {
+            out.append(", ");
+        }
+        needComma = true;
+        out.append(rendered);
+    }
+
     void startObject(String name) {
         member(name);
         out.append('{');
@@ -65,7 +74,7 @@ final class VmdescJson {
     }
 
     /** JSONWriter's string escaping: short escapes, \\uXXXX (upper-case) below 0x20 and from 0x7F on. */
-    static void quote(StringBuilder sb, String s) {
+    public static void quote(StringBuilder sb, String s) {
         sb.append('"');
         for (int i = 0; i < s.length();) {
             int cp = s.codePointAt(i);

@@ -6,6 +6,7 @@ import org.savevm.api.vmstate.VMStateInfo;
 import org.savevm.api.vmstate.VMStateInfos;
 import org.savevm.stream.MigrationInput;
 import org.savevm.stream.MigrationOutput;
+import org.savevm.vmstate.internal.VmdescMembers;
 
 /**
  * Element codecs for descriptors built from JSON, where the state is a {@code GenericState}: every
@@ -53,29 +54,49 @@ final class GenericInfos {
 
     /** {@code size} bytes kept as they are, whatever the type means. */
     static VMStateInfo<byte[]> raw(String name) {
-        return new VMStateInfo<>() {
-            @Override
-            public String name() {
-                return name;
-            }
+        return raw(name, "");
+    }
 
-            @Override
-            public void put(MigrationOutput out, byte[] value, int size) throws IOException {
-                if (value == null) {
-                    value = new byte[size];
-                }
-                if (value.length != size) {
-                    throw new IOException("raw value of " + value.length + " bytes, field size " + size);
-                }
-                out.putBytes(value);
-            }
+    /** Raw bytes whose vmdesc object repeats {@code members} (a child vmsd the type described itself). */
+    static VMStateInfo<byte[]> raw(String name, String members) {
+        return new RawInfo(name, members);
+    }
 
-            @Override
-            public byte[] get(MigrationInput in, byte[] current, int size) throws IOException {
-                byte[] b = new byte[size];
-                in.readFully(b);
-                return b;
+    private static final class RawInfo implements VMStateInfo<byte[]>, VmdescMembers {
+        private final String name;
+        private final String members;
+
+        RawInfo(String name, String members) {
+            this.name = name;
+            this.members = members;
+        }
+
+        @Override
+        public String vmdescMembers() {
+        return members;
+        }
+
+        @Override
+        public String name() {
+            return name;
+        }
+
+        @Override
+        public void put(MigrationOutput out, byte[] value, int size) throws IOException {
+            if (value == null) {
+                value = new byte[size];
             }
-        };
+            if (value.length != size) {
+                throw new IOException("raw value of " + value.length + " bytes, field size " + size);
+            }
+            out.putBytes(value);
+        }
+
+        @Override
+        public byte[] get(MigrationInput in, byte[] current, int size) throws IOException {
+            byte[] b = new byte[size];
+            in.readFully(b);
+            return b;
+        }
     }
 }

@@ -106,7 +106,8 @@ public final class JsonDescriptors {
             }
             b.struct(vmdesc(structs, Function.identity(), null), (int) size);
         } else {
-            b.info(GenericInfos.forType(type), (int) size);
+            String extra = extraMembers(f);
+            b.info(extra.isEmpty() ? GenericInfos.forType(type) : GenericInfos.raw(type, extra), (int) size);
         }
         if (elements.size() > 1 || f.has("array_len")) {
             b.array(n);
@@ -118,19 +119,81 @@ public final class JsonDescriptors {
         return b.build();
     }
 
-    /** How often each base name occurs with a {@code [k]} uniqueness suffix. */
+    /**
+     * Base names that QEMU made unique with {@code [k]}: at least two fields whose suffixes count
+     * 0, 1, 2 ... in order (a real name such as {@code cr[2]} does not follow that pattern), mapped to
+     * how many there are.
+     */
     private static Map<String, Integer> suffixedBases(List<JsonNode> fields) {
         Map<String, Integer> count = new HashMap<>();
+        Map<String, Boolean> inOrder = new HashMap<>();
         for (JsonNode f : fields) {
             if (f.has("index")) {
                 continue;
             }
             Matcher m = SUFFIX.matcher(f.path("name").asText());
             if (m.matches()) {
-                count.merge(m.group(1), 1, Integer::sum);
+                int seen = count.getOrDefault(m.group(1), 0);
+                if (!m.group(2).equals(Integer.toString(seen))) {
+                    inOrder.put(m.group(1), false);
+                }
+                count.put(m.group(1), seen + 1);
             }
         }
+        inOrder.forEach((base, ok) -> count.remove(base));
         return count;
+    }
+
+    /** Members of a vmdesc field object beyond QEMU's own keys, rendered back in compact form. */
+    private static String extraMembers(JsonNode f) {
+        StringBuilder sb = new StringBuilder();
+        for (java.util.Iterator<Map.Entry<String, JsonNode>> it = f.fields(); it.hasNext();) {
+            Map.Entry<String, JsonNode> e = it.next();
+            switch (e.getKey()) {
+            case "name", "array_len", "index", "type", "struct", "size" -> {
+            }
+            default -> {
+                if (sb.length() > 0) {
+                    sb.append(", ");
+                }
+                org.savevm.vmstate.internal.VmdescJson.quote(sb, e.getKey());
+                sb.append(": ");
+                render(sb, e.getValue());
+            }
+            }
+        }
+        return sb.toString();
+    }
+
+    private static void render(StringBuilder sb, JsonNode v) {
+        if (v.isObject()) {
+            sb.append('{');
+            boolean first = true;
+            for (java.util.Iterator<Map.Entry<String, JsonNode>> it = v.fields(); it.hasNext();) {
+                Map.Entry<String, JsonNode> e = it.next();
+                if (!first) {
+                    sb.append(", ");
+                }
+                first = false;
+                org.savevm.vmstate.internal.VmdescJson.quote(sb, e.getKey());
+                sb.append(": ");
+                render(sb, e.getValue());
+            }
+            sb.append('}');
+        } else if (v.isArray()) {
+            sb.append('[');
+            for (int i = 0; i < v.size(); i++) {
+                if (i > 0) {
+                    sb.append(", ");
+                }
+                render(sb, v.get(i));
+            }
+            sb.append(']');
+        } else if (v.isTextual()) {
+            org.savevm.vmstate.internal.VmdescJson.quote(sb, v.asText());
+        } else {
+            sb.append(v.asText());
+        }
     }
 
     // ------------------------------------------------------------ -dump-vmstate
