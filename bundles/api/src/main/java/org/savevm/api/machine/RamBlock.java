@@ -79,4 +79,28 @@ public interface RamBlock {
 
     /** SHA-256 over the used bytes. */
     byte[] sha256();
+
+    // ---- postcopy destination -----------------------------------------------------------------------
+
+    /**
+     * Postcopy destination (QEMU's discard of stale pages): zeroes the pages in {@code [offset, offset+len)}
+     * and marks them missing until a loader {@link #pagePlaced places} them. A guest write to a missing page
+     * calls the fault handler and waits for the page, as a userfaultfd fault does.
+     */
+    void discard(long offset, long len);
+
+    /** True while the page at {@code offset} is missing (discarded and not yet placed). */
+    boolean pageMissing(long offset);
+
+    /** Loaders: the page at {@code offset} now holds its final content; writers waiting for it go on. */
+    void pagePlaced(long offset);
+
+    /** Number of missing pages. */
+    long missingPages();
+
+    /**
+     * Who to tell about a guest write to a missing page (the postcopy page request), or null for nobody.
+     * The writer then waits up to {@code faultTimeoutMillis} for the page and fails after that.
+     */
+    void setPageFaultHandler(PageFaultHandler handler, long faultTimeoutMillis);
 }

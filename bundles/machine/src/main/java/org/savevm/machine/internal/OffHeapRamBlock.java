@@ -4,8 +4,10 @@ import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 
+import org.savevm.api.machine.PageFaultHandler;
 import org.savevm.api.machine.RamBlock;
 
 /**
@@ -25,6 +27,12 @@ public final class OffHeapRamBlock implements RamBlock {
     private final AtomicLongArray dirtyLog;
     private final long regionAddress;
     private volatile long usedLength;
+    /** Postcopy destination: pages discarded and not yet placed. */
+    private final AtomicLongArray missing;
+    private final AtomicLong missingCount = new AtomicLong();
+    private final Object placed = new Object();
+    private volatile PageFaultHandler faultHandler;
+    private volatile long faultTimeoutMillis = 60_000;
 
     public OffHeapRamBlock(String idstr, long usedLength, long maxLength, boolean resizeable) {
         this(idstr, usedLength, maxLength, resizeable, 0);
@@ -54,6 +62,7 @@ public final class OffHeapRamBlock implements RamBlock {
         }
         long maxPages = maxLength / TARGET_PAGE_SIZE;
         this.dirtyLog = new AtomicLongArray((int) ((maxPages + 63) / 64));
+        this.missing = new AtomicLongArray(dirtyLog.length());
     }
 
     @Override
@@ -122,6 +131,7 @@ public final class OffHeapRamBlock implements RamBlock {
     public void write(long offset, byte[] src, int srcOffset, int len) {
         checkRange(offset, len);
         Objects.checkFromIndexSize(srcOffset, len, src.length);
+        awaitPresent(offset, len);
         long at = offset;
         int done = 0;
         while (done < len) {
@@ -136,6 +146,7 @@ public final class OffHeapRamBlock implements RamBlock {
     @Override
     public void fill(long offset, long len, byte value) {
         checkRange(offset, len);
+        awaitPresent(offset, len);
         byte[] pattern = new byte[(int) Math.min(len, 64 * 1024)];
         if (value != 0) {
             java.util.Arrays.fill(pattern, value);
@@ -154,6 +165,7 @@ public final class OffHeapRamBlock implements RamBlock {
     public void read(long offset, byte[] dst, int dstOffset, int len) {
         checkRange(offset, len);
         Objects.checkFromIndexSize(dstOffset, len, dst.length);
+        awaitPresent(offset, len);
         long at = offset;
         int done = 0;
         while (done < len) {
@@ -238,6 +250,97 @@ public final class OffHeapRamBlock implements RamBlock {
             at += n;
         }
         return md.digest();
+    }
+
+    // ---- postcopy destination ---------------------------------------------------------------------
+
+    @Override
+    public void discard(long offset, long len) {
+        checkRange(offset, len);
+        if ((offset | len) % TARGET_PAGE_SIZE != 0) {
+            throw new IllegalArgumentException("RAM block " + idstr + ": discard not page aligned: 0x"
+                    + Long.toHexString(offset) + "+0x" + Long.toHexString(len));
+        }
+        for (long p = offset / TARGET_PAGE_SIZE; p < (offset + len) / TARGET_PAGE_SIZE; p++) {
+            long bit = 1L << (p & 63);
+            long old = missing.getAndAccumulate((int) (p >>> 6), bit, (a, b) -> a | b);
+            if ((old & bit) == 0) {
+                missingCount.incrementAndGet();
+            }
+            ByteBuffer c = chunk(p * TARGET_PAGE_SIZE);
+            int at = inChunk(p * TARGET_PAGE_SIZE);
+            for (int i = 0; i < TARGET_PAGE_SIZE; i += 8) {
+                c.putLong(at + i, 0L);
+            }
+        }
+    }
+
+    @Override
+    public boolean pageMissing(long offset) {
+        long p = offset / TARGET_PAGE_SIZE;
+        return (missing.get((int) (p >>> 6)) & (1L << (p & 63))) != 0;
+    }
+
+    @Override
+    public void pagePlaced(long offset) {
+        checkPage(offset);
+        long p = offset / TARGET_PAGE_SIZE;
+        long bit = 1L << (p & 63);
+        long old = missing.getAndAccumulate((int) (p >>> 6), bit, (a, b) -> a & ~b);
+        if ((old & bit) != 0) {
+            missingCount.decrementAndGet();
+            synchronized (placed) {
+                placed.notifyAll();
+            }
+        }
+    }
+
+    @Override
+    public long missingPages() {
+        return missingCount.get();
+    }
+
+    @Override
+    public void setPageFaultHandler(PageFaultHandler handler, long faultTimeoutMillis) {
+        if (faultTimeoutMillis <= 0) {
+            throw new IllegalArgumentException("fault timeout must be positive: " + faultTimeoutMillis);
+        }
+        this.faultHandler = handler;
+        this.faultTimeoutMillis = faultTimeoutMillis;
+    }
+
+    /** A guest access to missing pages faults: the handler is told and the access waits for the pages. */
+    private void awaitPresent(long offset, long len) {
+        if (missingCount.get() == 0 || len == 0) {
+            return;
+        }
+        for (long p = offset / TARGET_PAGE_SIZE; p <= (offset + len - 1) / TARGET_PAGE_SIZE; p++) {
+            long pageOffset = p * TARGET_PAGE_SIZE;
+            if (!pageMissing(pageOffset)) {
+                continue;
+            }
+            PageFaultHandler h = faultHandler;
+            if (h != null) {
+                h.pageFault(idstr, pageOffset);
+            }
+            long deadline = System.nanoTime() + faultTimeoutMillis * 1_000_000L;
+            synchronized (placed) {
+                while (pageMissing(pageOffset)) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        throw new IllegalStateException("postcopy: page 0x" + Long.toHexString(pageOffset) + " of "
+                                + idstr + " did not arrive within " + faultTimeoutMillis + " ms");
+                    }
+                    try {
+                        placed.wait(Math.max(1, left / 1_000_000L));
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new IllegalStateException("interrupted waiting for postcopy page 0x"
+                                + Long.toHexString(pageOffset) + " of " + idstr, e);
+                    }
+                }
+            }
+        }
     }
 
     static MessageDigest sha256Digest() {

@@ -15,6 +15,8 @@ import org.savevm.api.SectionRegistration;
 import org.savevm.api.machine.Machine;
 import org.savevm.api.machine.RamMigrationMonitor;
 import org.savevm.api.machine.RamMigrationStats;
+import org.savevm.api.machine.RamPostcopyDestination;
+import org.savevm.api.machine.RamPostcopySource;
 
 /**
  * The "ram" live handler (instance 0, version 4). QEMU registers "block" then "ram" early, as section ids
@@ -32,6 +34,9 @@ public final class RamHandler implements LiveStateHandler, RamMigrationMonitor {
 
     private final Machine machine;
     private final Map<MigrationSettings, RamSaveStats> statsBySettings = new WeakHashMap<>();
+    /** Open sessions by the settings they were opened with, for postcopy controls; weak both ways. */
+    private final Map<MigrationSettings, WeakReference<RamSaveSession>> saveSessions = new WeakHashMap<>();
+    private final Map<MigrationSettings, WeakReference<RamLoadSession>> loadSessions = new WeakHashMap<>();
     private volatile WeakReference<RamSaveStats> latest = new WeakReference<>(null);
 
     @Activate
@@ -55,6 +60,7 @@ public final class RamHandler implements LiveStateHandler, RamMigrationMonitor {
         }
         synchronized (statsBySettings) {
             statsBySettings.put(settings, stats);
+            saveSessions.put(settings, new WeakReference<>(session));
         }
         latest = new WeakReference<>(stats);
         return session;
@@ -62,7 +68,33 @@ public final class RamHandler implements LiveStateHandler, RamMigrationMonitor {
 
     @Override
     public LoadSession beginLoad(MigrationSettings settings) throws IOException {
-        return new RamLoadSession(machine, settings);
+        RamLoadSession session = new RamLoadSession(machine, settings);
+        synchronized (statsBySettings) {
+            loadSessions.put(settings, new WeakReference<>(session));
+        }
+        return session;
+    }
+
+    /** QEMU's has_postcopy is migrate_postcopy_ram(): the core asks only when postcopy-ram is on. */
+    @Override
+    public boolean hasPostcopy() {
+        return true;
+    }
+
+    @Override
+    public Optional<RamPostcopySource> postcopySource(MigrationSettings settings) {
+        synchronized (statsBySettings) {
+            WeakReference<RamSaveSession> r = saveSessions.get(settings);
+            return Optional.ofNullable(r == null || !settings.capability("postcopy-ram") ? null : r.get());
+        }
+    }
+
+    @Override
+    public Optional<RamPostcopyDestination> postcopyDestination(MigrationSettings settings) {
+        synchronized (statsBySettings) {
+            WeakReference<RamLoadSession> r = loadSessions.get(settings);
+            return Optional.ofNullable(r == null ? null : r.get());
+        }
     }
 
     @Override

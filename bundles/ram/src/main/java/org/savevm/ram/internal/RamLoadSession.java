@@ -11,7 +11,9 @@ import java.util.Set;
 import org.savevm.api.LiveStateHandler;
 import org.savevm.api.MigrationSettings;
 import org.savevm.api.machine.Machine;
+import org.savevm.api.machine.PageRange;
 import org.savevm.api.machine.RamBlock;
+import org.savevm.api.machine.RamPostcopyDestination;
 import org.savevm.ram.internal.compress.DecompressPool;
 import org.savevm.ram.internal.compress.PageCompression;
 import org.savevm.ram.internal.xbzrle.XbzrleDecoder;
@@ -23,7 +25,7 @@ import org.savevm.stream.MigrationStreamException;
  * machine's RAM blocks. The last block named is remembered across sections (CONTINUE may refer to it).
  * Every refusal names the record's byte offset.
  */
-final class RamLoadSession implements LiveStateHandler.LoadSession {
+final class RamLoadSession implements LiveStateHandler.LoadSession, RamPostcopyDestination {
     private static final int PAGE = RamFlags.TARGET_PAGE_SIZE;
 
     private final Machine machine;
@@ -39,6 +41,7 @@ final class RamLoadSession implements LiveStateHandler.LoadSession {
     private RecordObserver observer;
     private RamBlock lastRecvBlock;
     private long pagesLoaded;
+    private volatile boolean postcopy;
 
     RamLoadSession(Machine machine, MigrationSettings settings) {
         this.machine = machine;
@@ -115,6 +118,10 @@ final class RamLoadSession implements LiveStateHandler.LoadSession {
                     observer.record(block, addr, flags);
                 }
             }
+            if (postcopy && (flags & RamFlags.XBZRLE) != 0) {
+                throw new MigrationStreamException("ram: Unknown combination of migration flags: 0x"
+                        + Integer.toHexString(flags) + " (postcopy mode)", at);
+            }
             switch (flags & ~RamFlags.CONTINUE) {
                 case RamFlags.MEM_SIZE -> loadBlockList(in, addr, at);
                 case RamFlags.ZERO -> {
@@ -122,10 +129,12 @@ final class RamLoadSession implements LiveStateHandler.LoadSession {
                     if (ch != 0 || !ZeroPages.isZero(host)) {
                         fill(host, (byte) ch);
                     }
+                    placed(block, addr);
                     pagesLoaded++;
                 }
                 case RamFlags.PAGE -> {
                     in.readFully(host);
+                    placed(block, addr);
                     pagesLoaded++;
                 }
                 case RamFlags.COMPRESS_PAGE -> {
@@ -134,6 +143,7 @@ final class RamLoadSession implements LiveStateHandler.LoadSession {
                 }
                 case RamFlags.XBZRLE -> {
                     loadXbzrle(in, block, addr, host, at);
+                    placed(block, addr);
                     pagesLoaded++;
                 }
                 case RamFlags.EOS -> {
@@ -148,6 +158,46 @@ final class RamLoadSession implements LiveStateHandler.LoadSession {
                 }
             }
         }
+    }
+
+    /** A page has its final bytes: a guest waiting for it (postcopy) goes on. */
+    private static void placed(RamBlock block, long addr) {
+        if (block.missingPages() != 0) {
+            block.pagePlaced(addr);
+        }
+    }
+
+    // ---- postcopy ------------------------------------------------------------------------------------
+
+    @Override
+    public void discard(PageRange range) {
+        RamBlock b = machine.ramBlock(range.idstr()).orElseThrow(() -> new IllegalArgumentException(
+                "postcopy discard: unknown RAM block '" + range.idstr() + "'"));
+        if (range.start() + range.length() > b.usedLength()) {
+            throw new IllegalArgumentException("postcopy discard past the end of " + range.idstr() + ": 0x"
+                    + Long.toHexString(range.start()) + "+0x" + Long.toHexString(range.length()) + " > 0x"
+                    + Long.toHexString(b.usedLength()));
+        }
+        b.discard(range.start(), range.length());
+    }
+
+    @Override
+    public void listen() {
+        postcopy = true;
+    }
+
+    @Override
+    public boolean listening() {
+        return postcopy;
+    }
+
+    @Override
+    public long missingPages() {
+        long n = 0;
+        for (RamBlock b : machine.ramBlocks()) {
+            n += b.missingPages();
+        }
+        return n;
     }
 
     private long pageKey(RamBlock b, long addr) {
@@ -237,7 +287,8 @@ final class RamLoadSession implements LiveStateHandler.LoadSession {
                     len);
         }
         decompressing.add(pageKey(block, addr));
-        pool.start(job, len, host, at, "page 0x" + Long.toHexString(addr) + " of " + block.idstr());
+        Runnable onPlaced = block.missingPages() != 0 ? () -> block.pagePlaced(addr) : null;
+        pool.start(job, len, host, at, "page 0x" + Long.toHexString(addr) + " of " + block.idstr(), onPlaced);
     }
 
     private void waitDecompression() throws IOException {

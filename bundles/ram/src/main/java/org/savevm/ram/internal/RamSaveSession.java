@@ -2,13 +2,17 @@ package org.savevm.ram.internal;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.LongSupplier;
 
 import org.savevm.api.LiveStateHandler;
 import org.savevm.api.MigrationSettings;
 import org.savevm.api.PendingBytes;
+import org.savevm.api.machine.PageRange;
 import org.savevm.api.machine.RamBlock;
+import org.savevm.api.machine.RamPostcopySource;
 import org.savevm.ram.internal.compress.CompressPool;
 import org.savevm.ram.internal.compress.CompressedPageSink;
 import org.savevm.ram.internal.xbzrle.PageCache;
@@ -19,7 +23,8 @@ import org.savevm.stream.MigrationOutput;
  * One outgoing "ram" stream (QEMU's RAMState): the migration bitmap of every block, the page cursor,
  * the XBZRLE cache and the compression threads. Driven by the migration thread only.
  */
-final class RamSaveSession implements LiveStateHandler.SaveSession, CompressedPageSink<RamSaveSession.BlockState> {
+final class RamSaveSession
+        implements LiveStateHandler.SaveSession, CompressedPageSink<RamSaveSession.BlockState>, RamPostcopySource {
     /** ram_save_iterate stops after this long (QEMU's MAX_WAIT, 50 ms), checked every 64 pages. */
     static final long MAX_WAIT_NANOS = 50_000_000L;
     private static final long RATE_PERIOD_NANOS = 1_000_000_000L;
@@ -72,6 +77,24 @@ final class RamSaveSession implements LiveStateHandler.SaveSession, CompressedPa
     private long periodStartPagesSent;
     private long pagesSent;
 
+    private final boolean postcopyRam;
+    private volatile boolean postcopy;
+    /** Page requests from the destination (return-path thread), served first by the migration thread. */
+    private final ConcurrentLinkedQueue<PageRequest> requests = new ConcurrentLinkedQueue<>();
+
+    /** A requested range of pages, consumed from its start. */
+    private static final class PageRequest {
+        final int block;
+        long page;
+        final long end;
+
+        PageRequest(int block, long page, long end) {
+            this.block = block;
+            this.page = page;
+            this.end = end;
+        }
+    }
+
     RamSaveSession(List<RamBlock> ramBlocks, MigrationSettings settings, LongSupplier clock, RamSaveStats stats) {
         this.settings = settings;
         this.clock = clock;
@@ -84,6 +107,7 @@ final class RamSaveSession implements LiveStateHandler.SaveSession, CompressedPa
             addr += b.maxLength();
         }
         this.xbzrle = settings.capability("xbzrle");
+        this.postcopyRam = settings.capability("postcopy-ram");
         this.compress = settings.capability("compress");
         long cacheSize = settings.parameter("xbzrle-cache-size", 64L << 20);
         this.cache = xbzrle ? new PageCache(cacheSize, PAGE) : null;
@@ -142,7 +166,8 @@ final class RamSaveSession implements LiveStateHandler.SaveSession, CompressedPa
         boolean done = false;
         long t0 = clock.getAsLong();
         int i = 0;
-        while (!out.rateLimitExceeded()) {
+        // As QEMU's postcopy_has_request: pages a faulting destination waits for go out despite the limit.
+        while (!out.rateLimitExceeded() || (!requests.isEmpty() && out.error() == null)) {
             int pages = findAndSaveBlock();
             if (pages == 0) {
                 done = true;
@@ -163,9 +188,21 @@ final class RamSaveSession implements LiveStateHandler.SaveSession, CompressedPa
 
     @Override
     public void completePrecopy(MigrationOutput out) throws IOException {
+        complete(out, true);
+    }
+
+    /** After postcopy the source guest is long stopped: no sync, the rest of the bitmap goes out. */
+    @Override
+    public void completePostcopy(MigrationOutput out) throws IOException {
+        complete(out, !postcopy);
+    }
+
+    private void complete(MigrationOutput out, boolean sync) throws IOException {
         this.out = out;
         lastStage = true;
-        bitmapSync();
+        if (sync) {
+            bitmapSync();
+        }
         while (findAndSaveBlock() != 0) {
             if (out.error() != null) {
                 break;
@@ -185,7 +222,8 @@ final class RamSaveSession implements LiveStateHandler.SaveSession, CompressedPa
             bitmapSync();
         }
         stats.remaining = dirtyPages * PAGE;
-        return new PendingBytes(dirtyPages * PAGE, 0);
+        // With postcopy-ram every RAM byte may also go after the switchover (QEMU's res_compatible).
+        return postcopyRam ? new PendingBytes(0, dirtyPages * PAGE) : new PendingBytes(dirtyPages * PAGE, 0);
     }
 
     /** Pages still marked in the migration bitmap. */
@@ -258,6 +296,12 @@ final class RamSaveSession implements LiveStateHandler.SaveSession, CompressedPa
         if (stats.total == 0) {
             return 0;
         }
+        if (!requests.isEmpty()) {
+            int pages = saveRequestedPage();
+            if (pages > 0) {
+                return pages;
+            }
+        }
         int bi = seenBlock;
         long page = seenPage;
         boolean completeRound = false;
@@ -295,6 +339,77 @@ final class RamSaveSession implements LiveStateHandler.SaveSession, CompressedPa
         return pages;
     }
 
+    /**
+     * QEMU's get_queued_page: the first still-dirty page of the oldest request; the background search then
+     * goes on from there, as the guest is likely to want nearby pages next.
+     */
+    private int saveRequestedPage() throws IOException {
+        PageRequest r;
+        while ((r = requests.peek()) != null) {
+            BlockState b = blocks[r.block];
+            while (r.page < r.end) {
+                long p = r.page++;
+                if (clearDirty(b, p)) {
+                    int pages = saveTargetPage(b, p);
+                    seenBlock = r.block;
+                    seenPage = p + 1;
+                    if (pages > 0) {
+                        return pages;
+                    }
+                }
+            }
+            requests.poll();
+        }
+        return 0;
+    }
+
+    // ---- postcopy (RamPostcopySource) ---------------------------------------------------------------
+
+    @Override
+    public List<PageRange> startPostcopy() {
+        bitmapSync();
+        List<PageRange> ranges = new ArrayList<>();
+        for (BlockState b : blocks) {
+            long end = b.pages();
+            long p = findNextDirty(b, 0);
+            while (p < end) {
+                long q = p + 1;
+                while (q < end && (b.bitmap[(int) (q >>> 6)] & (1L << (q & 63))) != 0) {
+                    q++;
+                }
+                ranges.add(new PageRange(b.block.idstr(), p * PAGE, (q - p) * PAGE));
+                p = findNextDirty(b, q);
+            }
+        }
+        // Start the postcopy pass from the beginning, as QEMU does after sending the discards.
+        seenBlock = 0;
+        seenPage = 0;
+        postcopy = true;
+        return ranges;
+    }
+
+    @Override
+    public void requestPages(String idstr, long start, long length) {
+        for (int i = 0; i < blocks.length; i++) {
+            RamBlock b = blocks[i].block;
+            if (b.idstr().equals(idstr)) {
+                if (start < 0 || length <= 0 || start + length > b.usedLength()) {
+                    throw new IllegalArgumentException("ram_save_queue_pages request overrun, start=0x"
+                            + Long.toHexString(start) + " len=0x" + Long.toHexString(length) + " blocklen=0x"
+                            + Long.toHexString(b.usedLength()));
+                }
+                requests.add(new PageRequest(i, start / PAGE, (start + length + PAGE - 1) / PAGE));
+                return;
+            }
+        }
+        throw new IllegalArgumentException("ram_save_queue_pages no block '" + idstr + "'");
+    }
+
+    @Override
+    public boolean inPostcopy() {
+        return postcopy;
+    }
+
     // ---- one page (ram_save_target_page) ------------------------------------------------------------
 
     private boolean compressActive() {
@@ -309,6 +424,10 @@ final class RamSaveSession implements LiveStateHandler.SaveSession, CompressedPa
                 // The first page of a block visit goes out uncompressed, after everything before it.
                 flushCompressed();
             } else if (compressPool.submit(b, offset, page, this)) {
+                if (postcopy) {
+                    // a postcopy page must reach the destination now: the guest may be waiting for it
+                    flushCompressed();
+                }
                 pagesSent++;
                 return 1;
             } else {
@@ -326,7 +445,7 @@ final class RamSaveSession implements LiveStateHandler.SaveSession, CompressedPa
         }
         sendFrom = page;
         int pages = -1;
-        if (xbzrleEnabled) {
+        if (xbzrleEnabled && !postcopy) {
             pages = saveXbzrlePage(b, offset, page);
         }
         if (pages == -1) {

@@ -35,6 +35,7 @@ public final class DecompressPool implements AutoCloseable {
         ByteBuffer target;
         long streamOffset;
         String where;
+        Runnable onPlaced;
     }
 
     public DecompressPool(int threads, String name) {
@@ -75,9 +76,14 @@ public final class DecompressPool implements AutoCloseable {
         return ((Job) job).in;
     }
 
-    /** Starts inflating {@code len} bytes of the reserved job into {@code target} (a writable page view). */
-    public void start(Object reserved, int len, ByteBuffer target, long streamOffset, String where) {
+    /**
+     * Starts inflating {@code len} bytes of the reserved job into {@code target} (a writable page view);
+     * {@code onPlaced} (may be null) runs on the worker once the page holds its data.
+     */
+    public void start(Object reserved, int len, ByteBuffer target, long streamOffset, String where,
+            Runnable onPlaced) {
         Job job = (Job) reserved;
+        job.onPlaced = onPlaced;
         job.len = len;
         job.target = target;
         job.streamOffset = streamOffset;
@@ -87,11 +93,15 @@ public final class DecompressPool implements AutoCloseable {
             try {
                 int n = inflater.get().decompress(job.in, job.len, job.page, 4096);
                 job.target.put(0, job.page, 0, n);
+                if (job.onPlaced != null) {
+                    job.onPlaced.run();
+                }
             } catch (DataFormatException | RuntimeException e) {
                 failure.compareAndSet(null, new MigrationStreamException("decompress data failed for " + job.where
                         + ": " + e.getMessage(), job.streamOffset));
             } finally {
                 job.target = null;
+                job.onPlaced = null;
                 idle.add(job);
                 inFlight.arriveAndDeregister();
             }
