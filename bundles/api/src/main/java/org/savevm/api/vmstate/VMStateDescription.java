@@ -55,8 +55,9 @@ public final class VMStateDescription<T> {
         this.priority = b.priority;
         this.deviceType = b.deviceType;
         for (VMStateDescription<T> sub : subsections) {
-            if (!sub.name.startsWith(name + "/") && !sub.name.startsWith(name)) {
-                throw new IllegalArgumentException("subsection '" + sub.name + "' must start with '" + name + "'");
+            if (!sub.name.startsWith(name) || sub.name.length() <= name.length()) {
+                // QEMU's loader only finds subsections whose names extend the parent's ("parent/xxx")
+                throw new IllegalArgumentException("subsection '" + sub.name + "' must extend '" + name + "'");
             }
         }
     }

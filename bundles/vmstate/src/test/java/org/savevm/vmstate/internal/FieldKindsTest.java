@@ -281,4 +281,25 @@ class FieldKindsTest {
         VMStateException e = assertThrows(VMStateException.class, () -> load(d, new S(), 1, hex("0501")));
         assertEquals("t: field 'n below 4': input validation failed (at byte offset 1)", e.getMessage());
     }
+
+    @Test
+    void vstructUsesItsExplicitVersionAndDescribesInline() throws IOException {
+        VMStateDescription<Inner> inner = VMStateDescription.builder("inner", Inner.class).version(3).minimumVersion(1)
+                .field(int32("x", i -> i.x, (i, v) -> i.x = v))
+                .field(org.savevm.api.vmstate.VMStateFields.since(3, int32("y", i -> i.x, (i, v) -> i.x = v)))
+                .build();
+        VMStateDescription<S> d = desc(S.class)
+                .field(VMStateField.<S>builder("v").vstruct(inner, 2, 4)
+                        .access(ElementAccess.of(x -> x.inner, null)).build()).build();
+        S s = new S();
+        s.inner.x = 5;
+        StringBuilder vmdesc = new StringBuilder();
+        assertEquals("00000005", hex(Bytes.save(Bytes.ENGINE, d, s, vmdesc)));
+        assertEquals("\"vmsd_name\": \"t\", \"version\": 1, \"fields\": [{\"name\": \"v\", \"type\": \"vstruct\","
+                + " \"vmsd_name\": \"inner\", \"version\": 2, \"fields\": [{\"name\": \"x\", \"type\": \"int32\","
+                + " \"size\": 4}], \"size\": 4}]", vmdesc.toString());
+        S t = new S();
+        assertEquals(4, load(d, t, 1, hex("00000009 ff")));
+        assertEquals(9, t.inner.x);
+    }
 }
