@@ -137,4 +137,29 @@ class SerialDeviceTest {
                 () -> engine.load(MigrationInput.of(body), d.description(), d.copyOfState(), 3));
         assertTrue(e.getMessage().contains("unknown subsection 'serial/bogus'"), e.getMessage());
     }
+
+    @Test
+    void fifoTimeoutRunsOnTheClockAndItsStateMigrates() throws IOException {
+        ManualClock clock = new ManualClock(1000);
+        SerialDevice d = new SerialDevice();
+        d.bindClock(clock);
+        d.writePort(2, 0xc1); // FIFO on, trigger level 14: one byte waits for the timeout
+        d.writePort(1, 0x01); // RDI
+        d.receive('z');
+        long expiry = 1000 + 4 * (1_000_000_000L / 9600 * 10);
+        String fifo = "7a" + "00".repeat(15) + "00000000" + "00000001";
+        String armed = save(d);
+        assertEquals("000c" + "00" + "01" + "c1" + "00" + "08" + "61" + "b0" + "00" + "c1"
+                + sub("serial/recv_fifo", fifo)
+                + sub("serial/fifo_timeout_timer", String.format("%016x", expiry)), armed);
+        SerialDevice t = loadInto(armed);
+        assertEquals(expiry, t.state().fifoTimeoutTimer.expireTimeNs(), "the copy's timer expiry is committed");
+
+        clock.advance(expiry);
+        assertTrue(d.irqRaised(), "character timeout interrupt");
+        assertEquals("000c" + "00" + "01" + "cc" + "00" + "08" + "61" + "b0" + "00" + "c1"
+                + sub("serial/recv_fifo", fifo) + sub("serial/timeout_ipending", "00000001"), save(d));
+        d.unbindClock(clock);
+        assertEquals(-1, d.state().fifoTimeoutTimer.expireTimeNs());
+    }
 }
