@@ -3,6 +3,7 @@ package org.savevm.api.vmstate;
 import java.util.Objects;
 import java.util.function.BiPredicate;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 import java.util.function.ToIntFunction;
 
 /**
@@ -28,6 +29,7 @@ public final class VMStateField<T> {
     private final ToIntFunction<T> sizeSource;
     private final ElementAccess<T> access;
     private final Predicate<T> validate;
+    private final Supplier<?> elementFactory;
 
     private VMStateField(Builder<T> b) {
         this.name = Objects.requireNonNull(b.name, "name");
@@ -43,6 +45,13 @@ public final class VMStateField<T> {
         this.sizeSource = b.sizeSource;
         this.access = b.access;
         this.validate = b.validate;
+        this.elementFactory = b.elementFactory;
+        if (VMStateInfos.nestsDescriptor(info) && vmsd == null) {
+            throw new IllegalArgumentException(name + ": " + info.name() + " needs a descriptor");
+        }
+        if ((info == VMStateInfos.QTAILQ || info == VMStateInfos.QLIST) && elementFactory == null) {
+            throw new IllegalArgumentException(name + ": a queue needs an element factory");
+        }
         if ((flags & (VMStateFlags.STRUCT | VMStateFlags.VSTRUCT)) != 0 && vmsd == null) {
             throw new IllegalArgumentException(name + ": a struct field needs a descriptor");
         }
@@ -79,6 +88,7 @@ public final class VMStateField<T> {
         b.sizeSource = sizeSource;
         b.access = access;
         b.validate = validate;
+        b.elementFactory = elementFactory;
         return b;
     }
 
@@ -153,6 +163,11 @@ public final class VMStateField<T> {
         return validate;
     }
 
+    /** Creates a queue element on load (qtailq/qlist), else null. */
+    public Supplier<?> elementFactory() {
+        return elementFactory;
+    }
+
     public boolean isStruct() {
         return has(VMStateFlags.STRUCT | VMStateFlags.VSTRUCT);
     }
@@ -216,6 +231,7 @@ public final class VMStateField<T> {
         private ToIntFunction<T> sizeSource;
         private ElementAccess<T> access;
         private Predicate<T> validate;
+        private Supplier<?> elementFactory;
 
         private Builder(String name) {
             this.name = name;
@@ -323,6 +339,32 @@ public final class VMStateField<T> {
             this.fieldExists = (s, v) -> test.test(s);
             this.num = 0;
             return flag(VMStateFlags.ARRAY | VMStateFlags.MUST_EXIST);
+        }
+
+        /**
+         * VMSTATE_WITH_TMP: {@code child} runs over the object the accessor returns (made fresh from the
+         * state for each save and load); the child's hooks translate. The load uses this field's
+         * version ({@link #version}), as QEMU does.
+         */
+        public Builder<T> tmp(VMStateDescription<?> child) {
+            this.vmsd = child;
+            this.info = VMStateInfos.TMP;
+            return this;
+        }
+
+        /**
+         * VMSTATE_QTAILQ_V / VMSTATE_QLIST_V: the accessor returns the {@code java.util.List} of
+         * elements, each saved with {@code element}; a load appends elements made by {@code factory},
+         * loaded at this field's version.
+         */
+        public <E> Builder<T> queue(VMStateInfo<Object> kind, VMStateDescription<E> element, Supplier<E> factory) {
+            if (kind != VMStateInfos.QTAILQ && kind != VMStateInfos.QLIST) {
+                throw new IllegalArgumentException("not a queue info: " + kind.name());
+            }
+            this.vmsd = element;
+            this.info = kind;
+            this.elementFactory = factory;
+            return this;
         }
 
         public VMStateField<T> build() {

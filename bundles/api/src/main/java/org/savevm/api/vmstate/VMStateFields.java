@@ -253,6 +253,25 @@ public final class VMStateFields {
                 .access(ElementAccess.ofArray(members)).build();
     }
 
+    /** VMSTATE_WITH_TMP: {@code child} over a temporary made by {@code newTmp} from the state. */
+    public static <T, X> VMStateField<T> withTmp(VMStateDescription<X> child, Function<T, X> newTmp) {
+        return VMStateField.<T>builder("tmp").tmp(child).access(ElementAccess.of(newTmp, null)).build();
+    }
+
+    /** VMSTATE_QTAILQ_V: a list of {@code element} structs, 0x01 before each, 0x00 after the last. */
+    public static <T, E> VMStateField<T> qtailq(String name, int version, VMStateDescription<E> element,
+            Function<T, java.util.List<E>> list, java.util.function.Supplier<E> factory) {
+        return VMStateField.<T>builder(name).version(version).queue(VMStateInfos.QTAILQ, element, factory)
+                .access(ElementAccess.of(list, null)).build();
+    }
+
+    /** VMSTATE_QLIST_V: same wire form as qtailq. */
+    public static <T, E> VMStateField<T> qlist(String name, int version, VMStateDescription<E> element,
+            Function<T, java.util.List<E>> list, java.util.function.Supplier<E> factory) {
+        return VMStateField.<T>builder(name).version(version).queue(VMStateInfos.QLIST, element, factory)
+                .access(ElementAccess.of(list, null)).build();
+    }
+
     /** VMSTATE_VALIDATE: no bytes; the load fails when {@code test} is false. */
     public static <T> VMStateField<T> validate(String name, Predicate<T> test) {
         return VMStateField.<T>builder(name).validate(test).build();

@@ -184,6 +184,35 @@ public final class VMStateInfos {
         }
     };
 
+    /**
+     * VMSTATE_WITH_TMP: the field's descriptor runs over a temporary object the accessor creates from
+     * the state (its hooks translate); no bytes of its own. Handled by the engine.
+     */
+    public static final VMStateInfo<Object> TMP = marker("tmp");
+    /** A QTAILQ of elements of the field's descriptor: per element 0x01 + body, then 0x00. Engine-handled. */
+    public static final VMStateInfo<Object> QTAILQ = marker("qtailq");
+    /** A QLIST, same wire form as {@link #QTAILQ}; a load keeps the order. Engine-handled. */
+    public static final VMStateInfo<Object> QLIST = marker("qlist");
+
+    /** True for the infos the engine handles itself because they nest a descriptor. */
+    public static boolean nestsDescriptor(VMStateInfo<?> info) {
+        return info == TMP || info == QTAILQ || info == QLIST;
+    }
+
+    private static VMStateInfo<Object> marker(String name) {
+        return new Simple<>(name) {
+            @Override
+            public void put(MigrationOutput out, Object v, int size) {
+                throw new UnsupportedOperationException(name + " is written by the engine");
+            }
+
+            @Override
+            public Object get(MigrationInput in, Object cur, int size) {
+                throw new UnsupportedOperationException(name + " is read by the engine");
+            }
+        };
+    }
+
     /** The NULL pointer marker: one byte 0x30. */
     public static final byte NULLPTR_MARKER = 0x30;
 

@@ -71,6 +71,8 @@ public final class VMStateInterpreter {
                             VMStateDescription sub = f.vmsd();
                             int v = f.has(VMStateFlags.VSTRUCT) ? f.structVersionId() : sub.version();
                             saveState(out, sub, elem, loop, v, elementPath(path, f, i, n));
+                        } else if (VMStateInfos.nestsDescriptor(f.info())) {
+                            saveNested(out, f, elem, loop, elementPath(path, f, i, n));
                         } else {
                             ((VMStateInfo) f.info()).put(out, elem, (int) size);
                         }
@@ -99,6 +101,56 @@ public final class VMStateInterpreter {
             throw e;
         }
         runHook(d.postSave(), s, path, "post_save", out.position());
+    }
+
+    /** tmp, qtailq and qlist: infos that write a child descriptor themselves (vmdesc keys inline). */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private void saveNested(MigrationOutput out, VMStateField<?> f, Object elem, VmdescJson json, String path)
+            throws IOException {
+        VMStateDescription child = f.vmsd();
+        if (elem == null) {
+            throw new IOException(f.info().name() + " object is null");
+        }
+        if (f.info() == VMStateInfos.TMP) {
+            saveState(out, child, elem, json, child.version(), path);
+            return;
+        }
+        int k = 0;
+        for (Object e : (List<?>) elem) {
+            out.putByte(1);
+            saveState(out, child, e, json, child.version(), path + "[" + k++ + "]");
+        }
+        out.putByte(0);
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private void loadNested(MigrationInput in, VMStateField<?> f, Object elem, String path) throws IOException {
+        VMStateDescription child = f.vmsd();
+        if (elem == null) {
+            throw new IOException(f.info().name() + " object is null");
+        }
+        int version = f.versionId();
+        if (f.info() == VMStateInfos.TMP) {
+            loadState(in, child, elem, version, path);
+            return;
+        }
+        if (version > child.version()) {
+            throw new IOException(child.name() + " too new: field version " + version + " > " + child.version());
+        }
+        if (version < child.minimumVersion()) {
+            throw new IOException(child.name() + " too old: field version " + version + " < "
+                    + child.minimumVersion());
+        }
+        List<Object> list = (List<Object>) elem;
+        long k = 0;
+        while (in.getByte() != 0) {
+            if (++k > limits.maxElements()) {
+                throw new IOException("more than " + limits.maxElements() + " queue elements");
+            }
+            Object e = f.elementFactory().get();
+            loadState(in, child, e, version, path + "[" + (k - 1) + "]");
+            list.add(e);
+        }
     }
 
     private <T> void saveSubsections(MigrationOutput out, VMStateDescription<T> d, T s, VmdescJson json,
@@ -272,6 +324,8 @@ public final class VMStateInterpreter {
                         VMStateDescription sub = f.vmsd();
                         int v = f.has(VMStateFlags.VSTRUCT) ? f.structVersionId() : sub.version();
                         loadState(in, sub, elem, v, elementPath(path, f, i, n));
+                    } else if (VMStateInfos.nestsDescriptor(f.info())) {
+                        loadNested(in, f, elem, elementPath(path, f, i, n));
                     } else {
                         VMStateInfo info = f.info();
                         Object value = info.get(in, elem, (int) size);
