@@ -16,12 +16,13 @@ import org.savevm.api.vmstate.DetachedTimer;
 import org.savevm.api.vmstate.VMStateDescription;
 
 /**
- * An MC146818 RTC as a device handler: section "mc146818rtc" instance 0. Its periodic and update
+ * An MC146818 RTC as a device handler: section "mc146818rtc" (instance 0 when alone, alias 0x70). Its periodic and update
  * timers run on the {@link VirtualClock} when present; without one, time stands still and the timers
  * only record expiries. Component property {@code rtc.base} sets the initial guest time (epoch seconds).
  */
 @Component(service = DeviceStateHandler.class)
 public final class RtcDevice implements DeviceStateHandler<RtcState> {
+    private static final int RTC_ISA_BASE = 0x70;
     private final SectionRegistration registration;
     private final RtcState state;
     private final Mc146818 model;
@@ -32,8 +33,9 @@ public final class RtcDevice implements DeviceStateHandler<RtcState> {
     public RtcDevice(Map<String, Object> properties) {
         this.model = new Mc146818(this::nowNs);
         this.description = RtcVMState.rtc(model);
-        this.registration = SectionRegistration.builder("mc146818rtc").instanceId(0).version(description.version())
-                .build();
+        // as QEMU: the next free instance id, legacy alias = the I/O base 0x70 for streams up to version 3
+        this.registration = SectionRegistration.builder("mc146818rtc").autoInstance().alias(RTC_ISA_BASE, 3)
+                .version(description.version()).build();
         this.state = new RtcState(new DetachedTimer(), new DetachedTimer());
         Object base = properties == null ? null : properties.get("rtc.base");
         long epoch = base instanceof Number n ? n.longValue()

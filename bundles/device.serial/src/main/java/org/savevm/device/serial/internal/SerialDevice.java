@@ -17,13 +17,16 @@ import org.savevm.api.vmstate.DetachedTimer;
 import org.savevm.api.vmstate.VMStateDescription;
 
 /**
- * An isa-serial 16550A UART as a device handler: section "serial", instance {@code serial.index}
- * (component property; default: the next free one). Its timers run on the {@link VirtualClock} when one
- * is present and only record their expiry otherwise.
+ * An isa-serial 16550A UART as a device handler, registered like QEMU's: section "serial", the next
+ * free instance id (ordered by {@code serial.index}, component property, default 0), and the legacy
+ * alias instance id = the port's I/O base (0x3f8, 0x2f8, 0x3e8, 0x2e8) for streams up to version 3.
+ * Its timers run on the {@link VirtualClock} when one is present and only record their expiry otherwise.
  */
-@Component(service = DeviceStateHandler.class, property = "serial.index:Integer=-1")
+@Component(service = DeviceStateHandler.class, property = "serial.index:Integer=0")
 public final class SerialDevice implements DeviceStateHandler<SerialState> {
     private static final VMStateDescription<SerialState> DESCRIPTION = SerialVMState.isaSerial();
+    /** QEMU's isa_serial_io: the I/O base of each ISA serial index, its legacy instance id. */
+    private static final int[] ISA_IOBASE = {0x3f8, 0x2f8, 0x3e8, 0x2e8};
 
     private final SectionRegistration registration;
     private final SerialState state;
@@ -34,16 +37,18 @@ public final class SerialDevice implements DeviceStateHandler<SerialState> {
     @Activate
     public SerialDevice(Map<String, Object> properties) {
         Object idx = properties == null ? null : properties.get("serial.index");
-        int index = idx instanceof Number n ? n.intValue() : SectionRegistration.AUTO;
-        SectionRegistration.Builder b = SectionRegistration.builder("serial").version(DESCRIPTION.version());
-        this.registration = (index < 0 ? b.autoInstance() : b.instanceId(index))
-                .orderKey("serial/" + (index < 0 ? "auto" : String.format("%04d", index))).build();
+        int index = idx instanceof Number n ? n.intValue() : 0;
+        if (index < 0 || index >= ISA_IOBASE.length) {
+            throw new IllegalArgumentException("serial.index must be 0.." + (ISA_IOBASE.length - 1) + ": " + index);
+        }
+        this.registration = SectionRegistration.builder("serial").version(DESCRIPTION.version()).autoInstance()
+                .alias(ISA_IOBASE[index], 3).orderKey(String.format("serial/%d", index)).build();
         this.uart = new Uart16550(this::transmitByte, this::nowNs);
         this.state = new SerialState(new DetachedTimer(), new DetachedTimer());
         uart.reset(state);
     }
 
-    /** A device without OSGi: the next free instance. */
+    /** A device without OSGi: index 0 (COM1). */
     public SerialDevice() {
         this(Map.of());
     }

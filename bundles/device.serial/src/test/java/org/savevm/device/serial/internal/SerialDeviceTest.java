@@ -162,4 +162,15 @@ class SerialDeviceTest {
         d.unbindClock(clock);
         assertEquals(-1, d.state().fifoTimeoutTimer.expireTimeNs());
     }
+
+    @Test
+    void registeredLikeQemusIsaSerial() {
+        org.savevm.api.SectionRegistration r = new SerialDevice(java.util.Map.of("serial.index", 1)).registration();
+        assertEquals("serial", r.fullIdstr());
+        assertEquals(org.savevm.api.SectionRegistration.AUTO, r.instanceId());
+        assertEquals(0x2f8, r.aliasId());
+        assertEquals(3, r.requiredForVersion());
+        assertEquals(3, r.version());
+        assertThrows(IllegalArgumentException.class, () -> new SerialDevice(java.util.Map.of("serial.index", 4)));
+    }
 }
