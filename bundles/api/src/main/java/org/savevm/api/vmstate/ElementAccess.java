@@ -176,9 +176,21 @@ public interface ElementAccess<T> {
         };
     }
 
-    /** Elements of a list member. */
+    /**
+     * Elements of a (mutable) list member; VMS_ALLOC makes it hold {@code count} null elements for the
+     * load to fill.
+     */
     static <T, E> ElementAccess<T> ofList(Function<T, List<E>> list) {
         return new ElementAccess<>() {
+            @Override
+            public void allocate(T state, int count, int elementSize) {
+                List<E> l = list.apply(state);
+                l.clear();
+                for (int i = 0; i < count; i++) {
+                    l.add(null);
+                }
+            }
+
             @Override
             public Object get(T state, int index) {
                 return list.apply(state).get(index);

@@ -213,6 +213,36 @@ public final class VMStateInfos {
         };
     }
 
+    /**
+     * capability (configuration section only): u8 length + ASCII name, as a {@code String}. Loads
+     * accept any name; use {@link #capability(java.util.Set)} to refuse unknown ones as QEMU does.
+     */
+    public static final VMStateInfo<String> CAPABILITY = capability(null);
+
+    /** The capability info refusing names outside {@code known} ("Received unknown capability X"). */
+    public static VMStateInfo<String> capability(java.util.Set<String> known) {
+        return new Simple<>("capability") {
+            @Override
+            public void put(MigrationOutput out, String v, int size) throws IOException {
+                byte[] b = v.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+                if (b.length > 255) {
+                    throw new IOException("capability name longer than 255 bytes: " + v);
+                }
+                out.putByte(b.length);
+                out.putBytes(b);
+            }
+
+            @Override
+            public String get(MigrationInput in, String cur, int size) throws IOException {
+                String name = new String(in.readBytes(in.getByte()), java.nio.charset.StandardCharsets.US_ASCII);
+                if (known != null && !known.contains(name)) {
+                    throw new IOException("Received unknown capability " + name);
+                }
+                return name;
+            }
+        };
+    }
+
     /** The NULL pointer marker: one byte 0x30. */
     public static final byte NULLPTR_MARKER = 0x30;
 

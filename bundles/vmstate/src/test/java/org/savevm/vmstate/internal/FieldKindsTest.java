@@ -302,4 +302,33 @@ class FieldKindsTest {
         assertEquals(4, load(d, t, 1, hex("00000009 ff")));
         assertEquals(9, t.inner.x);
     }
+
+    static final class Caps {
+        int count;
+        final java.util.List<String> caps = new java.util.ArrayList<>();
+    }
+
+    @Test
+    void capabilitiesAsTheConfigurationSectionCarriesThem() throws IOException {
+        VMStateDescription<Caps> d = VMStateDescription.builder("configuration/capabilities", Caps.class).version(1)
+                .minimumVersion(1)
+                .field(uint32("caps_count", c -> c.count, (c, v) -> c.count = v))
+                .field(VMStateField.<Caps>builder("capabilities").version(1)
+                        .info(VMStateInfos.capability(java.util.Set.of("x-ignore-shared", "xbzrle")), 4)
+                        .varray(VMStateFlags.VARRAY_UINT32, c -> c.count).alloc()
+                        .access(ElementAccess.ofList(c -> c.caps)).build())
+                .build();
+        Caps c = new Caps();
+        c.count = 1;
+        c.caps.add("x-ignore-shared");
+        String bytes = "00000001 0f" + hex("x-ignore-shared".getBytes());
+        assertEquals(hex(hex(bytes)), hex(save(d, c)));
+        Caps t = new Caps();
+        t.caps.add("stale");
+        load(d, t, 1, hex(bytes));
+        assertEquals(java.util.List.of("x-ignore-shared"), t.caps);
+        VMStateException e = assertThrows(VMStateException.class,
+                () -> load(d, new Caps(), 1, hex("00000001 03" + hex("abc".getBytes()))));
+        assertTrue(e.getMessage().contains("Received unknown capability abc"), e.getMessage());
+    }
 }
