@@ -1,0 +1,73 @@
+package org.savevm.migration.params;
+
+import java.util.Locale;
+
+/** Reads parameter values as HMP's migrate_set_parameter does: sizes with suffixes, on/off booleans. */
+public final class ValueParser {
+    private ValueParser() {
+    }
+
+    public static long parse(ParameterSpec spec, String text) {
+        String t = text.trim();
+        return switch (spec.kind()) {
+            case BOOLEAN -> parseBoolean(spec, t);
+            case SIZE -> parseSize(t, 20);
+            case INTEGER -> parseInteger(spec, t);
+        };
+    }
+
+    private static long parseInteger(ParameterSpec spec, String t) {
+        try {
+            return Long.parseLong(t);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("Parameter '" + spec.qemuField() + "' expects an integer, got '" + t + "'");
+        }
+    }
+
+    private static long parseBoolean(ParameterSpec spec, String t) {
+        return switch (t.toLowerCase(Locale.ROOT)) {
+            case "on", "true", "yes", "1" -> 1;
+            case "off", "false", "no", "0" -> 0;
+            default -> throw new IllegalArgumentException("Parameter '" + spec.qemuField() + "' expects 'on' or 'off'");
+        };
+    }
+
+    /**
+     * A byte count: digits with an optional fraction and suffix B, K, M, G, T (powers of 1024). A bare
+     * number is multiplied by {@code 1 << defaultShift} (HMP reads bare sizes as MiB: shift 20).
+     */
+    public static long parseSize(String t, int defaultShift) {
+        if (t.isEmpty()) {
+            throw new IllegalArgumentException("empty size");
+        }
+        char last = Character.toUpperCase(t.charAt(t.length() - 1));
+        int shift;
+        String digits = t;
+        switch (last) {
+            case 'B' -> shift = 0;
+            case 'K' -> shift = 10;
+            case 'M' -> shift = 20;
+            case 'G' -> shift = 30;
+            case 'T' -> shift = 40;
+            default -> {
+                shift = defaultShift;
+                digits = t + " ";
+            }
+        }
+        digits = digits.substring(0, digits.length() - 1).trim();
+        double v;
+        try {
+            v = Double.parseDouble(digits);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("invalid size '" + t + "'");
+        }
+        if (!(v >= 0) || digits.startsWith("-")) {
+            throw new IllegalArgumentException("invalid size '" + t + "'");
+        }
+        double bytes = v * Math.pow(2, shift);
+        if (bytes >= 0x1p63) {
+            throw new IllegalArgumentException("size too large: '" + t + "'");
+        }
+        return (long) bytes;
+    }
+}

@@ -1,0 +1,166 @@
+package org.savevm.migration.precopy;
+
+import java.io.IOException;
+import java.util.concurrent.TimeUnit;
+
+import org.savevm.api.MigrationSettings;
+import org.savevm.api.SaveVm;
+import org.savevm.migration.transport.Connection;
+import org.savevm.migration.transport.Listener;
+import org.savevm.stream.MigrationInput;
+
+/**
+ * The destination of one migration (QEMU's -incoming and process_incoming_migration_co): waits for the
+ * stream, keeps the guest stopped while it loads, and starts the guest only when everything loaded and
+ * {@code autostart} is set (QEMU without -S). A failed load leaves the guest stopped.
+ */
+public final class IncomingMigration {
+    private static final System.Logger LOG = System.getLogger(IncomingMigration.class.getName());
+    private static final int STREAM_BUFFER = 256 * 1024;
+
+    private final SaveVm saveVm;
+    private final Listener listener;
+    private final MigrationSettings settings;
+    private final GuestControl guest;
+    private final boolean autostart;
+    private final MigrationListener events;
+    private final Object lock = new Object();
+
+    private volatile MigrationStatus status = MigrationStatus.NONE;
+    private volatile Connection connection;
+    private volatile MigrationInput in;
+    private volatile boolean cancelRequested;
+    private volatile String error;
+    private volatile long acceptNanos;
+    private volatile long totalTime = -1;
+    private volatile long finishedEpochMillis;
+    private Thread thread;
+
+    public IncomingMigration(SaveVm saveVm, Listener listener, MigrationSettings settings, GuestControl guest,
+            boolean autostart, MigrationListener events) {
+        this.saveVm = saveVm;
+        this.listener = listener;
+        this.settings = settings;
+        this.guest = guest;
+        this.autostart = autostart;
+        this.events = events;
+    }
+
+    public void start() {
+        guest.stop();
+        setStatus(MigrationStatus.SETUP);
+        thread = new Thread(this::run, "incoming_migration");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    public MigrationStatus status() {
+        return status;
+    }
+
+    /** The address in use, e.g. with the port picked for {@code tcp:HOST:0}. */
+    public String address() {
+        return listener.address().toString();
+    }
+
+    /** Wall-clock time (ms since the epoch) at which the load ended, 0 before. */
+    public long finishedEpochMillis() {
+        return finishedEpochMillis;
+    }
+
+    public String error() {
+        return error;
+    }
+
+    public boolean await(long timeout, TimeUnit unit) throws InterruptedException {
+        long deadline = System.nanoTime() + unit.toNanos(timeout);
+        synchronized (lock) {
+            while (!status.finished()) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                TimeUnit.NANOSECONDS.timedWait(lock, left);
+            }
+        }
+        return true;
+    }
+
+    public void cancel() {
+        cancelRequested = true;
+        try {
+            listener.close();
+        } catch (IOException ignored) {
+            // Closing the listener only serves to wake accept().
+        }
+        Connection c = connection;
+        if (c != null) {
+            c.abort();
+        }
+    }
+
+    public MigrationInfo info() {
+        MigrationInput i = in;
+        long bytes = i == null ? 0 : i.position();
+        long total = totalTime >= 0 ? totalTime
+                : acceptNanos == 0 ? 0 : TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - acceptNanos);
+        MigrationStatus st = status;
+        return new MigrationInfo(st, total, 0, 0, 0, null, bytes, bytes, 0, 0, 0, false, false, false,
+                st == MigrationStatus.FAILED ? error : null);
+    }
+
+    private void setStatus(MigrationStatus s) {
+        synchronized (lock) {
+            status = s;
+            lock.notifyAll();
+        }
+        try {
+            events.stateChanged(s, info());
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "migration listener failed", e);
+        }
+    }
+
+    private void run() {
+        try {
+            Connection c = listener.accept();
+            connection = c;
+            if (cancelRequested) {
+                throw new IOException("incoming migration cancelled");
+            }
+            acceptNanos = System.nanoTime();
+            in = new MigrationInput(c.input(), STREAM_BUFFER);
+            setStatus(MigrationStatus.ACTIVE);
+            saveVm.load(in, settings);
+            connection = null;
+            try {
+                c.close();
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.DEBUG, "closing the incoming channel failed", e);
+            }
+            totalTime = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - acceptNanos);
+            finishedEpochMillis = System.currentTimeMillis();
+            if (autostart) {
+                guest.start();
+            }
+            setStatus(MigrationStatus.COMPLETED);
+        } catch (IOException | RuntimeException e) {
+            error = cancelRequested ? "incoming migration cancelled"
+                    : e.getMessage() == null ? e.toString() : e.getMessage();
+            totalTime = acceptNanos == 0 ? 0 : TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - acceptNanos);
+            finishedEpochMillis = System.currentTimeMillis();
+            LOG.log(System.Logger.Level.DEBUG, "incoming migration failed", e);
+            setStatus(MigrationStatus.FAILED);
+        } finally {
+            Connection c = connection;
+            if (c != null) {
+                c.abort();
+            }
+            try {
+                listener.close();
+            } catch (IOException ignored) {
+                // Nothing left to wake.
+            }
+        }
+    }
+}

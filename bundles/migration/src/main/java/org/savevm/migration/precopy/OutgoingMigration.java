@@ -1,0 +1,351 @@
+package org.savevm.migration.precopy;
+
+import java.io.IOException;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.function.LongSupplier;
+
+import org.savevm.api.MigrationSettings;
+import org.savevm.api.PendingBytes;
+import org.savevm.api.SaveVm;
+import org.savevm.api.machine.RamMigrationStats;
+import org.savevm.migration.transport.Connection;
+import org.savevm.stream.MigrationOutput;
+
+/**
+ * One outgoing precopy migration on its own thread (QEMU's migration_thread): setup, iterate while
+ * the pending bytes do not fit in downtime-limit at the measured bandwidth, stop the guest, complete.
+ * A failure or cancel at any point leaves the guest running with its RAM untouched.
+ */
+public final class OutgoingMigration {
+    private static final System.Logger LOG = System.getLogger(OutgoingMigration.class.getName());
+    private static final int STREAM_BUFFER = 256 * 1024;
+
+    /** Opens the connection inside the migration thread, so a connect failure is a failed migration. */
+    public interface ConnectionOpener {
+        Connection open() throws IOException;
+    }
+
+    private final SaveVm saveVm;
+    private final ConnectionOpener opener;
+    private final MigrationSettings settings;
+    private final LongSupplier maxBandwidth;
+    private final LongSupplier downtimeLimit;
+    private final GuestControl guest;
+    private final Function<MigrationSettings, Optional<RamMigrationStats>> ramStats;
+    private final MigrationListener listener;
+    private final Object lock = new Object();
+    private final SliceRateLimiter limiter;
+    private final AutoConverge autoConverge;
+
+    private volatile MigrationStatus status = MigrationStatus.NONE;
+    private volatile boolean cancelRequested;
+    private volatile Connection connection;
+    private volatile MigrationOutput out;
+    private volatile String error;
+    private Thread thread;
+
+    private final long startNanos;
+    private volatile long setupTime;
+    private volatile long totalTime = -1;
+    private volatile long downtime;
+    private volatile long downtimeStartPosition = -1;
+    private volatile long endPosition = -1;
+    private volatile long expectedDowntime;
+    private volatile double mbps;
+    private volatile long thresholdBytes;
+    private long iterationStartNanos;
+    private long iterationInitialBytes;
+    private long lastPeriodKey = Long.MIN_VALUE;
+    private long lastSyncCount;
+
+    public OutgoingMigration(SaveVm saveVm, ConnectionOpener opener, MigrationSettings settings,
+            LongSupplier maxBandwidth, LongSupplier downtimeLimit, GuestControl guest,
+            Function<MigrationSettings, Optional<RamMigrationStats>> ramStats, MigrationListener listener) {
+        this.saveVm = saveVm;
+        this.opener = opener;
+        this.settings = settings;
+        this.maxBandwidth = maxBandwidth;
+        this.downtimeLimit = downtimeLimit;
+        this.guest = guest;
+        this.ramStats = ramStats;
+        this.listener = listener;
+        this.limiter = new SliceRateLimiter(maxBandwidth.getAsLong());
+        this.autoConverge = new AutoConverge(settings.parameter("throttle-trigger-threshold", 50),
+                settings.parameter("cpu-throttle-initial", 20), settings.parameter("cpu-throttle-increment", 10),
+                settings.parameter("cpu-throttle-tailslow", 0) != 0, settings.parameter("max-cpu-throttle", 99));
+        this.startNanos = System.nanoTime();
+    }
+
+    /** Starts the migration thread. */
+    public void start() {
+        setStatus(MigrationStatus.SETUP);
+        thread = new Thread(this::run, "live_migration");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    public MigrationStatus status() {
+        return status;
+    }
+
+    public MigrationSettings settings() {
+        return settings;
+    }
+
+    /** Waits for the end; false when it did not end in time. */
+    public boolean await(long timeout, TimeUnit unit) throws InterruptedException {
+        long deadline = System.nanoTime() + unit.toNanos(timeout);
+        synchronized (lock) {
+            while (!status.finished()) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                TimeUnit.NANOSECONDS.timedWait(lock, left);
+            }
+        }
+        if (thread != null) {
+            thread.join(Math.max(1, unit.toMillis(timeout)));
+        }
+        return true;
+    }
+
+    /** QEMU's migrate_fd_cancel: breaks the connection; the thread then ends as cancelled. */
+    public void cancel() {
+        synchronized (lock) {
+            if (!status.running()) {
+                return;
+            }
+            cancelRequested = true;
+            setStatusLocked(MigrationStatus.CANCELLING);
+            lock.notifyAll();
+        }
+        Connection c = connection;
+        if (c != null) {
+            c.abort();
+        }
+    }
+
+    public MigrationInfo info() {
+        MigrationStatus st = status;
+        long now = System.nanoTime();
+        long total = totalTime >= 0 ? totalTime : TimeUnit.NANOSECONDS.toMillis(now - startNanos);
+        MigrationOutput o = out;
+        long pos = endPosition >= 0 ? endPosition : o == null ? 0 : o.position();
+        long precopy = downtimeStartPosition >= 0 ? downtimeStartPosition : pos;
+        long downBytes = downtimeStartPosition >= 0 ? pos - downtimeStartPosition : 0;
+        RamMigrationStats ram = ramStats.apply(settings).orElse(null);
+        return new MigrationInfo(st, total, setupTime, downtime, expectedDowntime, ram, pos, precopy, downBytes,
+                mbps, guest.throttlePercent(), settings.capability("xbzrle"), settings.capability("compress"),
+                settings.capability("auto-converge"), st == MigrationStatus.FAILED ? error : null);
+    }
+
+    private void setStatus(MigrationStatus s) {
+        synchronized (lock) {
+            setStatusLocked(s);
+        }
+    }
+
+    private void setStatusLocked(MigrationStatus s) {
+        if (status == s) {
+            return;
+        }
+        status = s;
+        lock.notifyAll();
+        LOG.log(System.Logger.Level.DEBUG, "migration status: {0}", s.qemuName());
+    }
+
+    /** Moves on only if no cancel came in between (QEMU's migrate_set_state compare-and-swap). */
+    private boolean advance(MigrationStatus from, MigrationStatus to) {
+        synchronized (lock) {
+            if (status != from) {
+                return false;
+            }
+            setStatusLocked(to);
+            return true;
+        }
+    }
+
+    private void fire() {
+        MigrationInfo i = info();
+        try {
+            listener.stateChanged(i.status(), i);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "migration listener failed", e);
+        }
+    }
+
+    private void run() {
+        fire();
+        SaveVm.Outgoing outgoing = null;
+        boolean stoppedGuest = false;
+        boolean guestWasRunning = false;
+        try {
+            long setupStart = System.nanoTime();
+            connection = opener.open();
+            if (cancelRequested) {
+                throw new IOException("cancelled");
+            }
+            MigrationOutput o = new MigrationOutput(connection.output(), STREAM_BUFFER);
+            o.setRateLimiter(limiter);
+            out = o;
+            limiter.newSlice(0);
+            outgoing = saveVm.beginSave(o, settings);
+            o.flush();
+            setupTime = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - setupStart);
+            if (!advance(MigrationStatus.SETUP, MigrationStatus.ACTIVE)) {
+                throw new IOException("cancelled");
+            }
+            fire();
+            iterationStartNanos = System.nanoTime();
+            iterationInitialBytes = o.position();
+            while (true) {
+                if (cancelRequested) {
+                    throw new IOException("cancelled");
+                }
+                PendingBytes pending = outgoing.pending(false);
+                long threshold = thresholdBytes;
+                if (pending.total() < threshold) {
+                    pending = outgoing.pending(true);
+                }
+                if (pending.total() == 0 || pending.total() < threshold) {
+                    break;
+                }
+                outgoing.iterate();
+                o.checkError();
+                rateLimitAndUpdate(o);
+            }
+            // Switchover (QEMU's migration_completion): stop the guest, send the rest unlimited.
+            long downtimeStart = System.nanoTime();
+            downtimeStartPosition = o.position();
+            guestWasRunning = guest.running();
+            guest.stop();
+            stoppedGuest = true;
+            limiter.setBandwidth(0);
+            outgoing.complete();
+            o.flush();
+            Connection c = connection;
+            connection = null;
+            c.close();
+            long end = System.nanoTime();
+            endPosition = o.position();
+            downtime = TimeUnit.NANOSECONDS.toMillis(end - downtimeStart);
+            totalTime = TimeUnit.NANOSECONDS.toMillis(end - startNanos);
+            long transferTime = totalTime - setupTime;
+            if (transferTime > 0) {
+                mbps = endPosition * 8.0 / transferTime / 1000;
+            }
+            guest.setThrottlePercent(0);
+            if (!advance(MigrationStatus.ACTIVE, MigrationStatus.COMPLETED)) {
+                throw new IOException("cancelled");
+            }
+            fire();
+        } catch (IOException | RuntimeException e) {
+            fail(e, stoppedGuest && guestWasRunning);
+        } finally {
+            if (outgoing != null) {
+                try {
+                    outgoing.close();
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.WARNING, "save cleanup failed", e);
+                }
+            }
+            Connection c = connection;
+            if (c != null) {
+                c.abort();
+            }
+        }
+    }
+
+    private void fail(Exception e, boolean restartGuest) {
+        guest.setThrottlePercent(0);
+        if (restartGuest) {
+            guest.start();
+        }
+        MigrationOutput o = out;
+        endPosition = o == null ? 0 : o.position();
+        totalTime = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
+        synchronized (lock) {
+            if (cancelRequested) {
+                setStatusLocked(MigrationStatus.CANCELLED);
+            } else {
+                String msg = e.getMessage() == null ? e.toString() : e.getMessage();
+                error = msg;
+                setStatusLocked(MigrationStatus.FAILED);
+            }
+        }
+        if (!cancelRequested) {
+            LOG.log(System.Logger.Level.DEBUG, "migration failed", e);
+        }
+        fire();
+    }
+
+    /**
+     * QEMU's migration_rate_limit and migration_update_counters: sleep out the rest of the 100 ms slice
+     * when its budget is spent, and every 100 ms measure the bandwidth and the downtime threshold.
+     */
+    private void rateLimitAndUpdate(MigrationOutput o) throws IOException {
+        long now = System.nanoTime();
+        long sliceEnd = iterationStartNanos + TimeUnit.MILLISECONDS.toNanos(SliceRateLimiter.SLICE_MILLIS);
+        if (limiter.exceeded(o.position()) && now < sliceEnd) {
+            synchronized (lock) {
+                while (!cancelRequested && (now = System.nanoTime()) < sliceEnd) {
+                    try {
+                        TimeUnit.NANOSECONDS.timedWait(lock, sliceEnd - now);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new IOException("migration thread interrupted", e);
+                    }
+                }
+            }
+        }
+        if (now < sliceEnd) {
+            return;
+        }
+        long pos = o.position();
+        long transferred = pos - iterationInitialBytes;
+        double spentMs = (now - iterationStartNanos) / 1e6;
+        double bandwidth = transferred / spentMs;
+        thresholdBytes = (long) (bandwidth * downtimeLimit.getAsLong());
+        mbps = transferred * 8.0 / (spentMs / 1000.0) / 1e6;
+        Optional<RamMigrationStats> ram = ramStats.apply(settings);
+        if (ram.isPresent() && bandwidth > 0 && transferred > 10000) {
+            expectedDowntime = (long) (ram.get().remaining() / bandwidth);
+        }
+        iterationStartNanos = now;
+        iterationInitialBytes = pos;
+        limiter.setBandwidth(maxBandwidth.getAsLong());
+        limiter.newSlice(pos);
+        ram.ifPresent(this::maybeThrottle);
+        if (ram.isPresent() && ram.get().dirtySyncCount() != lastSyncCount) {
+            lastSyncCount = ram.get().dirtySyncCount();
+            LOG.log(System.Logger.Level.DEBUG, "migration pass {0}: {1} bytes remaining", lastSyncCount,
+                    ram.get().remaining());
+        }
+        MigrationInfo i = info();
+        try {
+            listener.progress(i);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "migration listener failed", e);
+        }
+    }
+
+    /** Runs auto-converge once per new dirty-rate period reported by the ram handler. */
+    private void maybeThrottle(RamMigrationStats s) {
+        if (!settings.capability("auto-converge")) {
+            return;
+        }
+        long key = s.bytesDirtyPeriod() * 31 + s.bytesXferPeriod() * 17 + s.dirtyPagesRate();
+        if (key == lastPeriodKey || (s.bytesDirtyPeriod() == 0 && s.bytesXferPeriod() == 0)) {
+            return;
+        }
+        lastPeriodKey = key;
+        int next = autoConverge.onPeriod(s.bytesDirtyPeriod(), s.bytesXferPeriod(), guest.throttlePercent());
+        if (next >= 0) {
+            guest.setThrottlePercent(next);
+            LOG.log(System.Logger.Level.DEBUG, "auto-converge: guest throttled to {0} %", next);
+        }
+    }
+}

@@ -1,0 +1,98 @@
+package org.savevm.migration.transport;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.FileChannel;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/** Opens the source's connection or the destination's listener for a {@link MigrationUri}. */
+public final class Transports {
+    private static final int SOCKET_BUFFER = 4 << 20;
+
+    private Transports() {
+    }
+
+    /** The source side: connects, creates the file or starts the command. */
+    public static Connection connect(MigrationUri uri) throws IOException {
+        switch (uri.scheme()) {
+            case TCP -> {
+                String host = uri.host().isEmpty() ? "localhost" : uri.host();
+                SocketChannel ch = SocketChannel.open();
+                try {
+                    ch.setOption(java.net.StandardSocketOptions.SO_SNDBUF, SOCKET_BUFFER);
+                    ch.connect(new InetSocketAddress(host, uri.port()));
+                } catch (IOException e) {
+                    ch.close();
+                    throw new IOException("Failed to connect to '" + host + ":" + uri.port() + "': " + e.getMessage(), e);
+                }
+                return new ChannelConnection(ch);
+            }
+            case UNIX -> {
+                SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
+                try {
+                    ch.connect(UnixDomainSocketAddress.of(uri.path()));
+                } catch (IOException e) {
+                    ch.close();
+                    throw new IOException("Failed to connect to '" + uri.path() + "': " + e.getMessage(), e);
+                }
+                return new ChannelConnection(ch);
+            }
+            case FILE -> {
+                return new ChannelConnection(FileChannel.open(Path.of(uri.path()), StandardOpenOption.CREATE,
+                        StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING));
+            }
+            case EXEC -> {
+                return new ExecConnection(uri.path(), true);
+            }
+            default -> throw new IllegalStateException();
+        }
+    }
+
+    /** The destination side: binds the socket now (so the address is known), or prepares the file or command. */
+    public static Listener listen(MigrationUri uri) throws IOException {
+        switch (uri.scheme()) {
+            case TCP -> {
+                ServerSocketChannel server = ServerSocketChannel.open();
+                try {
+                    server.setOption(java.net.StandardSocketOptions.SO_REUSEADDR, true);
+                    server.setOption(java.net.StandardSocketOptions.SO_RCVBUF, SOCKET_BUFFER);
+                    InetSocketAddress bind = uri.host().isEmpty() ? new InetSocketAddress(uri.port())
+                            : new InetSocketAddress(uri.host(), uri.port());
+                    server.bind(bind, 1);
+                } catch (IOException e) {
+                    server.close();
+                    throw new IOException("Failed to listen on '" + uri + "': " + e.getMessage(), e);
+                }
+                int port = ((InetSocketAddress) server.getLocalAddress()).getPort();
+                return new SocketListener(server, new MigrationUri(MigrationUri.Scheme.TCP, uri.host(), port, null), null);
+            }
+            case UNIX -> {
+                Path p = Path.of(uri.path());
+                // As QEMU does: a stale socket file from an earlier run is replaced.
+                Files.deleteIfExists(p);
+                ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+                try {
+                    server.bind(UnixDomainSocketAddress.of(p), 1);
+                } catch (IOException e) {
+                    server.close();
+                    throw new IOException("Failed to listen on '" + uri + "': " + e.getMessage(), e);
+                }
+                return new SocketListener(server, uri, p);
+            }
+            case FILE -> {
+                Path p = Path.of(uri.path());
+                return new ImmediateListener(uri, () -> new ChannelConnection(FileChannel.open(p, StandardOpenOption.READ)));
+            }
+            case EXEC -> {
+                return new ImmediateListener(uri, () -> new ExecConnection(uri.path(), false));
+            }
+            default -> throw new IllegalStateException();
+        }
+    }
+}
