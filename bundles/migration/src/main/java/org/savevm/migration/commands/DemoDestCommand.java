@@ -1,0 +1,101 @@
+package org.savevm.migration.commands;
+
+import java.io.PrintStream;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.osgi.service.cm.ConfigurationAdmin;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.savevm.api.SavevmCommand;
+import org.savevm.api.machine.Machine;
+import org.savevm.migration.demo.GuestSetup;
+import org.savevm.migration.demo.MachineSetup;
+import org.savevm.migration.internal.MigrationManager;
+import org.savevm.migration.precopy.IncomingMigration;
+import org.savevm.migration.precopy.MigrationListener;
+import org.savevm.migration.precopy.MigrationStatus;
+
+/**
+ * {@code demo-dest} (internal, started by {@code demo}): the destination process. Prints JSON lines:
+ * {@code listening} with the address, then {@code loaded} with the RAM and device hashes taken before
+ * the guest is started.
+ */
+@Component(service = SavevmCommand.class)
+public final class DemoDestCommand implements SavevmCommand {
+    private final MigrationManager manager;
+    private final ConfigurationAdmin configAdmin;
+
+    @Activate
+    public DemoDestCommand(@Reference MigrationManager manager,
+            @Reference(cardinality = ReferenceCardinality.OPTIONAL) ConfigurationAdmin configAdmin) {
+        this.manager = manager;
+        this.configAdmin = configAdmin;
+    }
+
+    @Override
+    public String name() {
+        return "demo-dest";
+    }
+
+    @Override
+    public String summary() {
+        return "(internal) destination process of the demo";
+    }
+
+    @Override
+    public String usage() {
+        return "demo-dest --ram SIZE --uri LISTEN_URI [--capability NAME]... [--parameter NAME=VALUE]...\n";
+    }
+
+    @Override
+    public int run(List<String> args, PrintStream out, PrintStream err) throws Exception {
+        DemoChildOptions o;
+        try {
+            o = DemoChildOptions.parse(args);
+            o.migration.applyTo(manager.config());
+            if (o.uri == null) {
+                throw new IllegalArgumentException("--uri is required");
+            }
+        } catch (IllegalArgumentException e) {
+            err.println("demo-dest: " + e.getMessage());
+            return 2;
+        }
+        Machine machine = MachineSetup.sized(configAdmin, manager::machine, o.ram, 60_000);
+        IncomingMigration m = manager.incoming(o.uri, false, MigrationListener.NONE);
+        Map<String, Object> listening = new LinkedHashMap<>();
+        listening.put("event", "listening");
+        listening.put("uri", m.address());
+        out.println(Json.write(listening));
+        out.flush();
+        if (!m.await(o.timeoutSeconds, TimeUnit.SECONDS)) {
+            m.cancel();
+            m.await(10, TimeUnit.SECONDS);
+        }
+        Map<String, Object> loaded = new LinkedHashMap<>();
+        loaded.put("event", "loaded");
+        loaded.put("status", m.status().qemuName());
+        loaded.put("finished-epoch-ms", m.finishedEpochMillis());
+        loaded.put("load-time", m.info().totalTime());
+        loaded.put("bytes", m.info().streamBytes());
+        if (m.status() == MigrationStatus.COMPLETED) {
+            Machine now = manager.machine().orElse(machine);
+            loaded.put("ram-hash", now.ramHash());
+            loaded.put("device-hash", GuestSetup.deviceHash(manager.saveVm()));
+        } else {
+            loaded.put("error", m.error());
+        }
+        out.println(Json.write(loaded));
+        out.flush();
+        if (m.status() != MigrationStatus.COMPLETED) {
+            return 1;
+        }
+        // Only a complete load lets the guest run (QEMU's autostart after the incoming migration).
+        manager.guest().start();
+        return 0;
+    }
+}

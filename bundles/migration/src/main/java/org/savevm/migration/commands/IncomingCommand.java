@@ -1,0 +1,103 @@
+package org.savevm.migration.commands;
+
+import java.io.PrintStream;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.savevm.api.SavevmCommand;
+import org.savevm.migration.internal.MigrationManager;
+import org.savevm.migration.precopy.IncomingMigration;
+import org.savevm.migration.precopy.MigrationListener;
+import org.savevm.migration.precopy.MigrationStatus;
+
+/** {@code incoming [-S] [-d] URI}: waits for a migration and loads it (QEMU's -incoming). */
+@Component(service = SavevmCommand.class)
+public final class IncomingCommand implements SavevmCommand {
+    private final MigrationManager manager;
+
+    @Activate
+    public IncomingCommand(@Reference MigrationManager manager) {
+        this.manager = manager;
+    }
+
+    @Override
+    public String name() {
+        return "incoming";
+    }
+
+    @Override
+    public String summary() {
+        return "wait for an incoming migration on tcp:HOST:PORT, unix:PATH, file:PATH or exec:CMD and load it";
+    }
+
+    @Override
+    public String usage() {
+        return "incoming [-S] [-d] [--capability NAME]... [--parameter NAME=VALUE]... URI\n"
+                + "  -S   leave the guest stopped after the load (QEMU's -S)\n"
+                + "  -d   return at once; follow with info-migrate\n";
+    }
+
+    @Override
+    public int run(List<String> args, PrintStream out, PrintStream err) throws Exception {
+        boolean stopped = false;
+        boolean detach = false;
+        String uri = null;
+        MigrationOptions options = new MigrationOptions();
+        try {
+            for (int i = 0; i < args.size();) {
+                String a = args.get(i);
+                int next = options.take(args, i);
+                if (next >= 0) {
+                    i = next;
+                } else if (a.equals("-S")) {
+                    stopped = true;
+                    i++;
+                } else if (a.equals("-d")) {
+                    detach = true;
+                    i++;
+                } else if (uri == null && !a.startsWith("-")) {
+                    uri = a;
+                    i++;
+                } else {
+                    throw new IllegalArgumentException("unexpected argument: " + a);
+                }
+            }
+            if (uri == null) {
+                throw new IllegalArgumentException("missing URI");
+            }
+            options.applyTo(manager.config());
+        } catch (IllegalArgumentException e) {
+            err.println("incoming: " + e.getMessage());
+            err.print(usage());
+            return 2;
+        }
+        IncomingMigration m;
+        try {
+            m = manager.incoming(uri, !stopped, MigrationListener.NONE);
+        } catch (IllegalArgumentException e) {
+            err.println("incoming: " + e.getMessage());
+            return 2;
+        } catch (IllegalStateException | java.io.IOException e) {
+            err.println("incoming: " + e.getMessage());
+            return 1;
+        }
+        out.println("waiting for a migration on " + m.address());
+        out.flush();
+        if (detach) {
+            return 0;
+        }
+        while (!m.await(1, TimeUnit.SECONDS)) {
+            // Bounded waits in a loop: migrate-cancel or a failure ends it.
+        }
+        if (m.status() != MigrationStatus.COMPLETED) {
+            err.println("incoming: migration failed: " + m.error());
+            return 1;
+        }
+        out.println("migration loaded (" + m.info().streamBytes() + " bytes in " + m.info().totalTime() + " ms), guest "
+                + (stopped ? "stopped" : "running"));
+        return 0;
+    }
+}

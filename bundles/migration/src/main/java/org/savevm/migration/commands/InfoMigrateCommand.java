@@ -1,0 +1,75 @@
+package org.savevm.migration.commands;
+
+import java.io.PrintStream;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.savevm.api.SavevmCommand;
+import org.savevm.migration.internal.MigrationManager;
+import org.savevm.migration.params.CapabilityTable;
+
+/** {@code info-migrate}: query-migrate, and with options the capabilities and parameters. */
+@Component(service = SavevmCommand.class)
+public final class InfoMigrateCommand implements SavevmCommand {
+    private final MigrationManager manager;
+
+    @Activate
+    public InfoMigrateCommand(@Reference MigrationManager manager) {
+        this.manager = manager;
+    }
+
+    @Override
+    public String name() {
+        return "info-migrate";
+    }
+
+    @Override
+    public String summary() {
+        return "show the migration status (query-migrate), capabilities or parameters";
+    }
+
+    @Override
+    public String usage() {
+        return "info-migrate [--json] [--capabilities] [--parameters]\n";
+    }
+
+    @Override
+    public int run(List<String> args, PrintStream out, PrintStream err) {
+        boolean json = false;
+        boolean caps = false;
+        boolean params = false;
+        for (String a : args) {
+            switch (a) {
+                case "--json" -> json = true;
+                case "--capabilities" -> caps = true;
+                case "--parameters" -> params = true;
+                default -> {
+                    err.print(usage());
+                    return 2;
+                }
+            }
+        }
+        Map<String, Object> shown;
+        if (caps || params) {
+            shown = new LinkedHashMap<>();
+            if (caps) {
+                Map<String, Object> c = new LinkedHashMap<>();
+                for (String name : CapabilityTable.all().keySet()) {
+                    c.put(name, manager.config().capabilities().contains(name) ? "on" : "off");
+                }
+                shown.put("capabilities", c);
+            }
+            if (params) {
+                shown.put("parameters", new LinkedHashMap<String, Object>(manager.config().parameters()));
+            }
+        } else {
+            shown = manager.info().toQmp();
+        }
+        out.print(json ? Json.pretty(shown) + "\n" : InfoFormat.hmp(shown));
+        return 0;
+    }
+}

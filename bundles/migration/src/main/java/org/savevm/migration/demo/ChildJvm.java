@@ -1,0 +1,36 @@
+package org.savevm.migration.demo;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The command line of a demo child: same java, the savevm jar, and memory limits that keep guest RAM
+ * off the heap: heap of 64 MiB + 2 % of guest RAM (plus the XBZRLE cache, which lives on the heap),
+ * direct memory for the RAM and the stream buffers.
+ */
+public final class ChildJvm {
+    private ChildJvm() {
+    }
+
+    public static long heapBytes(long ram, long xbzrleCache) {
+        return (64L << 20) + ram / 50 + xbzrleCache;
+    }
+
+    public static long directBytes(long ram) {
+        return ram + (64L << 20);
+    }
+
+    public static List<String> command(String jar, long ram, long xbzrleCache, String subcommand, List<String> args) {
+        List<String> c = new ArrayList<>();
+        c.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        c.add("-Xmx" + (heapBytes(ram, xbzrleCache) >> 20) + "m");
+        c.add("-XX:MaxDirectMemorySize=" + (directBytes(ram) >> 20) + "m");
+        c.add("-XX:+UseSerialGC");
+        c.add("-jar");
+        c.add(jar);
+        c.add(subcommand);
+        c.addAll(args);
+        return c;
+    }
+}
