@@ -122,6 +122,7 @@ public final class OutgoingMigration {
             setStatusLocked(MigrationStatus.CANCELLING);
             lock.notifyAll();
         }
+        fire();
         Connection c = connection;
         if (c != null) {
             c.abort();

@@ -1,0 +1,129 @@
+package org.savevm.migration;
+
+import java.io.IOException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.savevm.api.MigrationSettings;
+import org.savevm.api.PendingBytes;
+import org.savevm.api.SaveVm;
+import org.savevm.stream.MigrationInput;
+import org.savevm.stream.MigrationOutput;
+import org.savevm.stream.MigrationStreamException;
+
+/**
+ * A savevm core stand-in with a tiny stream of its own: magic, then chunks (tag 1, be32 length,
+ * pattern bytes), then tag 0 and the total. The source has {@code totalBytes} to send, plus
+ * {@code redirtyPerIterate} that come back after each iterate (a guest that keeps writing); the
+ * destination checks every byte, the framing and the total, so a cut stream fails to load.
+ */
+public final class FakeSaveVm implements SaveVm {
+    static final int MAGIC = 0x46414b45;
+
+    final long totalBytes;
+    final int chunk;
+    volatile long redirtyPerIterate;
+    final AtomicInteger iterations = new AtomicInteger();
+    final AtomicInteger closes = new AtomicInteger();
+    final AtomicLong loadedBytes = new AtomicLong(-1);
+    final AtomicInteger completes = new AtomicInteger();
+
+    public FakeSaveVm(long totalBytes, int chunk) {
+        this.totalBytes = totalBytes;
+        this.chunk = chunk;
+    }
+
+    static byte pattern(long streamOffset) {
+        return (byte) (streamOffset * 31 + (streamOffset >>> 8));
+    }
+
+    @Override
+    public Outgoing beginSave(MigrationOutput out, MigrationSettings settings) throws IOException {
+        out.putBe32(MAGIC);
+        out.checkError();
+        return new Outgoing() {
+            long pending = totalBytes;
+            long sent;
+
+            private void sendChunk(int len) {
+                byte[] b = new byte[len];
+                for (int i = 0; i < len; i++) {
+                    b[i] = pattern(sent + i);
+                }
+                out.putByte(1).putBe32(len).putBytes(b);
+                sent += len;
+                pending = Math.max(0, pending - len);
+            }
+
+            @Override
+            public boolean iterate() throws IOException {
+                iterations.incrementAndGet();
+                while (pending > 0 && !out.rateLimitExceeded()) {
+                    sendChunk((int) Math.min(chunk, pending));
+                }
+                pending += redirtyPerIterate;
+                out.checkError();
+                return pending == 0;
+            }
+
+            @Override
+            public PendingBytes pending(boolean exact) {
+                return new PendingBytes(pending, 0);
+            }
+
+            @Override
+            public void complete() throws IOException {
+                completes.incrementAndGet();
+                while (pending > 0) {
+                    sendChunk((int) Math.min(chunk, pending));
+                }
+                out.putByte(0).putBe64(sent);
+                out.flush();
+            }
+
+            @Override
+            public void close() {
+                closes.incrementAndGet();
+            }
+        };
+    }
+
+    @Override
+    public void load(MigrationInput in, MigrationSettings settings) throws IOException {
+        if (in.getBe32() != MAGIC) {
+            throw new MigrationStreamException("bad magic", 0);
+        }
+        long got = 0;
+        while (true) {
+            int tag = in.getByte();
+            if (tag == 0) {
+                long total = in.getBe64();
+                if (total != got) {
+                    throw new MigrationStreamException("total " + total + " but " + got + " bytes loaded", in.position());
+                }
+                loadedBytes.set(got);
+                return;
+            }
+            if (tag != 1) {
+                throw new MigrationStreamException("unknown tag " + tag, in.position());
+            }
+            int len = in.getBe32();
+            if (len <= 0 || len > (1 << 20)) {
+                throw new MigrationStreamException("bad chunk length " + len, in.position());
+            }
+            byte[] b = in.readBytes(len);
+            for (int i = 0; i < len; i++) {
+                if (b[i] != pattern(got + i)) {
+                    throw new MigrationStreamException("wrong byte", in.position());
+                }
+            }
+            got += len;
+        }
+    }
+
+    @Override
+    public void saveDeviceState(MigrationOutput out) throws IOException {
+        out.putBe32(MAGIC);
+        out.flush();
+    }
+}
