@@ -313,8 +313,8 @@ def main():
         table.append((case, q_res, s_res))
 
     print()
-    print("RAM %d MiB, %d runs per case, medians; dirty rate %d MB/s; end to end = migrate command until the "
-          "destination loaded everything" % (ram >> 20, a.runs, rate // 1000000))
+    print("RAM %d MiB, %d runs per case, medians; dirty rate %.0f MiB/s; end to end = migrate command until the "
+          "destination loaded everything" % (ram >> 20, a.runs, rate / 1048576))
     print("raw loopback TCP copy of the same bytes: %.0f ms (%.0f MiB/s)" % (raw_ms, (ram / 1048576) / (raw_ms / 1000)))
     hdr = "%-7s %-7s %5s %10s %10s %9s %10s %11s %9s" % ("case", "system", "ok", "e2e ms", "total ms", "downtime",
                                                         "MiB/s e2e", "ram mbps", "vs raw")

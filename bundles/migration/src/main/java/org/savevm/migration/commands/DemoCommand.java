@@ -112,10 +112,15 @@ public final class DemoCommand implements SavevmCommand {
         List<String> destArgs = new ArrayList<>(common);
         destArgs.addAll(List.of("--uri", uri));
         try (ChildProcess dest = new ChildProcess("demo-dest",
-                ChildJvm.command(jar, ram, 0, "demo-dest", destArgs), err)) {
+                ChildJvm.command(jar, ram, 0, "demo-dest", destArgs))) {
             Map<String, Object> listening = awaitEvent(dest, "listening", LISTEN_TIMEOUT_MILLIS, err);
             if (listening == null) {
                 err.println("demo: the destination did not start listening");
+                Map<String, Object> failed = new LinkedHashMap<>();
+                failed.put("status", "failed");
+                failed.put("error-desc", "the destination process did not start listening");
+                failed.put("verified", false);
+                out.println(Json.write(failed));
                 return 1;
             }
             String address = (String) listening.get("uri");
@@ -125,7 +130,7 @@ public final class DemoCommand implements SavevmCommand {
             out.println("savevm demo: " + StatsTable.mib(ram) + " guest, destination on " + address);
             out.flush();
             try (ChildProcess src = new ChildProcess("demo-source",
-                    ChildJvm.command(jar, ram, xbzrleCache, "demo-source", srcArgs), err)) {
+                    ChildJvm.command(jar, ram, xbzrleCache, "demo-source", srcArgs))) {
                 ProgressLine bar = progress && ProgressLine.isTerminal() ? new ProgressLine(out, 200) : null;
                 Map<String, Object> done = followSource(src, bar, deadline, err);
                 if (bar != null) {

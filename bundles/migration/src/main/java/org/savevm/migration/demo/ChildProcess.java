@@ -3,7 +3,6 @@ package org.savevm.migration.demo;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -22,7 +21,7 @@ public final class ChildProcess implements AutoCloseable {
     private final Process process;
     private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
 
-    public ChildProcess(String name, List<String> command, PrintStream stderr) throws IOException {
+    public ChildProcess(String name, List<String> command) throws IOException {
         this.name = name;
         ProcessBuilder pb = new ProcessBuilder(command);
         pb.redirectError(ProcessBuilder.Redirect.INHERIT);

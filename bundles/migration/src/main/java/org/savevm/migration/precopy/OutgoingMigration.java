@@ -10,6 +10,7 @@ import org.savevm.api.MigrationSettings;
 import org.savevm.api.PendingBytes;
 import org.savevm.api.SaveVm;
 import org.savevm.api.machine.RamMigrationStats;
+import org.savevm.migration.transport.CoalescingChannel;
 import org.savevm.migration.transport.Connection;
 import org.savevm.stream.MigrationOutput;
 
@@ -189,7 +190,8 @@ public final class OutgoingMigration {
             if (cancelRequested) {
                 throw new IOException("cancelled");
             }
-            MigrationOutput o = new MigrationOutput(connection.output(), STREAM_BUFFER);
+            CoalescingChannel channel = new CoalescingChannel(connection.output(), CoalescingChannel.DEFAULT_CAPACITY);
+            MigrationOutput o = new MigrationOutput(channel, STREAM_BUFFER);
             o.setRateLimiter(limiter);
             out = o;
             limiter.newSlice(0);
@@ -216,6 +218,10 @@ public final class OutgoingMigration {
                 }
                 outgoing.iterate();
                 o.checkError();
+                if (o.rateLimitExceeded() || limiterActive()) {
+                    // Bytes held back here would not count against the slice where the socket sees them.
+                    channel.flush();
+                }
                 rateLimitAndUpdate(o);
             }
             // Switchover (QEMU's migration_completion): stop the guest, send the rest unlimited.
@@ -227,6 +233,7 @@ public final class OutgoingMigration {
             limiter.setBandwidth(0);
             outgoing.complete();
             o.flush();
+            channel.flush();
             Connection c = connection;
             connection = null;
             c.close();
@@ -281,6 +288,10 @@ public final class OutgoingMigration {
             LOG.log(System.Logger.Level.DEBUG, "migration failed", e);
         }
         fire();
+    }
+
+    private boolean limiterActive() {
+        return limiter.bytesPerSlice() > 0;
     }
 
     /**
