@@ -195,6 +195,13 @@ public final class DemoCommand implements SavevmCommand {
         return throttle == null ? s : s + "  throttle " + throttle + "%";
     }
 
+    private static String heap(Map<String, Object> ev) {
+        if (ev == null || ev.get("heap-peak") == null) {
+            return "-";
+        }
+        return StatsTable.mib(ev.get("heap-peak")) + " / " + StatsTable.mib(ev.get("heap-max"));
+    }
+
     private static double num(Object o) {
         return o instanceof Number n ? n.doubleValue() : 0;
     }
@@ -251,8 +258,14 @@ public final class DemoCommand implements SavevmCommand {
                 .row("zero pages (duplicate)", r.get("duplicate"))
                 .row("normal pages", r.get("normal"))
                 .row("dirty syncs", r.get("dirty-sync-count"))
+                .row("destination load time", (loaded == null ? "-" : loaded.get("load-time")) + " ms")
                 .row("RAM hash equal", ramEqual)
                 .row("device state equal", devEqual);
+        if (done != null && done.get("sections") instanceof List<?> l) {
+            t.row("sections", String.join(" ", l.stream().map(String::valueOf).toList()));
+        }
+        t.row("heap peak / max, source", heap(done));
+        t.row("heap peak / max, destination", heap(loaded));
         if (info.get("xbzrle-cache") instanceof Map<?, ?> x) {
             t.row("xbzrle pages", x.get("pages"));
         }

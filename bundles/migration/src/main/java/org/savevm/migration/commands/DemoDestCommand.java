@@ -14,6 +14,7 @@ import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.savevm.api.SavevmCommand;
 import org.savevm.api.machine.Machine;
 import org.savevm.migration.demo.GuestSetup;
+import org.savevm.migration.demo.HeapPeak;
 import org.savevm.migration.demo.MachineSetup;
 import org.savevm.migration.internal.MigrationManager;
 import org.savevm.migration.precopy.IncomingMigration;
@@ -89,6 +90,8 @@ public final class DemoDestCommand implements SavevmCommand {
         } else {
             loaded.put("error", m.error());
         }
+        loaded.put("heap-peak", HeapPeak.bytes());
+        loaded.put("heap-max", HeapPeak.max());
         out.println(Json.write(loaded));
         out.flush();
         if (m.status() != MigrationStatus.COMPLETED) {

@@ -12,9 +12,11 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.savevm.api.SavevmCommand;
+import org.savevm.api.StateRegistry;
 import org.savevm.api.machine.Machine;
 import org.savevm.api.machine.WorkloadSpec;
 import org.savevm.migration.demo.GuestSetup;
+import org.savevm.migration.demo.HeapPeak;
 import org.savevm.migration.demo.MachineSetup;
 import org.savevm.migration.internal.MigrationManager;
 import org.savevm.migration.precopy.MigrationInfo;
@@ -35,12 +37,15 @@ public final class DemoSourceCommand implements SavevmCommand {
 
     private final MigrationManager manager;
     private final ConfigurationAdmin configAdmin;
+    private final StateRegistry registry;
 
     @Activate
     public DemoSourceCommand(@Reference MigrationManager manager,
-            @Reference(cardinality = ReferenceCardinality.OPTIONAL) ConfigurationAdmin configAdmin) {
+            @Reference(cardinality = ReferenceCardinality.OPTIONAL) ConfigurationAdmin configAdmin,
+            @Reference(cardinality = ReferenceCardinality.OPTIONAL) StateRegistry registry) {
         this.manager = manager;
         this.configAdmin = configAdmin;
+        this.registry = registry;
     }
 
     @Override
@@ -102,9 +107,20 @@ public final class DemoSourceCommand implements SavevmCommand {
             done.put("ram-hash", now.ramHash());
             done.put("device-hash", GuestSetup.deviceHash(manager.saveVm()));
         }
+        done.put("sections", sections());
+        done.put("heap-peak", HeapPeak.bytes());
+        done.put("heap-max", HeapPeak.max());
         out.println(Json.write(done));
         out.flush();
         return info.status() == MigrationStatus.COMPLETED ? 0 : 1;
+    }
+
+    private List<String> sections() {
+        StateRegistry r = registry;
+        if (r == null) {
+            return List.of();
+        }
+        return r.sections().stream().map(x -> x.idstr() + (x.instanceId() != 0 ? "#" + x.instanceId() : "")).toList();
     }
 
     /** Prints a progress line at most every 250 ms, and every state change. */

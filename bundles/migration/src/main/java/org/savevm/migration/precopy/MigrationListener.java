@@ -9,7 +9,11 @@ public interface MigrationListener {
     default void stateChanged(MigrationStatus status, MigrationInfo info) {
     }
 
-    /** A bitmap sync started a new pass over RAM (QEMU's MIGRATION_PASS event), or counters were updated. */
+    /** Counters were updated (every 100 ms while active). */
     default void progress(MigrationInfo info) {
+    }
+
+    /** A bitmap sync started pass {@code pass} over RAM (QEMU's MIGRATION_PASS event). */
+    default void pass(long pass, MigrationInfo info) {
     }
 }

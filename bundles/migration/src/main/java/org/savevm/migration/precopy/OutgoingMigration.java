@@ -123,7 +123,7 @@ public final class OutgoingMigration {
             setStatusLocked(MigrationStatus.CANCELLING);
             lock.notifyAll();
         }
-        fire();
+        fire(MigrationStatus.CANCELLING);
         Connection c = connection;
         if (c != null) {
             c.abort();
@@ -170,17 +170,18 @@ public final class OutgoingMigration {
         }
     }
 
-    private void fire() {
+    /** Tells the listener about the transition to {@code to}; the info may already be newer. */
+    private void fire(MigrationStatus to) {
         MigrationInfo i = info();
         try {
-            listener.stateChanged(i.status(), i);
+            listener.stateChanged(to, i);
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "migration listener failed", e);
         }
     }
 
     private void run() {
-        fire();
+        fire(MigrationStatus.SETUP);
         SaveVm.Outgoing outgoing = null;
         boolean stoppedGuest = false;
         boolean guestWasRunning = false;
@@ -201,7 +202,7 @@ public final class OutgoingMigration {
             if (!advance(MigrationStatus.SETUP, MigrationStatus.ACTIVE)) {
                 throw new IOException("cancelled");
             }
-            fire();
+            fire(MigrationStatus.ACTIVE);
             iterationStartNanos = System.nanoTime();
             iterationInitialBytes = o.position();
             while (true) {
@@ -249,7 +250,7 @@ public final class OutgoingMigration {
             if (!advance(MigrationStatus.ACTIVE, MigrationStatus.COMPLETED)) {
                 throw new IOException("cancelled");
             }
-            fire();
+            fire(MigrationStatus.COMPLETED);
         } catch (IOException | RuntimeException e) {
             fail(e, stoppedGuest && guestWasRunning);
         } finally {
@@ -287,7 +288,7 @@ public final class OutgoingMigration {
         if (!cancelRequested) {
             LOG.log(System.Logger.Level.DEBUG, "migration failed", e);
         }
-        fire();
+        fire(status);
     }
 
     private boolean limiterActive() {
@@ -331,13 +332,15 @@ public final class OutgoingMigration {
         limiter.setBandwidth(maxBandwidth.getAsLong());
         limiter.newSlice(pos);
         ram.ifPresent(this::maybeThrottle);
-        if (ram.isPresent() && ram.get().dirtySyncCount() != lastSyncCount) {
-            lastSyncCount = ram.get().dirtySyncCount();
-            LOG.log(System.Logger.Level.DEBUG, "migration pass {0}: {1} bytes remaining", lastSyncCount,
-                    ram.get().remaining());
-        }
         MigrationInfo i = info();
+        boolean newPass = ram.isPresent() && ram.get().dirtySyncCount() != lastSyncCount;
         try {
+            if (newPass) {
+                lastSyncCount = ram.get().dirtySyncCount();
+                LOG.log(System.Logger.Level.INFO, "migration pass {0}: {1} bytes remaining", lastSyncCount,
+                        ram.get().remaining());
+                listener.pass(lastSyncCount, i);
+            }
             listener.progress(i);
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "migration listener failed", e);
