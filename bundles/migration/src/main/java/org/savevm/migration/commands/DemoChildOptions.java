@@ -8,10 +8,11 @@ import org.savevm.migration.params.ValueParser;
 final class DemoChildOptions {
     long ram = 1L << 30;
     String fill = "random";
-    long dirtyRate = 50L * 1000 * 1000;
+    long dirtyRate = 50L << 20;
     long seed = 1;
     String uri;
     long timeoutSeconds = 900;
+    boolean hashBefore;
     final MigrationOptions migration = new MigrationOptions();
 
     static DemoChildOptions parse(List<String> args) {
@@ -23,6 +24,11 @@ final class DemoChildOptions {
                 continue;
             }
             String a = args.get(i);
+            if (a.equals("--hash-before")) {
+                o.hashBefore = true;
+                i++;
+                continue;
+            }
             String v = MigrationOptions.value(args, i);
             switch (a) {
                 case "--ram" -> o.ram = ValueParser.parseSize(v, 0);

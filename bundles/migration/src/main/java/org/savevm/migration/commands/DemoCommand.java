@@ -11,6 +11,7 @@ import org.osgi.service.component.annotations.Component;
 import org.savevm.api.SavevmCommand;
 import org.savevm.migration.demo.ChildJvm;
 import org.savevm.migration.demo.ChildProcess;
+import org.savevm.migration.demo.CuttingRelay;
 import org.savevm.migration.demo.StatsTable;
 import org.savevm.migration.params.ValueParser;
 import org.savevm.migration.progress.ProgressLine;
@@ -44,7 +45,10 @@ public final class DemoCommand implements SavevmCommand {
                 + "  --parameter NAME=VALUE   migration parameter, repeatable (max-bandwidth=0, downtime-limit=300)\n"
                 + "  --uri URI                listen address of the destination (default tcp:127.0.0.1:0)\n"
                 + "  --timeout SECONDS        give up after this long (default 900)\n"
-                + "  --no-progress            no progress bar\n";
+                + "  --no-progress            no progress bar\n"
+                + "  --cut-after BYTES        fault run: relay the stream through a link that breaks after BYTES;\n"
+                + "                           succeeds when both ends fail cleanly (source guest running, RAM\n"
+                + "                           unchanged with --dirty-rate 0; destination failed, not running)\n";
     }
 
     @Override
@@ -55,6 +59,8 @@ public final class DemoCommand implements SavevmCommand {
         String uri = "tcp:127.0.0.1:0";
         long timeoutSeconds = 900;
         boolean progress = true;
+        long cutAfter = -1;
+        long dirtyRate = 50L << 20;
         MigrationOptions mig = new MigrationOptions();
         try {
             for (int i = 0; i < args.size();) {
@@ -77,11 +83,12 @@ public final class DemoCommand implements SavevmCommand {
                         childArgs.add(v);
                     }
                     case "--dirty-rate" -> {
-                        DemoChildOptions.parseRate(v);
+                        dirtyRate = DemoChildOptions.parseRate(v);
                         childArgs.add(a);
                         childArgs.add(v);
                     }
                     case "--uri" -> uri = v;
+                    case "--cut-after" -> cutAfter = ValueParser.parseSize(v, 0);
                     case "--timeout" -> timeoutSeconds = Long.parseLong(v);
                     default -> throw new IllegalArgumentException("unexpected argument: " + a);
                 }
@@ -124,9 +131,19 @@ public final class DemoCommand implements SavevmCommand {
                 return 1;
             }
             String address = (String) listening.get("uri");
+            CuttingRelay relay = null;
+            String sourceTarget = address;
+            if (cutAfter >= 0) {
+                org.savevm.migration.transport.MigrationUri d = org.savevm.migration.transport.MigrationUri.parse(address);
+                relay = new CuttingRelay(d.host(), d.port(), cutAfter);
+                sourceTarget = relay.uri();
+            }
             List<String> srcArgs = new ArrayList<>(common);
             srcArgs.addAll(childArgs);
-            srcArgs.addAll(List.of("--uri", address));
+            srcArgs.addAll(List.of("--uri", sourceTarget));
+            if (cutAfter >= 0 && dirtyRate == 0) {
+                srcArgs.add("--hash-before");
+            }
             out.println("savevm demo: " + StatsTable.mib(ram) + " guest, destination on " + address);
             out.flush();
             try (ChildProcess src = new ChildProcess("demo-source",
@@ -139,6 +156,10 @@ public final class DemoCommand implements SavevmCommand {
                 Map<String, Object> loaded = awaitEvent(dest, "loaded", remaining(deadline), err);
                 src.waitFor(10_000);
                 dest.waitFor(10_000);
+                if (relay != null) {
+                    relay.close();
+                    return reportFault(done, loaded, cutAfter, out, err);
+                }
                 return report(done, loaded, ram, out, err);
             }
         }
@@ -226,6 +247,45 @@ public final class DemoCommand implements SavevmCommand {
             }
         }
         return null;
+    }
+
+    /** A fault run: the migration must fail on both ends without harm. */
+    @SuppressWarnings("unchecked")
+    private static int reportFault(Map<String, Object> done, Map<String, Object> loaded, long cutAfter,
+            PrintStream out, PrintStream err) {
+        Map<String, Object> info = done == null ? new LinkedHashMap<>(Map.of("status", "unknown"))
+                : new LinkedHashMap<>((Map<String, Object>) done.get("info"));
+        boolean srcFailed = "failed".equals(info.get("status"));
+        Object srcRunning = done == null ? null : done.get("guest-running");
+        Object intact = done == null ? null : done.get("ram-intact");
+        boolean dstFailed = loaded != null && "failed".equals(loaded.get("status"));
+        boolean dstStopped = loaded != null && Boolean.FALSE.equals(loaded.get("guest-running"));
+        boolean contained = srcFailed && !Boolean.FALSE.equals(intact) && dstFailed && dstStopped;
+        out.print(new StatsTable()
+                .row("link broken after", cutAfter + " bytes")
+                .row("source status", info.get("status"))
+                .row("source error", info.get("error-desc"))
+                .row("source guest running", srcRunning)
+                .row("source RAM unchanged", intact == null ? "not checked (guest was dirtying)" : intact)
+                .row("destination status", loaded == null ? "no answer" : loaded.get("status"))
+                .row("destination error", loaded == null ? "-" : loaded.get("error"))
+                .row("destination guest running", loaded == null ? "-" : loaded.get("guest-running"))
+                .row("failure contained", contained));
+        Map<String, Object> fault = new LinkedHashMap<>();
+        fault.put("cut-after", cutAfter);
+        fault.put("source-guest-running", srcRunning);
+        fault.put("source-ram-intact", intact);
+        fault.put("destination-status", loaded == null ? null : loaded.get("status"));
+        fault.put("destination-guest-running", loaded == null ? null : loaded.get("guest-running"));
+        fault.put("contained", contained);
+        info.put("fault", fault);
+        info.put("verified", false);
+        out.println(Json.write(info));
+        out.flush();
+        if (!contained) {
+            err.println("demo: the broken link was not handled cleanly");
+        }
+        return contained ? 0 : 1;
     }
 
     @SuppressWarnings("unchecked")

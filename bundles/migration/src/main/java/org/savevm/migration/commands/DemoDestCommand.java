@@ -90,6 +90,7 @@ public final class DemoDestCommand implements SavevmCommand {
         } else {
             loaded.put("error", m.error());
         }
+        loaded.put("guest-running", m.status() == MigrationStatus.COMPLETED);
         loaded.put("heap-peak", HeapPeak.bytes());
         loaded.put("heap-max", HeapPeak.max());
         out.println(Json.write(loaded));

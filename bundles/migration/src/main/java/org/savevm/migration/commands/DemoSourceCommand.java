@@ -85,6 +85,8 @@ public final class DemoSourceCommand implements SavevmCommand {
         if (o.dirtyRate > 0) {
             manager.guest().start();
         }
+        // A fault run compares the RAM after the failure with this (meaningful with an idle guest).
+        String hashBefore = o.hashBefore ? machine.ramHash() : null;
         Map<String, Object> ready = new LinkedHashMap<>();
         ready.put("event", "started");
         ready.put("ram-size", machine.ramSize());
@@ -102,10 +104,14 @@ public final class DemoSourceCommand implements SavevmCommand {
         done.put("event", "done");
         done.put("start-epoch-ms", startEpoch);
         done.put("info", info.toQmp());
+        Machine now = manager.machine().orElse(machine);
+        done.put("guest-running", manager.guest().running());
         if (info.status() == MigrationStatus.COMPLETED) {
-            Machine now = manager.machine().orElse(machine);
             done.put("ram-hash", now.ramHash());
             done.put("device-hash", GuestSetup.deviceHash(manager.saveVm()));
+        } else if (hashBefore != null) {
+            manager.guest().stop();
+            done.put("ram-intact", hashBefore.equals(now.ramHash()));
         }
         done.put("sections", sections());
         done.put("heap-peak", HeapPeak.bytes());
@@ -140,6 +146,16 @@ public final class DemoSourceCommand implements SavevmCommand {
             }
             last = now;
             print(info);
+        }
+
+        @Override
+        public synchronized void pass(long pass, MigrationInfo info) {
+            Map<String, Object> p = new LinkedHashMap<>();
+            p.put("event", "pass");
+            p.put("pass", pass);
+            p.put("info", info.toQmp());
+            out.println(Json.write(p));
+            out.flush();
         }
 
         @Override

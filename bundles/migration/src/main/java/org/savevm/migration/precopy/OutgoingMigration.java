@@ -337,7 +337,7 @@ public final class OutgoingMigration {
         try {
             if (newPass) {
                 lastSyncCount = ram.get().dirtySyncCount();
-                LOG.log(System.Logger.Level.INFO, "migration pass {0}: {1} bytes remaining", lastSyncCount,
+                LOG.log(System.Logger.Level.DEBUG, "migration pass {0}: {1} bytes remaining", lastSyncCount,
                         ram.get().remaining());
                 listener.pass(lastSyncCount, i);
             }
