@@ -7,6 +7,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.savevm.api.MigrationSettings;
 import org.savevm.api.PendingBytes;
 import org.savevm.api.SaveVm;
+import org.savevm.migration.precopy.StreamEnds;
 import org.savevm.stream.MigrationInput;
 import org.savevm.stream.MigrationOutput;
 import org.savevm.stream.MigrationStreamException;
@@ -27,6 +28,23 @@ public final class FakeSaveVm implements SaveVm {
     final AtomicInteger closes = new AtomicInteger();
     final AtomicLong loadedBytes = new AtomicLong(-1);
     final AtomicInteger completes = new AtomicInteger();
+    /** The destination refuses the stream after reading all of it (a device that does not load). */
+    volatile boolean refuseAtEnd;
+
+    /** Starter that writes the fake's return-path commands (tag 2 open, tag 3 ping) after the magic. */
+    StreamEnds.Starter starter() {
+        return (out, settings, rp) -> {
+            Outgoing o = beginSave(out, settings);
+            if (rp) {
+                out.putByte(2).putByte(3).putBe32(1);
+            }
+            return o;
+        };
+    }
+
+    StreamEnds.Receiver receiver() {
+        return this::load;
+    }
 
     public FakeSaveVm(long totalBytes, int chunk) {
         this.totalBytes = totalBytes;
@@ -90,16 +108,31 @@ public final class FakeSaveVm implements SaveVm {
 
     @Override
     public void load(MigrationInput in, MigrationSettings settings) throws IOException {
+        load(in, settings, null);
+    }
+
+    void load(MigrationInput in, MigrationSettings settings, StreamEnds.ReturnPathSink rp) throws IOException {
         if (in.getBe32() != MAGIC) {
             throw new MigrationStreamException("bad magic", 0);
         }
         long got = 0;
         while (true) {
             int tag = in.getByte();
+            if (tag == 2 && rp != null) {
+                rp.open();
+                continue;
+            }
+            if (tag == 3 && rp != null) {
+                rp.ping(in.getBe32());
+                continue;
+            }
             if (tag == 0) {
                 long total = in.getBe64();
                 if (total != got) {
                     throw new MigrationStreamException("total " + total + " but " + got + " bytes loaded", in.position());
+                }
+                if (refuseAtEnd) {
+                    throw new MigrationStreamException("device 'serial' refused its state", in.position());
                 }
                 loadedBytes.set(got);
                 return;

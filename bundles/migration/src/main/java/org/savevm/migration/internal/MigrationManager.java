@@ -28,6 +28,12 @@ import org.savevm.migration.precopy.IncomingMigration;
 import org.savevm.migration.precopy.MigrationInfo;
 import org.savevm.migration.precopy.MigrationListener;
 import org.savevm.migration.precopy.OutgoingMigration;
+import org.savevm.migration.precopy.StreamEnds;
+import org.savevm.core.commands.IncomingCommands;
+import org.savevm.core.commands.StreamLoader;
+import org.savevm.core.commands.StreamSaver;
+import org.savevm.stream.MigrationInput;
+import org.savevm.stream.MigrationOutput;
 import org.savevm.migration.transport.MigrationUri;
 import org.savevm.migration.transport.Transports;
 
@@ -57,6 +63,17 @@ public final class MigrationManager {
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile RamMigrationMonitor ramMonitor;
 
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile StreamSaver streamSaver;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile StreamLoader streamLoader;
+
+    private final StreamEnds.Starter starter;
+    private final StreamEnds.Receiver receiver;
+
     private volatile OutgoingMigration outgoing;
     private volatile IncomingMigration incoming;
 
@@ -64,13 +81,59 @@ public final class MigrationManager {
     public MigrationManager(@Reference(name = "saveVm") SaveVm saveVm, Map<String, Object> props) {
         this.saveVm = saveVm;
         this.guest = new MachineGuest(() -> machine, () -> clock);
+        this.starter = this::beginWithCore;
+        this.receiver = this::loadWithCore;
         applyConfiguration(props);
     }
 
-    /** Test and embedding constructor: no ConfigAdmin, the given guest. */
+    /** Test and embedding constructor: no ConfigAdmin, the given guest, no return path. */
     public MigrationManager(SaveVm saveVm, GuestControl guest) {
+        this(saveVm, StreamEnds.of(saveVm), StreamEnds.receiverOf(saveVm), guest);
+    }
+
+    /** Test and embedding constructor with explicit stream ends (e.g. with return-path commands). */
+    public MigrationManager(SaveVm saveVm, StreamEnds.Starter starter, StreamEnds.Receiver receiver, GuestControl guest) {
         this.saveVm = saveVm;
+        this.starter = starter;
+        this.receiver = receiver;
         this.guest = guest;
+    }
+
+    /** The savevm core's start; with the return path through its StreamSaver (OPEN_RETURN_PATH, PING(1)). */
+    private SaveVm.Outgoing beginWithCore(MigrationOutput out, MigrationSettings settings, boolean returnPath)
+            throws IOException {
+        if (!returnPath) {
+            return saveVm.beginSave(out, settings);
+        }
+        StreamSaver s = streamSaver;
+        if (s == null) {
+            throw new IOException("return-path needs the savevm core's StreamSaver service, which is not available");
+        }
+        return s.beginSave(out, settings, (o, commands) -> {
+            commands.openReturnPath();
+            commands.ping(1);
+        });
+    }
+
+    /** The savevm core's load; with its StreamLoader the return-path commands reach the orchestrator. */
+    private void loadWithCore(MigrationInput in, MigrationSettings settings, StreamEnds.ReturnPathSink rp)
+            throws IOException {
+        StreamLoader l = streamLoader;
+        if (l == null) {
+            saveVm.load(in, settings);
+            return;
+        }
+        l.load(in, settings, new IncomingCommands() {
+            @Override
+            public void openReturnPath() throws IOException {
+                rp.open();
+            }
+
+            @Override
+            public void ping(int value) throws IOException {
+                rp.ping(value);
+            }
+        });
     }
 
     @Modified
@@ -143,7 +206,11 @@ public final class MigrationManager {
             throw new IllegalStateException("There's a migration process in progress");
         }
         MigrationSettings settings = config.snapshot();
-        OutgoingMigration m = new OutgoingMigration(saveVm, () -> Transports.connect(parsed), settings,
+        if (settings.capability("return-path") && parsed.scheme() != MigrationUri.Scheme.TCP
+                && parsed.scheme() != MigrationUri.Scheme.UNIX) {
+            throw new IllegalArgumentException("return-path needs a two-way channel: use tcp: or unix:, not " + uri);
+        }
+        OutgoingMigration m = new OutgoingMigration(starter, () -> Transports.connect(parsed), settings,
                 () -> config.parameter("max-bandwidth"), () -> config.parameter("downtime-limit"), guest,
                 this::ramStats, listener);
         outgoing = m;
@@ -163,7 +230,7 @@ public final class MigrationManager {
         if (running()) {
             throw new IllegalStateException("There's a migration process in progress");
         }
-        IncomingMigration m = new IncomingMigration(saveVm, Transports.listen(parsed), config.snapshot(), guest,
+        IncomingMigration m = new IncomingMigration(receiver, Transports.listen(parsed), config.snapshot(), guest,
                 autostart, listener);
         incoming = m;
         m.start();

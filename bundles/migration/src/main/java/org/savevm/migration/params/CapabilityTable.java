@@ -24,7 +24,7 @@ public final class CapabilityTable {
         unsupported("x-colo", "COLO is not implemented");
         supported("release-ram");
         unsupported("block", "block migration has no handler here");
-        unsupported("return-path", "the return path is not implemented yet");
+        supported("return-path");
         unsupported("pause-before-switchover", "the pre-switchover state is not implemented");
         unsupported("multifd", "multifd channels are not implemented");
         unsupported("dirty-bitmaps", "dirty bitmap migration has no handler here");

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 
 import org.savevm.api.MigrationSettings;
-import org.savevm.api.SaveVm;
 import org.savevm.migration.transport.Connection;
 import org.savevm.migration.transport.Listener;
 import org.savevm.stream.MigrationInput;
@@ -18,7 +17,7 @@ public final class IncomingMigration {
     private static final System.Logger LOG = System.getLogger(IncomingMigration.class.getName());
     private static final int STREAM_BUFFER = 256 * 1024;
 
-    private final SaveVm saveVm;
+    private final StreamEnds.Receiver receiver;
     private final Listener listener;
     private final MigrationSettings settings;
     private final GuestControl guest;
@@ -36,9 +35,9 @@ public final class IncomingMigration {
     private volatile long finishedEpochMillis;
     private Thread thread;
 
-    public IncomingMigration(SaveVm saveVm, Listener listener, MigrationSettings settings, GuestControl guest,
+    public IncomingMigration(StreamEnds.Receiver receiver, Listener listener, MigrationSettings settings, GuestControl guest,
             boolean autostart, MigrationListener events) {
-        this.saveVm = saveVm;
+        this.receiver = receiver;
         this.listener = listener;
         this.settings = settings;
         this.guest = guest;
@@ -121,6 +120,9 @@ public final class IncomingMigration {
         }
     }
 
+    /** The return path, once the source opened it (OPEN_RETURN_PATH). */
+    private volatile ReturnPathWriter returnPath;
+
     private void run() {
         try {
             Connection c = listener.accept();
@@ -131,7 +133,25 @@ public final class IncomingMigration {
             acceptNanos = System.nanoTime();
             in = new MigrationInput(c.input(), STREAM_BUFFER);
             setStatus(MigrationStatus.ACTIVE);
-            saveVm.load(in, settings);
+            receiver.load(in, settings, new StreamEnds.ReturnPathSink() {
+                @Override
+                public void open() throws IOException {
+                    returnPath = new ReturnPathWriter(c.output());
+                }
+
+                @Override
+                public void ping(int value) throws IOException {
+                    ReturnPathWriter w = returnPath;
+                    if (w == null) {
+                        throw new IOException("PING " + value + " before OPEN_RETURN_PATH");
+                    }
+                    w.pong(value);
+                }
+            });
+            ReturnPathWriter w = returnPath;
+            if (w != null) {
+                w.shut(false);
+            }
             connection = null;
             try {
                 c.close();
@@ -145,6 +165,14 @@ public final class IncomingMigration {
             }
             setStatus(MigrationStatus.COMPLETED);
         } catch (IOException | RuntimeException e) {
+            ReturnPathWriter w = returnPath;
+            if (w != null && !cancelRequested) {
+                try {
+                    w.shut(true);
+                } catch (IOException ignored) {
+                    // The source may be gone already; it fails on its own then.
+                }
+            }
             error = cancelRequested ? "incoming migration cancelled"
                     : e.getMessage() == null ? e.toString() : e.getMessage();
             totalTime = acceptNanos == 0 ? 0 : TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - acceptNanos);

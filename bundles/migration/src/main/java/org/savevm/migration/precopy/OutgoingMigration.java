@@ -28,7 +28,10 @@ public final class OutgoingMigration {
         Connection open() throws IOException;
     }
 
-    private final SaveVm saveVm;
+    /** How long the source waits, guest stopped, for the destination's SHUT on the return path. */
+    private static final long RETURN_PATH_SHUT_SECONDS = 120;
+
+    private final StreamEnds.Starter starter;
     private final ConnectionOpener opener;
     private final MigrationSettings settings;
     private final LongSupplier maxBandwidth;
@@ -61,10 +64,10 @@ public final class OutgoingMigration {
     private long lastPeriodKey = Long.MIN_VALUE;
     private long lastSyncCount;
 
-    public OutgoingMigration(SaveVm saveVm, ConnectionOpener opener, MigrationSettings settings,
+    public OutgoingMigration(StreamEnds.Starter starter, ConnectionOpener opener, MigrationSettings settings,
             LongSupplier maxBandwidth, LongSupplier downtimeLimit, GuestControl guest,
             Function<MigrationSettings, Optional<RamMigrationStats>> ramStats, MigrationListener listener) {
-        this.saveVm = saveVm;
+        this.starter = starter;
         this.opener = opener;
         this.settings = settings;
         this.maxBandwidth = maxBandwidth;
@@ -196,7 +199,13 @@ public final class OutgoingMigration {
             o.setRateLimiter(limiter);
             out = o;
             limiter.newSlice(0);
-            outgoing = saveVm.beginSave(o, settings);
+            boolean returnPath = settings.capability("return-path");
+            ReturnPathReader rp = null;
+            if (returnPath) {
+                rp = new ReturnPathReader(connection.input());
+                rp.start();
+            }
+            outgoing = starter.begin(o, settings, returnPath);
             o.flush();
             setupTime = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - setupStart);
             if (!advance(MigrationStatus.SETUP, MigrationStatus.ACTIVE)) {
@@ -235,6 +244,15 @@ public final class OutgoingMigration {
             outgoing.complete();
             o.flush();
             channel.flush();
+            if (rp != null) {
+                // QEMU's await_return_path_close_on_source: success only once the destination says so.
+                try {
+                    rp.awaitShut(RETURN_PATH_SHUT_SECONDS, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted waiting for the return path", e);
+                }
+            }
             Connection c = connection;
             connection = null;
             c.close();

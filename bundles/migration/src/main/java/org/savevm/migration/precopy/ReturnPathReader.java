@@ -1,0 +1,113 @@
+package org.savevm.migration.precopy;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ReadableByteChannel;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The source's return-path thread (QEMU's source_return_path_thread) for precopy: reads PONGs and the
+ * final SHUT. Anything else, a bad length or the channel ending before SHUT is a return-path error, which
+ * fails the migration at completion as in QEMU's await_return_path_close_on_source.
+ */
+public final class ReturnPathReader {
+    private final ReadableByteChannel channel;
+    private final Object lock = new Object();
+    private final Thread thread;
+    private volatile int lastPong = -1;
+    private volatile Integer shutStatus;
+    private volatile String error;
+
+    public ReturnPathReader(ReadableByteChannel channel) {
+        this.channel = channel;
+        this.thread = new Thread(this::run, "return-path");
+        thread.setDaemon(true);
+    }
+
+    public void start() {
+        thread.start();
+    }
+
+    public int lastPong() {
+        return lastPong;
+    }
+
+    private void readFully(ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) {
+            if (channel.read(b) < 0) {
+                throw new EOFException("return path closed before SHUT");
+            }
+        }
+        b.flip();
+    }
+
+    private void run() {
+        try {
+            while (true) {
+                ByteBuffer head = ByteBuffer.allocate(4);
+                readFully(head);
+                int type = head.getShort() & 0xffff;
+                int len = head.getShort() & 0xffff;
+                if (len > ReturnPathMessage.MAX_LEN) {
+                    throw new IOException("return path message " + ReturnPathMessage.name(type) + " too long: " + len);
+                }
+                ByteBuffer body = ByteBuffer.allocate(len);
+                readFully(body);
+                switch (type) {
+                    case ReturnPathMessage.PONG -> {
+                        expectLength(type, len, 4);
+                        lastPong = body.getInt();
+                    }
+                    case ReturnPathMessage.SHUT -> {
+                        expectLength(type, len, 4);
+                        finish(body.getInt(), null);
+                        return;
+                    }
+                    default -> throw new IOException("unexpected return path message " + ReturnPathMessage.name(type)
+                            + " in precopy");
+                }
+            }
+        } catch (IOException e) {
+            finish(null, e.getMessage() == null ? e.toString() : e.getMessage());
+        }
+    }
+
+    private static void expectLength(int type, int len, int want) throws IOException {
+        if (len != want) {
+            throw new IOException("return path message " + ReturnPathMessage.name(type) + " has length " + len
+                    + ", expected " + want);
+        }
+    }
+
+    private void finish(Integer shut, String err) {
+        synchronized (lock) {
+            shutStatus = shut;
+            error = err;
+            lock.notifyAll();
+        }
+    }
+
+    /**
+     * Waits for the destination's SHUT. Throws when the destination reported a failed load, the return
+     * path broke, or nothing came in time.
+     */
+    public void awaitShut(long timeout, TimeUnit unit) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + unit.toNanos(timeout);
+        synchronized (lock) {
+            while (shutStatus == null && error == null) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new IOException("no SHUT on the return path within " + unit.toSeconds(timeout) + " s");
+                }
+                TimeUnit.NANOSECONDS.timedWait(lock, left);
+            }
+        }
+        if (error != null) {
+            throw new IOException("return path error: " + error);
+        }
+        if (shutStatus != 0) {
+            throw new IOException("the destination failed to load the stream (SHUT " + shutStatus + ")");
+        }
+    }
+}
