@@ -33,7 +33,7 @@ public final class FakeSaveVm implements SaveVm {
 
     /** Starter that writes the fake's return-path commands (tag 2 open, tag 3 ping) after the magic. */
     StreamEnds.Starter starter() {
-        return (out, settings, rp) -> {
+        return (out, settings, rp, advise) -> {
             Outgoing o = beginSave(out, settings);
             if (rp) {
                 out.putByte(2).putByte(3).putBe32(1);

@@ -27,7 +27,7 @@ class ManagerConfigurationTest {
                 "compress-level", 42L));
         assertEquals(300, m.config().parameter("downtime-limit"));
         assertEquals(1, m.config().parameter("compress-level"));
-        MigrationManager n = new MigrationManager(new FakeSaveVm(0, 1), Map.of("capabilities", new String[] {"postcopy-ram"}));
+        MigrationManager n = new MigrationManager(new FakeSaveVm(0, 1), Map.of("capabilities", new String[] {"x-colo"}));
         assertTrue(n.config().capabilities().isEmpty());
     }
 }

@@ -94,7 +94,19 @@ public final class DemoSourceCommand implements SavevmCommand {
         out.flush();
 
         long startEpoch = System.currentTimeMillis();
-        OutgoingMigration m = manager.migrate(o.uri, new ProgressPrinter(out));
+        boolean postcopy = manager.config().capabilities().contains("postcopy-ram");
+        OutgoingMigration[] started = new OutgoingMigration[1];
+        OutgoingMigration m = manager.migrate(o.uri, new ProgressPrinter(out) {
+            @Override
+            public synchronized void pass(long pass, MigrationInfo info) {
+                super.pass(pass, info);
+                // With postcopy-ram the demo switches after the first full pass, as a user would.
+                if (postcopy && pass >= 2 && started[0] != null) {
+                    started[0].startPostcopy();
+                }
+            }
+        });
+        started[0] = m;
         if (!m.await(o.timeoutSeconds, TimeUnit.SECONDS)) {
             m.cancel();
             m.await(30, TimeUnit.SECONDS);
@@ -130,7 +142,7 @@ public final class DemoSourceCommand implements SavevmCommand {
     }
 
     /** Prints a progress line at most every 250 ms, and every state change. */
-    private static final class ProgressPrinter implements MigrationListener {
+    private static class ProgressPrinter implements MigrationListener {
         private final PrintStream out;
         private long last;
 

@@ -29,7 +29,14 @@ import org.savevm.migration.precopy.MigrationInfo;
 import org.savevm.migration.precopy.MigrationListener;
 import org.savevm.migration.precopy.OutgoingMigration;
 import org.savevm.migration.precopy.StreamEnds;
+import org.savevm.core.commands.DiscardRange;
 import org.savevm.core.commands.IncomingCommands;
+import org.savevm.api.machine.PageFaultHandler;
+import org.savevm.api.machine.PageRange;
+import org.savevm.api.machine.RamBlock;
+import org.savevm.api.machine.RamPostcopyDestination;
+import org.savevm.migration.precopy.PostcopyIncoming;
+import java.util.List;
 import org.savevm.core.commands.StreamLoader;
 import org.savevm.core.commands.StreamSaver;
 import org.savevm.stream.MigrationInput;
@@ -100,9 +107,9 @@ public final class MigrationManager {
     }
 
     /** The savevm core's start; with the return path through its StreamSaver (OPEN_RETURN_PATH, PING(1)). */
-    private SaveVm.Outgoing beginWithCore(MigrationOutput out, MigrationSettings settings, boolean returnPath)
-            throws IOException {
-        if (!returnPath) {
+    private SaveVm.Outgoing beginWithCore(MigrationOutput out, MigrationSettings settings, boolean returnPath,
+            boolean postcopyAdvise) throws IOException {
+        if (!returnPath && !postcopyAdvise) {
             return saveVm.beginSave(out, settings);
         }
         StreamSaver s = streamSaver;
@@ -110,8 +117,14 @@ public final class MigrationManager {
             throw new IOException("return-path needs the savevm core's StreamSaver service, which is not available");
         }
         return s.beginSave(out, settings, (o, commands) -> {
-            commands.openReturnPath();
-            commands.ping(1);
+            if (returnPath) {
+                commands.openReturnPath();
+                commands.ping(1);
+            }
+            if (postcopyAdvise) {
+                // ram_pagesize_summary: every block here uses the target page size.
+                commands.postcopyAdvise(RamBlock.TARGET_PAGE_SIZE, RamBlock.TARGET_PAGE_SIZE);
+            }
         });
     }
 
@@ -132,6 +145,29 @@ public final class MigrationManager {
             @Override
             public void ping(int value) throws IOException {
                 rp.ping(value);
+            }
+
+            @Override
+            public void postcopyAdvise(boolean ramPostcopy, long ramPageSizeSummary, long targetPageSize)
+                    throws IOException {
+                rp.postcopyAdvise();
+            }
+
+            @Override
+            public void postcopyListen() throws IOException {
+                rp.postcopyListen();
+            }
+
+            @Override
+            public void postcopyRun() throws IOException {
+                rp.postcopyRun();
+            }
+
+            @Override
+            public void postcopyRamDiscard(String ramBlock, List<DiscardRange> ranges) throws IOException {
+                for (DiscardRange r : ranges) {
+                    rp.postcopyDiscard(ramBlock, r.start(), r.length());
+                }
             }
         });
     }
@@ -213,6 +249,10 @@ public final class MigrationManager {
         OutgoingMigration m = new OutgoingMigration(starter, () -> Transports.connect(parsed), settings,
                 () -> config.parameter("max-bandwidth"), () -> config.parameter("downtime-limit"), guest,
                 this::ramStats, listener);
+        m.setPostcopySource(st -> {
+            RamMigrationMonitor r = ramMonitor;
+            return r == null ? Optional.empty() : r.postcopySource(st);
+        });
         outgoing = m;
         m.start();
         return m;
@@ -232,9 +272,60 @@ public final class MigrationManager {
         }
         IncomingMigration m = new IncomingMigration(receiver, Transports.listen(parsed), config.snapshot(), guest,
                 autostart, listener);
+        m.setPostcopy(new RamPostcopyIncoming());
         incoming = m;
         m.start();
         return m;
+    }
+
+    /** The destination's postcopy through the ram handler's RamPostcopyDestination and the machine's RAM blocks. */
+    private final class RamPostcopyIncoming implements PostcopyIncoming {
+        private static final long FAULT_TIMEOUT_MILLIS = 60_000;
+
+        private RamPostcopyDestination destination(MigrationSettings settings) throws IOException {
+            RamMigrationMonitor r = ramMonitor;
+            Optional<RamPostcopyDestination> d = r == null ? Optional.empty() : r.postcopyDestination(settings);
+            return d.orElseThrow(() -> new IOException("postcopy: the ram handler has no load session for this migration"));
+        }
+
+        @Override
+        public void discard(MigrationSettings settings, String block, long start, long length) throws IOException {
+            try {
+                destination(settings).discard(new PageRange(block, start, length));
+            } catch (IllegalArgumentException e) {
+                throw new IOException("POSTCOPY_RAM_DISCARD: " + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public void listen(MigrationSettings settings, PageFaultHandler faults) throws IOException {
+            destination(settings).listen();
+            Machine m = machine;
+            if (m != null) {
+                for (RamBlock b : m.ramBlocks()) {
+                    b.setPageFaultHandler(faults, FAULT_TIMEOUT_MILLIS);
+                }
+            }
+        }
+
+        @Override
+        public void finish() {
+            Machine m = machine;
+            if (m != null) {
+                for (RamBlock b : m.ramBlocks()) {
+                    b.setPageFaultHandler(null, FAULT_TIMEOUT_MILLIS);
+                }
+            }
+        }
+    }
+
+    /** QEMU's migrate-start-postcopy. */
+    public void startPostcopy() {
+        OutgoingMigration o = outgoing;
+        if (o == null || !o.status().running()) {
+            throw new IllegalStateException("Postcopy must be started after migration has been started");
+        }
+        o.startPostcopy();
     }
 
     /** QEMU's migrate_cancel: the outgoing migration if one runs, else a waiting incoming one. */

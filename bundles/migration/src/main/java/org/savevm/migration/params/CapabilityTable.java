@@ -20,7 +20,7 @@ public final class CapabilityTable {
         supported("zero-blocks");
         supported("compress");
         supported("events");
-        unsupported("postcopy-ram", "postcopy is not implemented by the migration orchestrator yet (precopy only)");
+        supported("postcopy-ram");
         unsupported("x-colo", "COLO is not implemented");
         supported("release-ram");
         unsupported("block", "block migration has no handler here");

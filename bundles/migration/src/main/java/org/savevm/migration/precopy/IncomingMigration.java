@@ -122,6 +122,12 @@ public final class IncomingMigration {
 
     /** The return path, once the source opened it (OPEN_RETURN_PATH). */
     private volatile ReturnPathWriter returnPath;
+    private volatile PostcopyIncoming postcopy = PostcopyIncoming.NONE;
+
+    /** How postcopy commands reach guest RAM (the ram handler's destination side). */
+    public void setPostcopy(PostcopyIncoming postcopy) {
+        this.postcopy = postcopy;
+    }
 
     private void run() {
         try {
@@ -147,7 +153,37 @@ public final class IncomingMigration {
                     }
                     w.pong(value);
                 }
+
+                @Override
+                public void postcopyDiscard(String block, long start, long length) throws IOException {
+                    postcopy.discard(settings, block, start, length);
+                }
+
+                @Override
+                public void postcopyListen() throws IOException {
+                    ReturnPathWriter w = returnPath;
+                    if (w == null) {
+                        throw new IOException("POSTCOPY_LISTEN without a return path: page requests could not be sent");
+                    }
+                    postcopy.listen(settings, (block, offset) -> {
+                        try {
+                            w.requestPages(block, offset, 4096);
+                        } catch (IOException e) {
+                            LOG.log(System.Logger.Level.WARNING, "page request for " + block + " failed", e);
+                        }
+                    });
+                }
+
+                @Override
+                public void postcopyRun() {
+                    // QEMU's loadvm_postcopy_handle_run: the guest runs on the destination from here.
+                    if (autostart) {
+                        guest.start();
+                    }
+                    setStatus(MigrationStatus.POSTCOPY_ACTIVE);
+                }
             });
+            postcopy.finish();
             ReturnPathWriter w = returnPath;
             if (w != null) {
                 w.shut(false);
@@ -160,11 +196,12 @@ public final class IncomingMigration {
             }
             totalTime = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - acceptNanos);
             finishedEpochMillis = System.currentTimeMillis();
-            if (autostart) {
+            if (autostart && status != MigrationStatus.POSTCOPY_ACTIVE) {
                 guest.start();
             }
             setStatus(MigrationStatus.COMPLETED);
         } catch (IOException | RuntimeException e) {
+            postcopy.finish();
             ReturnPathWriter w = returnPath;
             if (w != null && !cancelRequested) {
                 try {

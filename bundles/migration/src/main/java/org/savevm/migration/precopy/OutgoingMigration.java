@@ -1,6 +1,11 @@
 package org.savevm.migration.precopy;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -9,7 +14,12 @@ import java.util.function.LongSupplier;
 import org.savevm.api.MigrationSettings;
 import org.savevm.api.PendingBytes;
 import org.savevm.api.SaveVm;
+import org.savevm.api.machine.PageRange;
 import org.savevm.api.machine.RamMigrationStats;
+import org.savevm.api.machine.RamPostcopySource;
+import org.savevm.core.commands.CommandWriter;
+import org.savevm.core.commands.DiscardRange;
+import org.savevm.core.commands.PostcopyOutgoing;
 import org.savevm.migration.transport.CoalescingChannel;
 import org.savevm.migration.transport.Connection;
 import org.savevm.stream.MigrationOutput;
@@ -44,6 +54,9 @@ public final class OutgoingMigration {
     private final AutoConverge autoConverge;
 
     private volatile MigrationStatus status = MigrationStatus.NONE;
+    private volatile boolean startPostcopy;
+    private volatile boolean inPostcopy;
+    private volatile Function<MigrationSettings, Optional<RamPostcopySource>> postcopySource = s -> Optional.empty();
     private volatile boolean cancelRequested;
     private volatile Connection connection;
     private volatile MigrationOutput out;
@@ -199,13 +212,15 @@ public final class OutgoingMigration {
             o.setRateLimiter(limiter);
             out = o;
             limiter.newSlice(0);
-            boolean returnPath = settings.capability("return-path");
+            boolean postcopy = settings.capability("postcopy-ram");
+            // As in QEMU, postcopy always opens the return path: page requests come back on it.
+            boolean returnPath = postcopy || settings.capability("return-path");
             ReturnPathReader rp = null;
             if (returnPath) {
                 rp = new ReturnPathReader(connection.input());
                 rp.start();
             }
-            outgoing = starter.begin(o, settings, returnPath);
+            outgoing = starter.begin(o, settings, returnPath, postcopy);
             o.flush();
             setupTime = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - setupStart);
             if (!advance(MigrationStatus.SETUP, MigrationStatus.ACTIVE)) {
@@ -214,36 +229,59 @@ public final class OutgoingMigration {
             fire(MigrationStatus.ACTIVE);
             iterationStartNanos = System.nanoTime();
             iterationInitialBytes = o.position();
+            long downtimeStart = 0;
             while (true) {
                 if (cancelRequested) {
                     throw new IOException("cancelled");
                 }
                 PendingBytes pending = outgoing.pending(false);
                 long threshold = thresholdBytes;
-                if (pending.total() < threshold) {
+                if (!inPostcopy && pending.total() < threshold) {
                     pending = outgoing.pending(true);
                 }
                 if (pending.total() == 0 || pending.total() < threshold) {
                     break;
                 }
-                outgoing.iterate();
+                if (!inPostcopy && postcopy && startPostcopy && pending.mustPrecopy() <= threshold) {
+                    downtimeStart = System.nanoTime();
+                    downtimeStartPosition = o.position();
+                    guestWasRunning = guest.running();
+                    guest.stop();
+                    stoppedGuest = true;
+                    postcopyStart(o, channel, outgoing, rp);
+                    downtime = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - downtimeStart);
+                    continue;
+                }
+                if (inPostcopy) {
+                    ((PostcopyOutgoing) outgoing).iteratePostcopy();
+                } else {
+                    outgoing.iterate();
+                }
                 o.checkError();
-                if (o.rateLimitExceeded() || limiterActive()) {
-                    // Bytes held back here would not count against the slice where the socket sees them.
+                if (o.rateLimitExceeded() || limiterActive() || inPostcopy) {
+                    // Bytes held back here would not count against the slice where the socket sees them,
+                    // and in postcopy a faulting destination waits for them.
                     channel.flush();
                 }
                 rateLimitAndUpdate(o);
             }
-            // Switchover (QEMU's migration_completion): stop the guest, send the rest unlimited.
-            long downtimeStart = System.nanoTime();
-            downtimeStartPosition = o.position();
-            guestWasRunning = guest.running();
-            guest.stop();
-            stoppedGuest = true;
-            limiter.setBandwidth(0);
-            outgoing.complete();
+            if (inPostcopy) {
+                // QEMU's migration_completion in postcopy-active: the rest of RAM, EOF; guest long stopped.
+                limiter.setBandwidth(0);
+                ((PostcopyOutgoing) outgoing).completePostcopy();
+            } else {
+                // Switchover (QEMU's migration_completion): stop the guest, send the rest unlimited.
+                downtimeStart = System.nanoTime();
+                downtimeStartPosition = o.position();
+                guestWasRunning = guest.running();
+                guest.stop();
+                stoppedGuest = true;
+                limiter.setBandwidth(0);
+                outgoing.complete();
+            }
             o.flush();
             channel.flush();
+            connection.finishOutput();
             if (rp != null) {
                 // QEMU's await_return_path_close_on_source: success only once the destination says so.
                 try {
@@ -258,19 +296,23 @@ public final class OutgoingMigration {
             c.close();
             long end = System.nanoTime();
             endPosition = o.position();
-            downtime = TimeUnit.NANOSECONDS.toMillis(end - downtimeStart);
+            if (!inPostcopy) {
+                downtime = TimeUnit.NANOSECONDS.toMillis(end - downtimeStart);
+            }
             totalTime = TimeUnit.NANOSECONDS.toMillis(end - startNanos);
             long transferTime = totalTime - setupTime;
             if (transferTime > 0) {
                 mbps = endPosition * 8.0 / transferTime / 1000;
             }
             guest.setThrottlePercent(0);
-            if (!advance(MigrationStatus.ACTIVE, MigrationStatus.COMPLETED)) {
+            if (!advance(inPostcopy ? MigrationStatus.POSTCOPY_ACTIVE : MigrationStatus.ACTIVE,
+                    MigrationStatus.COMPLETED)) {
                 throw new IOException("cancelled");
             }
             fire(MigrationStatus.COMPLETED);
         } catch (IOException | RuntimeException e) {
-            fail(e, stoppedGuest && guestWasRunning);
+            // Once the destination runs the guest (postcopy), the source must not run it as well.
+            fail(e, stoppedGuest && guestWasRunning && !inPostcopy);
         } finally {
             if (outgoing != null) {
                 try {
@@ -284,6 +326,63 @@ public final class OutgoingMigration {
                 c.abort();
             }
         }
+    }
+
+    /**
+     * QEMU's postcopy_start, guest stopped: END of the handlers that cannot go on in postcopy, PING(2),
+     * the discard ranges of every page still to send, then one PACKAGED blob with LISTEN, the device
+     * sections, PING(3) and RUN. From here the destination runs the guest and asks for missing pages.
+     */
+    private void postcopyStart(MigrationOutput o, CoalescingChannel channel, SaveVm.Outgoing outgoing,
+            ReturnPathReader rp) throws IOException {
+        if (!(outgoing instanceof PostcopyOutgoing pc)) {
+            throw new IOException("the savevm core in use cannot do postcopy");
+        }
+        RamPostcopySource ram = postcopySource.apply(settings)
+                .orElseThrow(() -> new IOException("postcopy-ram: the ram handler offers no postcopy source"));
+        limiter.setBandwidth(0);
+        pc.completeNonPostcopiable();
+        CommandWriter w = new CommandWriter(o);
+        w.ping(2);
+        Map<String, List<DiscardRange>> discards = new LinkedHashMap<>();
+        for (PageRange r : ram.startPostcopy()) {
+            discards.computeIfAbsent(r.idstr(), k -> new ArrayList<>()).add(new DiscardRange(r.start(), r.length()));
+        }
+        for (Map.Entry<String, List<DiscardRange>> e : discards.entrySet()) {
+            w.postcopyRamDiscard(e.getKey(), e.getValue());
+        }
+        rp.acceptPageRequests(ram::requestPages);
+        ByteArrayOutputStream blob = new ByteArrayOutputStream();
+        MigrationOutput bo = MigrationOutput.of(blob);
+        CommandWriter bw = new CommandWriter(bo);
+        bw.postcopyListen();
+        pc.writeDeviceSections(bo);
+        bw.ping(3);
+        bw.postcopyRun();
+        bo.flush();
+        w.packaged(blob.toByteArray());
+        o.flush();
+        channel.flush();
+        inPostcopy = true;
+        limiter.setBandwidth(settings.parameter("max-postcopy-bandwidth", 0));
+        limiter.newSlice(o.position());
+        if (!advance(MigrationStatus.ACTIVE, MigrationStatus.POSTCOPY_ACTIVE)) {
+            throw new IOException("cancelled");
+        }
+        fire(MigrationStatus.POSTCOPY_ACTIVE);
+    }
+
+    /** QEMU's migrate-start-postcopy: switch to postcopy at the next chance (needs capability postcopy-ram). */
+    public void startPostcopy() {
+        if (!settings.capability("postcopy-ram")) {
+            throw new IllegalStateException("Enable postcopy with migrate_set_capability before the start of migration");
+        }
+        startPostcopy = true;
+    }
+
+    /** Where the ram handler's postcopy controls come from (RamMigrationMonitor.postcopySource). */
+    public void setPostcopySource(Function<MigrationSettings, Optional<RamPostcopySource>> source) {
+        this.postcopySource = source;
     }
 
     private void fail(Exception e, boolean restartGuest) {

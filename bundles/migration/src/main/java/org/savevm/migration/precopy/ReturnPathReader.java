@@ -12,7 +12,14 @@ import java.util.concurrent.TimeUnit;
  * fails the migration at completion as in QEMU's await_return_path_close_on_source.
  */
 public final class ReturnPathReader {
+    /** Where the destination's page requests go (postcopy). */
+    public interface PageRequests {
+        void request(String block, long start, long length) throws IOException;
+    }
+
     private final ReadableByteChannel channel;
+    private volatile PageRequests pageRequests;
+    private String lastRequestedBlock;
     private final Object lock = new Object();
     private final Thread thread;
     private volatile int lastPong = -1;
@@ -23,6 +30,11 @@ public final class ReturnPathReader {
         this.channel = channel;
         this.thread = new Thread(this::run, "return-path");
         thread.setDaemon(true);
+    }
+
+    /** From the switch to postcopy on, page requests are served instead of refused. */
+    public void acceptPageRequests(PageRequests sink) {
+        this.pageRequests = sink;
     }
 
     public void start() {
@@ -64,6 +76,7 @@ public final class ReturnPathReader {
                         finish(body.getInt(), null);
                         return;
                     }
+                    case ReturnPathMessage.REQ_PAGES_ID, ReturnPathMessage.REQ_PAGES -> pageRequest(type, len, body);
                     default -> throw new IOException("unexpected return path message " + ReturnPathMessage.name(type)
                             + " in precopy");
                 }
@@ -71,6 +84,32 @@ public final class ReturnPathReader {
         } catch (IOException e) {
             finish(null, e.getMessage() == null ? e.toString() : e.getMessage());
         }
+    }
+
+    private void pageRequest(int type, int len, ByteBuffer body) throws IOException {
+        PageRequests sink = pageRequests;
+        if (sink == null) {
+            throw new IOException("unexpected return path message " + ReturnPathMessage.name(type) + " in precopy");
+        }
+        if (len < 12) {
+            throw new IOException("return path message " + ReturnPathMessage.name(type) + " too short: " + len);
+        }
+        long start = body.getLong();
+        long length = body.getInt() & 0xffffffffL;
+        if (type == ReturnPathMessage.REQ_PAGES_ID) {
+            int n = body.get() & 0xff;
+            if (len != 13 + n) {
+                throw new IOException("return path message REQ_PAGES_ID has length " + len + ", expected " + (13 + n));
+            }
+            byte[] name = new byte[n];
+            body.get(name);
+            lastRequestedBlock = new String(name, java.nio.charset.StandardCharsets.UTF_8);
+        } else if (len != 12) {
+            throw new IOException("return path message REQ_PAGES has length " + len + ", expected 12");
+        } else if (lastRequestedBlock == null) {
+            throw new IOException("REQ_PAGES before any REQ_PAGES_ID");
+        }
+        sink.request(lastRequestedBlock, start, length);
     }
 
     private static void expectLength(int type, int len, int want) throws IOException {

@@ -21,6 +21,17 @@ public final class ReturnPathWriter {
         send(ReturnPathMessage.SHUT, failed ? 1 : 0);
     }
 
+    /** REQ_PAGES_ID: a page the destination's guest waits for (be64 start, be32 length, counted block name). */
+    public synchronized void requestPages(String block, long start, int length) throws IOException {
+        byte[] name = block.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        ByteBuffer b = ByteBuffer.allocate(4 + 13 + name.length);
+        b.putShort((short) ReturnPathMessage.REQ_PAGES_ID).putShort((short) (13 + name.length)).putLong(start)
+                .putInt(length).put((byte) name.length).put(name).flip();
+        while (b.hasRemaining()) {
+            channel.write(b);
+        }
+    }
+
     private synchronized void send(int type, int value) throws IOException {
         ByteBuffer b = ByteBuffer.allocate(8);
         b.putShort((short) type).putShort((short) 4).putInt(value).flip();

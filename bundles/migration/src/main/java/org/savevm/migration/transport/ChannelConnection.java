@@ -25,6 +25,13 @@ final class ChannelConnection implements Connection {
     }
 
     @Override
+    public void finishOutput() throws IOException {
+        if (channel instanceof SocketChannel s && s.isOpen()) {
+            s.shutdownOutput();
+        }
+    }
+
+    @Override
     public void abort() {
         try {
             if (channel instanceof SocketChannel s && s.isOpen()) {

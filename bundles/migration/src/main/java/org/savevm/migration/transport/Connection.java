@@ -14,6 +14,14 @@ public interface Connection extends Closeable {
     ReadableByteChannel input() throws IOException;
 
     /**
+     * The source has written everything: half-close sockets so the destination sees the end of the stream
+     * (a loader looking for an optional trailer, as after a postcopy EOF, stops there), while the return
+     * path stays open for the destination's SHUT.
+     */
+    default void finishOutput() throws IOException {
+    }
+
+    /**
      * Breaks the connection from another thread so that blocked reads and writes fail at once (QEMU's
      * qemu_file_shutdown on cancel). Idempotent.
      */
