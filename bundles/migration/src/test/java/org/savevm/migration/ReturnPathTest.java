@@ -116,4 +116,33 @@ class ReturnPathTest {
         r.awaitShut(10, TimeUnit.SECONDS);
         assertEquals(1, r.lastPong());
     }
+
+    @Test
+    void pageRequestsAreRefusedInPrecopyAndServedInPostcopy() throws Exception {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        org.savevm.migration.precopy.ReturnPathWriter w = new org.savevm.migration.precopy.ReturnPathWriter(
+                Channels.newChannel(bytes));
+        w.requestPages("pc.ram", 0x5000, 4096);
+        byte[] more = {0, 4, 0, 12, 0, 0, 0, 0, 0, 0, 0x70, 0, 0, 0, 0x10, 0};
+        bytes.write(more);
+        w.shut(false);
+        byte[] stream = bytes.toByteArray();
+        // REQ_PAGES_ID: type 3, length 13 + 6, be64 start, be32 length, counted name.
+        assertEquals(3, stream[1]);
+        assertEquals(19, stream[3]);
+        assertEquals(6, stream[16]);
+
+        java.util.List<String> got = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ReturnPathReader r = new ReturnPathReader(Channels.newChannel(new java.io.ByteArrayInputStream(stream)));
+        r.acceptPageRequests((block, start, len) -> got.add(block + "@" + Long.toHexString(start) + "+" + len));
+        r.start();
+        r.awaitShut(10, TimeUnit.SECONDS);
+        assertEquals(java.util.List.of("pc.ram@5000+4096", "pc.ram@7000+4096"), got, "REQ_PAGES reuses the last block");
+        assertEquals(2, r.pageRequests());
+
+        ReturnPathReader precopy = new ReturnPathReader(Channels.newChannel(new java.io.ByteArrayInputStream(stream)));
+        precopy.start();
+        IOException e = assertThrows(IOException.class, () -> precopy.awaitShut(10, TimeUnit.SECONDS));
+        assertEquals("return path error: unexpected return path message REQ_PAGES_ID in precopy", e.getMessage());
+    }
 }

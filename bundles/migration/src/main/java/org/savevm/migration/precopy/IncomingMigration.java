@@ -105,7 +105,7 @@ public final class IncomingMigration {
                 : acceptNanos == 0 ? 0 : TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - acceptNanos);
         MigrationStatus st = status;
         return new MigrationInfo(st, total, 0, 0, 0, null, bytes, bytes, 0, 0, 0, false, false, false,
-                st == MigrationStatus.FAILED ? error : null);
+                st == MigrationStatus.FAILED ? error : null, 0);
     }
 
     private void setStatus(MigrationStatus s) {

@@ -17,13 +17,14 @@ import org.savevm.api.machine.RamMigrationStats;
  * @param xbzrle           capability xbzrle was on (adds "xbzrle-cache")
  * @param compress         capability compress was on (adds "compression")
  * @param autoConverge     capability auto-converge was on (adds "cpu-throttle-percentage" while throttling)
+ * @param postcopyRequests pages the destination asked for on the return path
  */
 public record MigrationInfo(MigrationStatus status, long totalTime, long setupTime, long downtime,
         long expectedDowntime, RamMigrationStats ram, long streamBytes, long precopyBytes, long downtimeBytes,
-        double mbps, int throttlePercent, boolean xbzrle, boolean compress, boolean autoConverge, String errorDesc) {
+        double mbps, int throttlePercent, boolean xbzrle, boolean compress, boolean autoConverge, String errorDesc, long postcopyRequests) {
 
     public static final MigrationInfo NONE = new MigrationInfo(MigrationStatus.NONE, 0, 0, 0, 0, null, 0, 0, 0, 0,
-            0, false, false, false, null);
+            0, false, false, false, null, 0);
 
     /** The query-migrate object, members in QEMU's order. */
     public Map<String, Object> toQmp() {
@@ -80,7 +81,7 @@ public record MigrationInfo(MigrationStatus status, long totalTime, long setupTi
         r.put("dirty-pages-rate", ram != null ? ram.dirtyPagesRate() : 0);
         r.put("mbps", Math.round(mbps * 1000) / 1000.0);
         r.put("dirty-sync-count", ram != null ? ram.dirtySyncCount() : 0);
-        r.put("postcopy-requests", 0);
+        r.put("postcopy-requests", postcopyRequests);
         r.put("page-size", 4096);
         r.put("multifd-bytes", 0);
         r.put("pages-per-second", ram != null ? ram.pagesPerSecond() : 0);

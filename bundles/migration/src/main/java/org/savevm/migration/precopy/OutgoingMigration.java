@@ -56,6 +56,7 @@ public final class OutgoingMigration {
     private volatile MigrationStatus status = MigrationStatus.NONE;
     private volatile boolean startPostcopy;
     private volatile boolean inPostcopy;
+    private volatile ReturnPathReader rpReader;
     private volatile Function<MigrationSettings, Optional<RamPostcopySource>> postcopySource = s -> Optional.empty();
     private volatile boolean cancelRequested;
     private volatile Connection connection;
@@ -157,7 +158,7 @@ public final class OutgoingMigration {
         RamMigrationStats ram = ramStats.apply(settings).orElse(null);
         return new MigrationInfo(st, total, setupTime, downtime, expectedDowntime, ram, pos, precopy, downBytes,
                 mbps, guest.throttlePercent(), settings.capability("xbzrle"), settings.capability("compress"),
-                settings.capability("auto-converge"), st == MigrationStatus.FAILED ? error : null);
+                settings.capability("auto-converge"), st == MigrationStatus.FAILED ? error : null, rpReader == null ? 0 : rpReader.pageRequests());
     }
 
     private void setStatus(MigrationStatus s) {
@@ -218,6 +219,7 @@ public final class OutgoingMigration {
             ReturnPathReader rp = null;
             if (returnPath) {
                 rp = new ReturnPathReader(connection.input());
+                rpReader = rp;
                 rp.start();
             }
             outgoing = starter.begin(o, settings, returnPath, postcopy);

@@ -20,6 +20,7 @@ public final class ReturnPathReader {
     private final ReadableByteChannel channel;
     private volatile PageRequests pageRequests;
     private String lastRequestedBlock;
+    private final java.util.concurrent.atomic.AtomicLong pageRequestCount = new java.util.concurrent.atomic.AtomicLong();
     private final Object lock = new Object();
     private final Thread thread;
     private volatile int lastPong = -1;
@@ -39,6 +40,11 @@ public final class ReturnPathReader {
 
     public void start() {
         thread.start();
+    }
+
+    /** REQ_PAGES and REQ_PAGES_ID messages received. */
+    public long pageRequests() {
+        return pageRequestCount.get();
     }
 
     public int lastPong() {
@@ -109,6 +115,7 @@ public final class ReturnPathReader {
         } else if (lastRequestedBlock == null) {
             throw new IOException("REQ_PAGES before any REQ_PAGES_ID");
         }
+        pageRequestCount.incrementAndGet();
         sink.request(lastRequestedBlock, start, length);
     }
 
