@@ -31,10 +31,7 @@ import org.savevm.migration.precopy.OutgoingMigration;
 import org.savevm.migration.precopy.StreamEnds;
 import org.savevm.core.commands.DiscardRange;
 import org.savevm.core.commands.IncomingCommands;
-import org.savevm.api.machine.PageFaultHandler;
-import org.savevm.api.machine.PageRange;
 import org.savevm.api.machine.RamBlock;
-import org.savevm.api.machine.RamPostcopyDestination;
 import org.savevm.migration.precopy.PostcopyIncoming;
 import java.util.List;
 import org.savevm.core.commands.StreamLoader;
@@ -272,51 +269,10 @@ public final class MigrationManager {
         }
         IncomingMigration m = new IncomingMigration(receiver, Transports.listen(parsed), config.snapshot(), guest,
                 autostart, listener);
-        m.setPostcopy(new RamPostcopyIncoming());
+        m.setPostcopy(new RamPostcopyIncoming(() -> ramMonitor, () -> machine));
         incoming = m;
         m.start();
         return m;
-    }
-
-    /** The destination's postcopy through the ram handler's RamPostcopyDestination and the machine's RAM blocks. */
-    private final class RamPostcopyIncoming implements PostcopyIncoming {
-        private static final long FAULT_TIMEOUT_MILLIS = 60_000;
-
-        private RamPostcopyDestination destination(MigrationSettings settings) throws IOException {
-            RamMigrationMonitor r = ramMonitor;
-            Optional<RamPostcopyDestination> d = r == null ? Optional.empty() : r.postcopyDestination(settings);
-            return d.orElseThrow(() -> new IOException("postcopy: the ram handler has no load session for this migration"));
-        }
-
-        @Override
-        public void discard(MigrationSettings settings, String block, long start, long length) throws IOException {
-            try {
-                destination(settings).discard(new PageRange(block, start, length));
-            } catch (IllegalArgumentException e) {
-                throw new IOException("POSTCOPY_RAM_DISCARD: " + e.getMessage(), e);
-            }
-        }
-
-        @Override
-        public void listen(MigrationSettings settings, PageFaultHandler faults) throws IOException {
-            destination(settings).listen();
-            Machine m = machine;
-            if (m != null) {
-                for (RamBlock b : m.ramBlocks()) {
-                    b.setPageFaultHandler(faults, FAULT_TIMEOUT_MILLIS);
-                }
-            }
-        }
-
-        @Override
-        public void finish() {
-            Machine m = machine;
-            if (m != null) {
-                for (RamBlock b : m.ramBlocks()) {
-                    b.setPageFaultHandler(null, FAULT_TIMEOUT_MILLIS);
-                }
-            }
-        }
     }
 
     /** QEMU's migrate-start-postcopy. */

@@ -1,11 +1,6 @@
 package org.savevm.migration.precopy;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -14,11 +9,8 @@ import java.util.function.LongSupplier;
 import org.savevm.api.MigrationSettings;
 import org.savevm.api.PendingBytes;
 import org.savevm.api.SaveVm;
-import org.savevm.api.machine.PageRange;
 import org.savevm.api.machine.RamMigrationStats;
 import org.savevm.api.machine.RamPostcopySource;
-import org.savevm.core.commands.CommandWriter;
-import org.savevm.core.commands.DiscardRange;
 import org.savevm.core.commands.PostcopyOutgoing;
 import org.savevm.migration.transport.CoalescingChannel;
 import org.savevm.migration.transport.Connection;
@@ -331,9 +323,8 @@ public final class OutgoingMigration {
     }
 
     /**
-     * QEMU's postcopy_start, guest stopped: END of the handlers that cannot go on in postcopy, PING(2),
-     * the discard ranges of every page still to send, then one PACKAGED blob with LISTEN, the device
-     * sections, PING(3) and RUN. From here the destination runs the guest and asks for missing pages.
+     * QEMU's postcopy_start, guest stopped: see {@link PostcopySwitch}. From here the destination runs the
+     * guest and asks for missing pages on the return path.
      */
     private void postcopyStart(MigrationOutput o, CoalescingChannel channel, SaveVm.Outgoing outgoing,
             ReturnPathReader rp) throws IOException {
@@ -343,27 +334,9 @@ public final class OutgoingMigration {
         RamPostcopySource ram = postcopySource.apply(settings)
                 .orElseThrow(() -> new IOException("postcopy-ram: the ram handler offers no postcopy source"));
         limiter.setBandwidth(0);
-        pc.completeNonPostcopiable();
-        CommandWriter w = new CommandWriter(o);
-        w.ping(2);
-        Map<String, List<DiscardRange>> discards = new LinkedHashMap<>();
-        for (PageRange r : ram.startPostcopy()) {
-            discards.computeIfAbsent(r.idstr(), k -> new ArrayList<>()).add(new DiscardRange(r.start(), r.length()));
-        }
-        for (Map.Entry<String, List<DiscardRange>> e : discards.entrySet()) {
-            w.postcopyRamDiscard(e.getKey(), e.getValue());
-        }
+        // Requests may come as soon as the destination runs; the ram handler queues them until iterate.
         rp.acceptPageRequests(ram::requestPages);
-        ByteArrayOutputStream blob = new ByteArrayOutputStream();
-        MigrationOutput bo = MigrationOutput.of(blob);
-        CommandWriter bw = new CommandWriter(bo);
-        bw.postcopyListen();
-        pc.writeDeviceSections(bo);
-        bw.ping(3);
-        bw.postcopyRun();
-        bo.flush();
-        w.packaged(blob.toByteArray());
-        o.flush();
+        PostcopySwitch.write(o, pc, ram);
         channel.flush();
         inPostcopy = true;
         limiter.setBandwidth(settings.parameter("max-postcopy-bandwidth", 0));
