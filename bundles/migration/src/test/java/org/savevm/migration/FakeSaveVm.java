@@ -38,6 +38,9 @@ public final class FakeSaveVm implements SaveVm {
             if (rp) {
                 out.putByte(2).putByte(3).putBe32(1);
             }
+            if (advise) {
+                new org.savevm.core.commands.CommandWriter(out).postcopyAdvise(4096, 4096);
+            }
             return o;
         };
     }
@@ -59,7 +62,7 @@ public final class FakeSaveVm implements SaveVm {
     public Outgoing beginSave(MigrationOutput out, MigrationSettings settings) throws IOException {
         out.putBe32(MAGIC);
         out.checkError();
-        return new Outgoing() {
+        return new org.savevm.core.commands.PostcopyOutgoing() {
             long pending = totalBytes;
             long sent;
 
@@ -86,7 +89,8 @@ public final class FakeSaveVm implements SaveVm {
 
             @Override
             public PendingBytes pending(boolean exact) {
-                return new PendingBytes(pending, 0);
+                // Like the ram handler: with postcopy-ram everything may also go after the switch.
+                return settings.capability("postcopy-ram") ? new PendingBytes(0, pending) : new PendingBytes(pending, 0);
             }
 
             @Override
@@ -103,6 +107,25 @@ public final class FakeSaveVm implements SaveVm {
             public void close() {
                 closes.incrementAndGet();
             }
+
+            @Override
+            public void completeNonPostcopiable() {
+            }
+
+            @Override
+            public void writeDeviceSections(MigrationOutput blob) {
+                blob.putByte(9);
+            }
+
+            @Override
+            public boolean iteratePostcopy() throws IOException {
+                return iterate();
+            }
+
+            @Override
+            public void completePostcopy() throws IOException {
+                complete();
+            }
         };
     }
 
@@ -118,6 +141,10 @@ public final class FakeSaveVm implements SaveVm {
         long got = 0;
         while (true) {
             int tag = in.getByte();
+            if (tag == 8 && rp != null) {
+                command(in, rp);
+                continue;
+            }
             if (tag == 2 && rp != null) {
                 rp.open();
                 continue;
@@ -151,6 +178,42 @@ public final class FakeSaveVm implements SaveVm {
                 }
             }
             got += len;
+        }
+    }
+
+    /** QEMU_VM_COMMAND as the core's CommandWriter writes it: be16 id (QEMU 7.2's numbering), be16 length, payload. */
+    private static void command(MigrationInput in, StreamEnds.ReturnPathSink rp) throws IOException {
+        int cmd = in.getBe16();
+        int len = in.getBe16();
+        byte[] p = in.readBytes(len);
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(p);
+        switch (cmd) {
+            case 1 -> rp.open();
+            case 2 -> rp.ping(b.getInt());
+            case 3 -> rp.postcopyAdvise();
+            case 4 -> rp.postcopyListen();
+            case 5 -> rp.postcopyRun();
+            case 6 -> {
+                b.get();
+                byte[] name = new byte[b.get() & 0xff];
+                b.get(name);
+                b.get();
+                while (b.hasRemaining()) {
+                    rp.postcopyDiscard(new String(name, java.nio.charset.StandardCharsets.US_ASCII), b.getLong(), b.getLong());
+                }
+            }
+            case 7 -> {
+                MigrationInput blob = MigrationInput.of(in.readBytes(b.getInt()));
+                while (!blob.atEnd()) {
+                    int tag = blob.getByte();
+                    if (tag == 8) {
+                        command(blob, rp);
+                    } else if (tag != 9) {
+                        throw new MigrationStreamException("bad tag in package " + tag, blob.position());
+                    }
+                }
+            }
+            default -> throw new MigrationStreamException("unexpected command " + cmd, in.position());
         }
     }
 

@@ -1,0 +1,167 @@
+package org.savevm.migration;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.savevm.api.MigrationSettings;
+import org.savevm.api.machine.PageFaultHandler;
+import org.savevm.api.machine.PageRange;
+import org.savevm.api.machine.RamPostcopySource;
+import org.savevm.migration.params.MigrationConfigState;
+import org.savevm.migration.precopy.IncomingMigration;
+import org.savevm.migration.precopy.MigrationInfo;
+import org.savevm.migration.precopy.MigrationListener;
+import org.savevm.migration.precopy.MigrationStatus;
+import org.savevm.migration.precopy.OutgoingMigration;
+import org.savevm.migration.precopy.PostcopyIncoming;
+import org.savevm.migration.transport.MigrationUri;
+import org.savevm.migration.transport.Transports;
+
+/** The switch to postcopy and what each end does with it, with the fake core's own command parsing. */
+class PostcopyTest {
+
+    @Test
+    void switchesToPostcopyAndCompletesWithTheDestinationRunning() throws Exception {
+        MigrationConfigState cfg = new MigrationConfigState();
+        cfg.setCapability("postcopy-ram", true);
+        cfg.setParameter("max-bandwidth", "8M");
+        MigrationSettings settings = cfg.snapshot();
+
+        List<String> dstLog = new CopyOnWriteArrayList<>();
+        FakeSaveVm dstVm = new FakeSaveVm(0, 1);
+        FakeGuest dstGuest = new FakeGuest(false);
+        IncomingMigration in = new IncomingMigration(dstVm.receiver(), Transports.listen(MigrationUri.parse("tcp:127.0.0.1:0")),
+                settings, dstGuest, true, MigrationListener.NONE);
+        in.setPostcopy(new PostcopyIncoming() {
+            @Override
+            public void discard(MigrationSettings s, String block, long start, long length) {
+                dstLog.add("discard " + block + " " + start + "+" + length);
+            }
+
+            @Override
+            public void listen(MigrationSettings s, PageFaultHandler faults) {
+                dstLog.add("listen");
+                faults.pageFault("pc.ram", 8192);
+            }
+        });
+        in.start();
+
+        FakeSaveVm srcVm = new FakeSaveVm(4 << 20, 16384);
+        FakeGuest guest = new FakeGuest(true);
+        List<String> requests = new CopyOnWriteArrayList<>();
+        List<MigrationStatus> states = new CopyOnWriteArrayList<>();
+        OutgoingMigration[] self = new OutgoingMigration[1];
+        OutgoingMigration out = new OutgoingMigration(srcVm.starter(), () -> Transports.connect(MigrationUri.parse(in.address())),
+                settings, () -> 8L << 20, () -> 10, guest, s -> Optional.empty(), new MigrationListener() {
+                    @Override
+                    public void stateChanged(MigrationStatus status, MigrationInfo info) {
+                        states.add(status);
+                    }
+
+                    @Override
+                    public void progress(MigrationInfo info) {
+                        self[0].startPostcopy();
+                    }
+                });
+        self[0] = out;
+        out.setPostcopySource(s -> Optional.of(new RamPostcopySource() {
+            private volatile boolean started;
+
+            @Override
+            public List<PageRange> startPostcopy() {
+                started = true;
+                return List.of(new PageRange("pc.ram", 0, 4096), new PageRange("pc.ram", 65536, 8192));
+            }
+
+            @Override
+            public void requestPages(String idstr, long start, long length) {
+                requests.add(idstr + "@" + start + "+" + length);
+            }
+
+            @Override
+            public boolean inPostcopy() {
+                return started;
+            }
+        }));
+        out.start();
+        assertTrue(out.await(Migrations.TIMEOUT_SECONDS, TimeUnit.SECONDS));
+        assertTrue(in.await(Migrations.TIMEOUT_SECONDS, TimeUnit.SECONDS));
+
+        assertEquals(MigrationStatus.COMPLETED, in.status(), String.valueOf(in.error()));
+        assertEquals(MigrationStatus.COMPLETED, out.status(), String.valueOf(out.info().errorDesc()));
+        assertEquals(List.of(MigrationStatus.SETUP, MigrationStatus.ACTIVE, MigrationStatus.POSTCOPY_ACTIVE,
+                MigrationStatus.COMPLETED), states);
+        assertEquals(MigrationStatus.COMPLETED, in.status(), String.valueOf(in.error()));
+        assertEquals(4 << 20, dstVm.loadedBytes.get());
+        assertEquals(List.of("discard pc.ram 0+4096", "discard pc.ram 65536+8192", "listen"), dstLog);
+        assertEquals(List.of("pc.ram@8192+4096"), requests, "the destination's page fault reached the source");
+        assertEquals(1, out.info().toQmp().get("ram") instanceof java.util.Map<?, ?> m ? ((Number) m.get("postcopy-requests")).intValue() : -1);
+        assertFalse(guest.running, "the source guest stays stopped");
+        assertEquals(0, guest.starts.get());
+        assertTrue(dstGuest.running, "the destination guest runs from POSTCOPY_RUN on");
+        assertEquals(1, dstGuest.starts.get());
+    }
+
+    @Test
+    void aFailureAfterTheSwitchLeavesTheSourceGuestStopped() throws Exception {
+        MigrationConfigState cfg = new MigrationConfigState();
+        cfg.setCapability("postcopy-ram", true);
+        MigrationSettings settings = cfg.snapshot();
+        FakeGuest dstGuest = new FakeGuest(false);
+        IncomingMigration in = new IncomingMigration(new FakeSaveVm(0, 1).receiver(),
+                Transports.listen(MigrationUri.parse("tcp:127.0.0.1:0")), settings, dstGuest, true, MigrationListener.NONE);
+        in.setPostcopy(new PostcopyIncoming() {
+            @Override
+            public void discard(MigrationSettings s, String block, long start, long length) {
+            }
+
+            @Override
+            public void listen(MigrationSettings s, PageFaultHandler faults) throws java.io.IOException {
+                throw new java.io.IOException("userfault registration failed");
+            }
+        });
+        in.start();
+        FakeGuest guest = new FakeGuest(true);
+        OutgoingMigration[] self = new OutgoingMigration[1];
+        OutgoingMigration out = new OutgoingMigration(new FakeSaveVm(4 << 20, 16384).starter(),
+                () -> Transports.connect(MigrationUri.parse(in.address())), settings, () -> 8L << 20, () -> 10, guest,
+                s -> Optional.empty(), new MigrationListener() {
+                    @Override
+                    public void progress(MigrationInfo info) {
+                        self[0].startPostcopy();
+                    }
+                });
+        self[0] = out;
+        out.setPostcopySource(s -> Optional.of(new RamPostcopySource() {
+            @Override
+            public List<PageRange> startPostcopy() {
+                return List.of();
+            }
+
+            @Override
+            public void requestPages(String idstr, long start, long length) {
+            }
+
+            @Override
+            public boolean inPostcopy() {
+                return true;
+            }
+        }));
+        out.start();
+        assertTrue(out.await(Migrations.TIMEOUT_SECONDS, TimeUnit.SECONDS));
+        assertTrue(in.await(Migrations.TIMEOUT_SECONDS, TimeUnit.SECONDS));
+        assertEquals(MigrationStatus.FAILED, in.status());
+        assertEquals("userfault registration failed", in.error());
+        assertEquals(MigrationStatus.FAILED, out.status());
+        assertEquals(1, guest.stops.get());
+        assertEquals(0, guest.starts.get(), "after the switch the source must not run the guest too");
+        assertFalse(dstGuest.running);
+    }
+}
