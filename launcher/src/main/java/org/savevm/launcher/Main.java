@@ -1,0 +1,53 @@
+package org.savevm.launcher;
+
+import java.nio.file.Path;
+
+/**
+ * {@code java -jar savevm.jar [--deploy DIR] [--feature NAME]... [COMMAND ARGS...]}: starts Felix with the
+ * embedded feature bundles. Without a command it hands the console to the Gogo shell and runs until the
+ * framework stops; with one it runs that {@code SavevmCommand}, stops the framework and exits with the
+ * command's status.
+ */
+public final class Main {
+    private Main() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        LaunchOptions options;
+        try {
+            options = LaunchOptions.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println(e.getMessage());
+            System.exit(2);
+            return;
+        }
+        Path jar = runningJar();
+        if (jar != null) {
+            // The migration demo re-launches this jar for its source and destination processes.
+            System.setProperty("savevm.jar", jar.toString());
+        }
+        EmbeddedFramework fw = EmbeddedFramework.start(options);
+        Thread hook = new Thread(fw::stop, "savevm-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        int status;
+        if (options.interactive()) {
+            fw.awaitStop();
+            status = 0;
+        } else {
+            status = OneShotCommand.run(fw.context(), options.command().get(0),
+                    options.command().subList(1, options.command().size()), System.out, System.err);
+        }
+        fw.stop();
+        System.out.flush();
+        System.exit(status);
+    }
+
+    private static Path runningJar() {
+        try {
+            Path p = Path.of(Main.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            return p.toString().endsWith(".jar") ? p.toAbsolutePath() : null;
+        } catch (Exception e) {
+            return null;
+        }
+    }
+}

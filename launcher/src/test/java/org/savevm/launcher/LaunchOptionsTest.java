@@ -1,0 +1,44 @@
+package org.savevm.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+class LaunchOptionsTest {
+
+    @Test
+    void launcherOptionsStopAtTheCommand() {
+        LaunchOptions o = LaunchOptions.parse(new String[] {"--deploy", "/tmp/d", "--feature", "ram", "migrate", "--speed", "1"});
+        assertEquals(Path.of("/tmp/d"), o.deployDir());
+        assertEquals(List.of("core", "ram"), o.features());
+        assertEquals(List.of("migrate", "--speed", "1"), o.command());
+    }
+
+    @Test
+    void noCommandIsInteractiveWithDefaultDeployDir() {
+        LaunchOptions o = LaunchOptions.parse(new String[0]);
+        assertTrue(o.interactive());
+        assertEquals(Path.of("deploy").toAbsolutePath().normalize(), o.deployDir());
+    }
+
+    @Test
+    void unknownOptionOrMissingValueIsRefused() {
+        assertThrows(IllegalArgumentException.class, () -> LaunchOptions.parse(new String[] {"--bogus", "x"}));
+        assertThrows(IllegalArgumentException.class, () -> LaunchOptions.parse(new String[] {"--deploy"}));
+    }
+
+    @Test
+    void featureJsonParsesEscapesAndRefusesBadIds() {
+        Feature f = Feature.parse("{\"id\":\"g:f:osgifeature:1\",\"bundles\":[{\"id\":\"a:b\\u0063:1.0\"},"
+                + "{\"id\":\"x:y:2\",\"savevm.interactive-only\":true}]}", "t");
+        assertEquals("bc", f.bundles().get(0).artifactId());
+        assertTrue(f.bundles().get(1).interactiveOnly());
+        assertThrows(IllegalArgumentException.class, () -> Feature.parse("{\"id\":\"x\",\"bundles\":[{\"id\":\"a:b\"}]}", "t"));
+        assertThrows(IllegalArgumentException.class, () -> Feature.parse("{\"id\":\"x\",\"bundles\":[", "t"));
+    }
+}
