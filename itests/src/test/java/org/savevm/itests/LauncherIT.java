@@ -1,0 +1,96 @@
+package org.savevm.itests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.regex.Pattern;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The executable jar as a user runs it: one-shot commands, and hot install into a running shell. */
+class LauncherIT {
+    private static final Pattern EXAMPLE_ROW = Pattern.compile("(?m)^\\d+\\s+example\\s+0\\s");
+
+    @TempDir
+    Path work;
+
+    @Test
+    void oneShotHandlersPrintsTheCoreHandlersAndExitsZero() throws Exception {
+        long t0 = System.nanoTime();
+        try (LauncherProcess p = new LauncherProcess(work, "handlers")) {
+            int rc = p.exitWithin(60);
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertEquals(0, rc, p.err());
+            String out = p.out();
+            assertTrue(out.startsWith("SECTION"), out);
+            for (String idstr : new String[] {"timer", "ram", "serial", "mc146818rtc"}) {
+                assertTrue(Pattern.compile("(?m)^\\d+\\s+" + idstr + "\\s").matcher(out).find(), idstr + " missing:\n" + out);
+            }
+            System.out.println("savevm.jar handlers: " + ms + " ms wall");
+        }
+        assertTrue(Files.isDirectory(work.resolve("deploy")), "default deploy dir is ./deploy");
+    }
+
+    @Test
+    void unknownCommandListsTheCommandsAndFails() throws Exception {
+        try (LauncherProcess p = new LauncherProcess(work, "no-such-command")) {
+            assertEquals(2, p.exitWithin(60));
+            assertTrue(p.err().contains("unknown command 'no-such-command'"), p.err());
+            assertTrue(p.err().contains("handlers") && p.err().contains("help"), p.err());
+        }
+    }
+
+    @Test
+    void commandExitStatusIsTheProcessExitStatus() throws Exception {
+        try (LauncherProcess p = new LauncherProcess(work, "help", "no-such-command")) {
+            assertEquals(2, p.exitWithin(60));
+            assertTrue(p.err().contains("unknown command 'no-such-command'"), p.err());
+        }
+        try (LauncherProcess p = new LauncherProcess(work, "help", "handlers")) {
+            assertEquals(0, p.exitWithin(60), p.err());
+            assertTrue(p.out().contains("usage: "), p.out());
+        }
+    }
+
+    @Test
+    void handlerJarDroppedIntoDeployDirAppearsWithinFiveSeconds() throws Exception {
+        Path deploy = work.resolve("drop");
+        try (LauncherProcess p = new LauncherProcess(work, "--deploy", deploy.toString())) {
+            p.send("savevm:handlers");
+            waitFor(p, 60_000, () -> p.out().contains(" sections"));
+            assertTrue(!EXAMPLE_ROW.matcher(p.out()).find(), p.out());
+
+            long t0 = System.nanoTime();
+            Path tmp = work.resolve("example.tmp");
+            Files.copy(Provision.exampleHandlerJar().toPath(), tmp);
+            Files.move(tmp, deploy.resolve("example.handler.jar"), StandardCopyOption.ATOMIC_MOVE);
+            long deadline = System.currentTimeMillis() + 5_000;
+            boolean seen = false;
+            while (!seen && System.currentTimeMillis() < deadline) {
+                p.send("handlers");
+                Thread.sleep(100);
+                seen = EXAMPLE_ROW.matcher(p.out()).find();
+            }
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(seen, "example handler not listed 5 s after the copy:\n" + p.out() + "\n" + p.err());
+            System.out.println("hot install: example listed " + ms + " ms after the copy into deploy/");
+
+            p.closeInput(); // end of input: Gogo stops the framework and the launcher exits
+            assertEquals(0, p.exitWithin(30), p.err());
+        }
+    }
+
+    private static void waitFor(LauncherProcess p, long ms, java.util.function.BooleanSupplier cond) throws InterruptedException {
+        long end = System.currentTimeMillis() + ms;
+        while (!cond.getAsBoolean()) {
+            if (System.currentTimeMillis() > end) {
+                throw new AssertionError("timed out\nstdout:\n" + p.out() + "\nstderr:\n" + p.err());
+            }
+            Thread.sleep(50);
+        }
+    }
+}
