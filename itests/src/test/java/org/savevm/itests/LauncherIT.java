@@ -36,6 +36,16 @@ class LauncherIT {
     }
 
     @Test
+    void oneShotCommandSeesBundlesAlreadyInTheDeployDir() throws Exception {
+        Path deploy = Files.createDirectories(work.resolve("deploy"));
+        Files.copy(Provision.exampleHandlerJar().toPath(), deploy.resolve("example.handler.jar"));
+        try (LauncherProcess p = new LauncherProcess(work, "handlers")) {
+            assertEquals(0, p.exitWithin(60), p.err());
+            assertTrue(EXAMPLE_ROW.matcher(p.out()).find(), p.out());
+        }
+    }
+
+    @Test
     void unknownCommandListsTheCommandsAndFails() throws Exception {
         try (LauncherProcess p = new LauncherProcess(work, "no-such-command")) {
             assertEquals(2, p.exitWithin(60));

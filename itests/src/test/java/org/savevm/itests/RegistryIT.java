@@ -59,6 +59,7 @@ public class RegistryIT {
                 composite(Provision.feature("core")),
                 junitBundles(),
                 systemProperty("savevm.provision").value(Provision.dir().getPath()),
+                systemProperty("org.ops4j.pax.logging.DefaultServiceLog.level").value("WARN"),
                 cleanCaches());
     }
 

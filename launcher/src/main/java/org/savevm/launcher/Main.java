@@ -34,6 +34,7 @@ public final class Main {
             fw.awaitStop();
             status = 0;
         } else {
+            DeployedBundles.await(fw.context(), options.deployDir());
             status = OneShotCommand.run(fw.context(), options.command().get(0),
                     options.command().subList(1, options.command().size()), System.out, System.err);
         }
