@@ -46,6 +46,27 @@ class LauncherIT {
     }
 
     @Test
+    void deployedExampleSectionsGoThroughSaveStateAndLoadState() throws Exception {
+        Path deploy = Files.createDirectories(work.resolve("deploy"));
+        Files.copy(Provision.exampleHandlerJar().toPath(), deploy.resolve("example.handler.jar"));
+        Path state = work.resolve("state.mig");
+        try (LauncherProcess p = new LauncherProcess(work, "save-state", state.toString())) {
+            assertEquals(0, p.exitWithin(60), p.err());
+        }
+        byte[] bytes = Files.readAllBytes(state);
+        String text = new String(bytes, java.nio.charset.StandardCharsets.ISO_8859_1);
+        assertTrue(text.contains("\u0007example") && text.contains("\u000eexample-device"), "example sections missing from the stream");
+        try (LauncherProcess p = new LauncherProcess(work, "load-state", state.toString())) {
+            assertEquals(0, p.exitWithin(60), p.err());
+        }
+        Files.delete(deploy.resolve("example.handler.jar"));
+        try (LauncherProcess p = new LauncherProcess(work, "load-state", state.toString())) {
+            assertEquals(1, p.exitWithin(60), "loading without the example handler must fail: " + p.out());
+            assertTrue(p.err().contains("example"), p.err());
+        }
+    }
+
+    @Test
     void unknownCommandListsTheCommandsAndFails() throws Exception {
         try (LauncherProcess p = new LauncherProcess(work, "no-such-command")) {
             assertEquals(2, p.exitWithin(60));

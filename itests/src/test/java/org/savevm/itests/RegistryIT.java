@@ -117,10 +117,13 @@ public class RegistryIT {
             assertEquals("org.savevm.example.handler", s.bundle());
             assertTrue(s.isLive());
             assertTrue(registry.freeze().find("example", 0).isPresent());
+            RegisteredSection device = waitFor("example-device section", () -> section("example-device").orElse(null));
+            assertEquals(0, device.instanceId());
+            assertFalse("descriptor device", device.isLive());
         } finally {
             b.uninstall();
         }
-        waitFor("example section gone", () -> section("example").isEmpty());
+        waitFor("example sections gone", () -> section("example").isEmpty() && section("example-device").isEmpty());
         assertFalse(registry.freeze().find("example", 0).isPresent());
     }
 

@@ -14,13 +14,16 @@ import org.savevm.stream.MigrationStreamException;
 
 /**
  * A handler a user can drop into a running savevm (deploy/ directory) to see it join the registry: section
- * "example", automatic instance id. Its state is one counter, bumped at each save; the START and END
- * section bodies each carry the counter as a big-endian 64-bit value, and loading restores it.
+ * "example", automatic instance id. Its state is one counter, bumped at each save. Every section body
+ * starts with a tag byte, because the loader is not told whether a body is START, PART or END: tag 1 is
+ * followed by the counter as a big-endian 64-bit value (START and END), tag 0 by nothing (PART).
  */
 @Component(service = LiveStateHandler.class)
 public final class ExampleCounterHandler implements LiveStateHandler {
     static final String IDSTR = "example";
     static final int VERSION = 1;
+    static final int TAG_EMPTY = 0;
+    static final int TAG_COUNTER = 1;
 
     private final AtomicLong counter = new AtomicLong();
 
@@ -39,11 +42,13 @@ public final class ExampleCounterHandler implements LiveStateHandler {
         return new SaveSession() {
             @Override
             public void setup(MigrationOutput out) {
+                out.putByte(TAG_COUNTER);
                 out.putBe64(value);
             }
 
             @Override
             public boolean iterate(MigrationOutput out) {
+                out.putByte(TAG_EMPTY);
                 return true;
             }
 
@@ -54,6 +59,7 @@ public final class ExampleCounterHandler implements LiveStateHandler {
 
             @Override
             public void completePrecopy(MigrationOutput out) {
+                out.putByte(TAG_COUNTER);
                 out.putBe64(value);
             }
         };
@@ -66,7 +72,12 @@ public final class ExampleCounterHandler implements LiveStateHandler {
                 throw new MigrationStreamException("section '" + IDSTR + "': unsupported version " + version
                         + " (this handler reads version " + VERSION + ")", in.position());
             }
-            counter.set(in.getBe64());
+            int tag = in.getByte();
+            if (tag == TAG_COUNTER) {
+                counter.set(in.getBe64());
+            } else if (tag != TAG_EMPTY) {
+                throw new MigrationStreamException("section '" + IDSTR + "': unknown tag " + tag, in.position() - 1);
+            }
         };
     }
 }

@@ -33,16 +33,19 @@ class ExampleCounterHandlerTest {
         MigrationOutput out = MigrationOutput.of(bytes);
         try (LiveStateHandler.SaveSession s = source.beginSave(null)) {
             s.setup(out);
+            s.iterate(out);
             s.completePrecopy(out);
         }
         out.flush();
-        assertArrayEquals(new byte[] {0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 2}, bytes.toByteArray());
+        assertArrayEquals(new byte[] {1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2}, bytes.toByteArray());
 
         ExampleCounterHandler dest = new ExampleCounterHandler();
         MigrationInput in = MigrationInput.of(bytes.toByteArray());
         try (LiveStateHandler.LoadSession l = dest.beginLoad(null)) {
             l.load(in, 1);
             l.load(in, 1);
+            l.load(in, 1);
+            assertEquals(true, in.atEnd());
         }
         assertEquals(2, dest.counter());
     }
@@ -53,6 +56,8 @@ class ExampleCounterHandlerTest {
         LiveStateHandler.LoadSession l = h.beginLoad((MigrationSettings) null);
         MigrationStreamException e = assertThrows(MigrationStreamException.class, () -> l.load(MigrationInput.of(new byte[8]), 2));
         assertEquals(true, e.getMessage().contains("unsupported version 2"), e.getMessage());
-        assertThrows(IOException.class, () -> l.load(MigrationInput.of(new byte[3]), 1));
+        assertThrows(IOException.class, () -> l.load(MigrationInput.of(new byte[] {1, 0, 0}), 1));
+        MigrationStreamException tag = assertThrows(MigrationStreamException.class, () -> l.load(MigrationInput.of(new byte[] {7}), 1));
+        assertEquals(true, tag.getMessage().contains("unknown tag 7"), tag.getMessage());
     }
 }
