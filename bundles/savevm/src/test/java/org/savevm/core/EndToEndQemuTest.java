@@ -53,11 +53,10 @@ class EndToEndQemuTest {
         byte[] s = CorpusStreams.bytes("paused-16M.mig");
         FakeRegistry described = CorpusStreams.registryFor(s, new SkippingRamHandler());
         HandlerRegistry registry = new HandlerRegistry();
-        // the clock first, so that it gets section id 0 as in QEMU: QEMU routes PART/END by
-        // se->load_section_id, which is 0 for every handler not yet seen, so a live section with id 0
-        // would be handed to QEMU's first handler ("timer") and fail there
-        registry.add(clock, "org.savevm.timer");
+        // registered in any order: the registry never hands out section id 0, which QEMU's loader would
+        // confuse with "not loaded yet" when routing PART/END (see HandlerRegistry)
         registry.add(new RamHandler(machine), "org.savevm.ram");
+        registry.add(clock, "org.savevm.timer");
         for (RegisteredSection r : described.sections()) {
             if (r.handler() instanceof DeviceStateHandler<?> && !r.idstr().equals("timer")) {
                 registry.add(r.handler(), "test.devices");

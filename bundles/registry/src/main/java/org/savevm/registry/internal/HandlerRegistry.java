@@ -35,7 +35,12 @@ public final class HandlerRegistry implements StateRegistry {
     private final List<String> refused = new ArrayList<>();
     /** Handlers refused only because another holds their idstr and instance: retried when one leaves. */
     private final Map<StateHandler, String> waiting = new IdentityHashMap<>();
-    private int nextSectionId;
+    /**
+     * Section ids start at 1, never 0: QEMU's loader finds the handler of a PART/END section by the id its
+     * START carried, and every handler that has not been loaded yet holds 0 there, so a live section with
+     * id 0 would be routed to whichever handler comes first in QEMU's list (usually "timer").
+     */
+    private int nextSectionId = 1;
     private long arrivals;
     private List<RegisteredSection> table = List.of();
 
