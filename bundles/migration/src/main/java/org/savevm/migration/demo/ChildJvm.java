@@ -27,6 +27,11 @@ public final class ChildJvm {
         c.add("-Xmx" + (heapBytes(ram, xbzrleCache) >> 20) + "m");
         c.add("-XX:MaxDirectMemorySize=" + (directBytes(ram) >> 20) + "m");
         c.add("-XX:+UseSerialGC");
+        // extra options for both children, e.g. a profiler: SAVEVM_DEMO_JVM_OPTS="-XX:StartFlightRecording=..."
+        String extra = System.getenv("SAVEVM_DEMO_JVM_OPTS");
+        if (extra != null && !extra.isBlank()) {
+            c.addAll(List.of(extra.trim().split("\\s+")));
+        }
         c.add("-jar");
         c.add(jar);
         c.add(subcommand);
