@@ -39,6 +39,16 @@ public interface LiveStateHandler extends StateHandler {
             completePrecopy(out);
         }
 
+        /**
+         * False while the first pass over the handler's data is still going (data that was never sent at
+         * all is left). Not in QEMU 7.2: the orchestrator does not switch over before every first pass is
+         * done, because never-sent data costs the same to send now or with the guest stopped, and sending
+         * it now keeps it out of the downtime.
+         */
+        default boolean firstPassDone() {
+            return true;
+        }
+
         /** is_active_iterate: false to skip this handler's PART sections for now. */
         default boolean isActiveIterate() {
             return true;

@@ -21,6 +21,11 @@ public interface SaveVm {
         /** What the live handlers still have to send. */
         PendingBytes pending(boolean exact) throws IOException;
 
+        /** True once every live handler has finished its first pass (see LiveStateHandler.SaveSession). */
+        default boolean firstPassDone() {
+            return true;
+        }
+
         /** END sections, FULL device sections, EOF and the vmdesc trailer; flushes. Guest must be stopped. */
         void complete() throws IOException;
 

@@ -145,9 +145,9 @@ public final class MigrationInput implements Closeable {
                 need(1, dst.remaining() + " more bytes");
             }
             int n = Math.min(dst.remaining(), buf.remaining());
-            ByteBuffer slice = buf.slice();
-            slice.limit(n);
-            dst.put(slice);
+            // absolute bulk copy: no slice allocated per page
+            dst.put(dst.position(), buf, buf.position(), n);
+            dst.position(dst.position() + n);
             buf.position(buf.position() + n);
         }
     }

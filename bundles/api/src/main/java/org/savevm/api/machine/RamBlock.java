@@ -57,6 +57,24 @@ public interface RamBlock {
      */
     ByteBuffer writablePage(long offset);
 
+    /**
+     * A writable view of the target page at {@code offset} for the loader of an incoming migration: not
+     * logged, as QEMU does not log the destination's RAM while it loads (a later outgoing migration sends
+     * every page in its first pass anyway). Defaults to {@link #writablePage}.
+     */
+    default ByteBuffer incomingPage(long offset) {
+        return writablePage(offset);
+    }
+
+    /**
+     * True when nothing has been written to the page at {@code offset} since the block was allocated, so it
+     * holds zeros without being read: what the kernel's shared zero page gives QEMU for never-touched
+     * anonymous RAM. False when unknown (the default).
+     */
+    default boolean untouched(long offset) {
+        return false;
+    }
+
     /** Copies {@code len} bytes into the block at {@code offset} and marks the touched pages dirty. */
     void write(long offset, byte[] src, int srcOffset, int len);
 

@@ -25,6 +25,8 @@ public final class OffHeapRamBlock implements RamBlock {
     private final boolean resizeable;
     private final ByteBuffer[] chunks;
     private final AtomicLongArray dirtyLog;
+    /** One bit per page ever written (guest writes and incoming pages): the others are still zero. */
+    private final AtomicLongArray written;
     private final long regionAddress;
     private volatile long usedLength;
     /** Postcopy destination: pages discarded and not yet placed. */
@@ -62,6 +64,7 @@ public final class OffHeapRamBlock implements RamBlock {
         }
         long maxPages = maxLength / TARGET_PAGE_SIZE;
         this.dirtyLog = new AtomicLongArray((int) ((maxPages + 63) / 64));
+        this.written = new AtomicLongArray(dirtyLog.length());
         this.missing = new AtomicLongArray(dirtyLog.length());
     }
 
@@ -128,6 +131,27 @@ public final class OffHeapRamBlock implements RamBlock {
     }
 
     @Override
+    public ByteBuffer incomingPage(long offset) {
+        checkPage(offset);
+        markWritten(offset / TARGET_PAGE_SIZE);
+        return chunk(offset).slice(inChunk(offset), TARGET_PAGE_SIZE);
+    }
+
+    @Override
+    public boolean untouched(long offset) {
+        long p = offset / TARGET_PAGE_SIZE;
+        return (written.get((int) (p >>> 6)) & (1L << (p & 63))) == 0;
+    }
+
+    private void markWritten(long page) {
+        int w = (int) (page >>> 6);
+        long bit = 1L << (page & 63);
+        if ((written.get(w) & bit) == 0) {
+            written.getAndAccumulate(w, bit, (a, b) -> a | b);
+        }
+    }
+
+    @Override
     public void write(long offset, byte[] src, int srcOffset, int len) {
         checkRange(offset, len);
         Objects.checkFromIndexSize(srcOffset, len, src.length);
@@ -186,6 +210,10 @@ public final class OffHeapRamBlock implements RamBlock {
         for (long p = first; p <= last; p++) {
             int w = (int) (p >>> 6);
             long bit = 1L << (p & 63);
+            // written first: a migration that sees the dirty bit must also see the page as written
+            if ((written.get(w) & bit) == 0) {
+                written.getAndAccumulate(w, bit, (a, b) -> a | b);
+            }
             long cur = dirtyLog.get(w);
             if ((cur & bit) == 0) {
                 dirtyLog.getAndAccumulate(w, bit, (a, b) -> a | b);

@@ -29,7 +29,7 @@ public final class GuestSetup {
     }
 
     /**
-     * Fills the main block: {@code zero} leaves it as allocated (zeroed), {@code random} writes seeded
+     * Fills the main block: {@code zero} writes zeros (every page touched), {@code random} writes seeded
      * pseudo-random bytes (incompressible), {@code file:PATH} copies the file's first bytes in.
      */
     public static void fill(Machine m, String fill, long seed) throws IOException {
@@ -37,6 +37,9 @@ public final class GuestSetup {
         long len = b.usedLength();
         byte[] chunk = new byte[CHUNK];
         if (fill.equals("zero")) {
+            // written, not left as allocated: like QEMU's pre-faulted memory-backend-file in bench/, every
+            // page is real memory the source has to read
+            b.fill(0, len, (byte) 0);
             return;
         }
         if (fill.equals("random")) {

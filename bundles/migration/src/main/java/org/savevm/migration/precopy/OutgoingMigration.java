@@ -233,7 +233,9 @@ public final class OutgoingMigration {
                 if (!inPostcopy && pending.total() < threshold) {
                     pending = outgoing.pending(true);
                 }
-                if (pending.total() == 0 || pending.total() < threshold) {
+                // Unlike QEMU 7.2, never switch over in the middle of the first pass: what has never been
+                // sent costs the same downtime whenever it goes, so it goes while the guest still runs.
+                if ((pending.total() == 0 || pending.total() < threshold) && (inPostcopy || outgoing.firstPassDone())) {
                     break;
                 }
                 if (!inPostcopy && postcopy && startPostcopy && pending.mustPrecopy() <= threshold) {

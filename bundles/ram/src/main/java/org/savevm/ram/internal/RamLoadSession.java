@@ -113,7 +113,9 @@ final class RamLoadSession implements LiveStateHandler.LoadSession, RamPostcopyD
                 if (!decompressing.isEmpty() && decompressing.contains(pageKey(block, addr))) {
                     waitDecompression();
                 }
-                host = block.writablePage(addr);
+                if ((flags & RamFlags.ZERO) == 0) {
+                    host = block.incomingPage(addr);
+                }
                 if (observer != null) {
                     observer.record(block, addr, flags);
                 }
@@ -126,8 +128,13 @@ final class RamLoadSession implements LiveStateHandler.LoadSession, RamPostcopyD
                 case RamFlags.MEM_SIZE -> loadBlockList(in, addr, at);
                 case RamFlags.ZERO -> {
                     int ch = in.getByte();
-                    if (ch != 0 || !ZeroPages.isZero(host)) {
-                        fill(host, (byte) ch);
+                    // a never-written page is zero already: no need to read it (QEMU's destination reads
+                    // the kernel's zero page there, as cheap)
+                    if (ch != 0 || !block.untouched(addr)) {
+                        host = block.incomingPage(addr);
+                        if (ch != 0 || !ZeroPages.isZero(host)) {
+                            fill(host, (byte) ch);
+                        }
                     }
                     placed(block, addr);
                     pagesLoaded++;

@@ -226,6 +226,12 @@ final class RamSaveSession
         return postcopyRam ? new PendingBytes(0, dirtyPages * PAGE) : new PendingBytes(dirtyPages * PAGE, 0);
     }
 
+    /** The first round over every block has ended (or nothing is left to send at all). */
+    @Override
+    public boolean firstPassDone() {
+        return stats.iterations > 0 || dirtyPages == 0;
+    }
+
     /** Pages still marked in the migration bitmap. */
     long dirtyPages() {
         return dirtyPages;
@@ -418,6 +424,15 @@ final class RamSaveSession
 
     private int saveTargetPage(BlockState b, long pageIndex) throws IOException {
         long offset = pageIndex * PAGE;
+        if (b.block.untouched(offset) && !compressActive()) {
+            // never written since allocation: zero without reading it (as QEMU reading the zero page)
+            saveZeroPage(b, offset);
+            if (xbzrleEnabled) {
+                cache.insert(b.ramAddr + offset, zeroPage, 0, stats.dirtySyncCount);
+            }
+            pagesSent++;
+            return 1;
+        }
         ByteBuffer page = b.block.page(offset);
         if (compressActive()) {
             if (b != lastSentBlock) {

@@ -179,6 +179,16 @@ public final class OutgoingStream implements SaveVm.Outgoing, PostcopyOutgoing {
         return total;
     }
 
+    @Override
+    public boolean firstPassDone() {
+        for (Live l : live) {
+            if (!l.session().firstPassDone()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** END sections, then FULL device sections, EOF and the vmdesc trailer; flushes. */
     @Override
     public void complete() throws IOException {
