@@ -10,9 +10,15 @@ import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Buffered big-endian writer of a migration stream. Small values go through an internal buffer; large
- * buffers (RAM pages) are handed to the channel with a gathering write together with what is buffered,
- * so page data is not copied when the channel supports it.
+ * Buffered big-endian writer of a migration stream, the QEMUFile role. Small values go into an internal
+ * direct buffer. Large direct buffers (RAM pages) are not copied: like QEMUFile's iovec list, they are
+ * queued by reference between slices of the internal buffer and go out in one gathering write (writev)
+ * per batch, when the channel is a {@link GatheringByteChannel}. Heap buffers (which their owner may
+ * reuse at once) and every buffer for a non-gathering channel are copied into the internal buffer.
+ *
+ * <p>A queued page is read by the kernel only at the next flush: a guest write in between goes out
+ * with it, and is also caught by the dirty log, as in QEMU. Callers must not reuse a direct buffer they
+ * passed until the next {@link #flush()}.
  *
  * <p>The first I/O error is sticky, like QEMU's qemu_file_set_error: later writes are dropped and
  * {@link #checkError()} rethrows it. Not thread-safe: one writer thread per stream.
@@ -21,9 +27,20 @@ public final class MigrationOutput implements Closeable {
     private static final int DEFAULT_BUFFER = 64 * 1024;
     /** Buffers at least this long skip the internal copy. */
     private static final int ZERO_COPY_THRESHOLD = 2048;
+    /** Queued entries per gathering write: 128 pages with their headers, well below IOV_MAX (1024). */
+    private static final int MAX_IOV = 256;
+    /** Queued bytes that trigger a gathering write. */
+    private static final long BATCH_BYTES = 512 * 1024;
 
     private final WritableByteChannel channel;
+    private final GatheringByteChannel gathering;
     private final ByteBuffer buf;
+    /** Start in {@link #buf} of the bytes not yet queued as an iovec entry. */
+    private int segmentStart;
+    /** Entries waiting for the next gathering write; one spare slot for the trailing buffer segment. */
+    private final ByteBuffer[] iov = new ByteBuffer[MAX_IOV + 1];
+    private int iovCount;
+    private long queuedBytes;
     private long flushedBytes;
     private IOException error;
     private RateLimiter rateLimiter = RateLimiter.UNLIMITED;
@@ -35,6 +52,7 @@ public final class MigrationOutput implements Closeable {
 
     public MigrationOutput(WritableByteChannel channel, int bufferSize) {
         this.channel = channel;
+        this.gathering = channel instanceof GatheringByteChannel g ? g : null;
         this.buf = ByteBuffer.allocateDirect(Math.max(64, bufferSize));
     }
 
@@ -46,9 +64,9 @@ public final class MigrationOutput implements Closeable {
         this.rateLimiter = limiter == null ? RateLimiter.UNLIMITED : limiter;
     }
 
-    /** Total bytes written so far, buffered ones included: the stream position. */
+    /** Total bytes written so far, buffered and queued ones included: the stream position. */
     public long position() {
-        return flushedBytes + buf.position();
+        return flushedBytes + queuedBytes + buf.position() - segmentStart;
     }
 
     public boolean rateLimitExceeded() {
@@ -107,51 +125,65 @@ public final class MigrationOutput implements Closeable {
     }
 
     public MigrationOutput putBytes(byte[] b, int off, int len) {
-        if (len >= ZERO_COPY_THRESHOLD) {
-            return putBuffer(ByteBuffer.wrap(b, off, len));
+        while (len > 0) {
+            if (!buf.hasRemaining()) {
+                flushQuietly();
+            }
+            int n = Math.min(len, buf.remaining());
+            buf.put(b, off, n);
+            off += n;
+            len -= n;
         }
-        ensure(len);
-        buf.put(b, off, len);
         return this;
     }
 
     /**
-     * Writes the remaining bytes of {@code data} (its position advances). Large buffers go straight to
-     * the channel in one gathering write with the buffered header bytes.
+     * Writes the remaining bytes of {@code data} (its position advances). A large direct buffer is queued
+     * by reference for the next gathering write; anything else is copied.
      */
     public MigrationOutput putBuffer(ByteBuffer data) {
         int len = data.remaining();
-        if (len < ZERO_COPY_THRESHOLD && len <= buf.remaining()) {
-            buf.put(data);
+        if (gathering == null || !data.isDirect() || len < ZERO_COPY_THRESHOLD) {
+            copyIn(data);
             return this;
         }
         if (error != null) {
             data.position(data.limit());
             return this;
         }
-        buf.flip();
-        try {
-            if (channel instanceof GatheringByteChannel) {
-                GatheringByteChannel g = (GatheringByteChannel) channel;
-                ByteBuffer[] both = {buf, data};
-                while (buf.hasRemaining() || data.hasRemaining()) {
-                    flushedBytes += g.write(both);
-                }
-            } else {
-                while (buf.hasRemaining()) {
-                    flushedBytes += channel.write(buf);
-                }
-                while (data.hasRemaining()) {
-                    flushedBytes += channel.write(data);
-                }
-            }
-        } catch (IOException e) {
-            setError(e);
-            data.position(data.limit());
-        } finally {
-            buf.clear();
+        if (iovCount + 2 > MAX_IOV) {
+            flushQuietly();
+        }
+        queueBufferedSegment();
+        iov[iovCount++] = data.slice();
+        queuedBytes += len;
+        data.position(data.limit());
+        if (queuedBytes >= BATCH_BYTES) {
+            flushQuietly();
         }
         return this;
+    }
+
+    private void copyIn(ByteBuffer data) {
+        while (data.hasRemaining()) {
+            if (!buf.hasRemaining()) {
+                flushQuietly();
+            }
+            int n = Math.min(data.remaining(), buf.remaining());
+            buf.put(buf.position(), data, data.position(), n);
+            buf.position(buf.position() + n);
+            data.position(data.position() + n);
+        }
+    }
+
+    /** Bytes put since the last queued entry become an entry of their own (a slice, not a copy). */
+    private void queueBufferedSegment() {
+        int end = buf.position();
+        if (end > segmentStart) {
+            iov[iovCount++] = buf.slice(segmentStart, end - segmentStart);
+            queuedBytes += end - segmentStart;
+            segmentStart = end;
+        }
     }
 
     /** u8 length then the bytes, no NUL: QEMU's qemu_put_counted_string. */
@@ -164,19 +196,34 @@ public final class MigrationOutput implements Closeable {
         return putBytes(b);
     }
 
+    /** Writes out the queue and the buffer; an error becomes sticky and drops what was pending. */
     private void flushQuietly() {
-        if (error != null) {
-            buf.clear();
-            return;
-        }
-        buf.flip();
         try {
-            while (buf.hasRemaining()) {
-                flushedBytes += channel.write(buf);
+            if (error == null) {
+                if (iovCount == 0) {
+                    buf.flip();
+                    while (buf.hasRemaining()) {
+                        flushedBytes += channel.write(buf);
+                    }
+                } else {
+                    queueBufferedSegment();
+                    long left = queuedBytes;
+                    while (left > 0) {
+                        long n = gathering.write(iov, 0, iovCount);
+                        left -= n;
+                        flushedBytes += n;
+                    }
+                }
             }
         } catch (IOException e) {
             setError(e);
         } finally {
+            for (int i = 0; i < iovCount; i++) {
+                iov[i] = null;
+            }
+            iovCount = 0;
+            queuedBytes = 0;
+            segmentStart = 0;
             buf.clear();
         }
     }

@@ -12,7 +12,6 @@ import org.savevm.api.SaveVm;
 import org.savevm.api.machine.RamMigrationStats;
 import org.savevm.api.machine.RamPostcopySource;
 import org.savevm.core.commands.PostcopyOutgoing;
-import org.savevm.migration.transport.CoalescingChannel;
 import org.savevm.migration.transport.Connection;
 import org.savevm.stream.MigrationOutput;
 
@@ -200,8 +199,8 @@ public final class OutgoingMigration {
             if (cancelRequested) {
                 throw new IOException("cancelled");
             }
-            CoalescingChannel channel = new CoalescingChannel(connection.output(), CoalescingChannel.DEFAULT_CAPACITY);
-            MigrationOutput o = new MigrationOutput(channel, STREAM_BUFFER);
+            // pages go out by reference in gathering writes of up to half a megabyte (MigrationOutput)
+            MigrationOutput o = new MigrationOutput(connection.output(), STREAM_BUFFER);
             o.setRateLimiter(limiter);
             out = o;
             limiter.newSlice(0);
@@ -244,7 +243,7 @@ public final class OutgoingMigration {
                     guestWasRunning = guest.running();
                     guest.stop();
                     stoppedGuest = true;
-                    postcopyStart(o, channel, outgoing, rp);
+                    postcopyStart(o, outgoing, rp);
                     downtime = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - downtimeStart);
                     continue;
                 }
@@ -257,7 +256,7 @@ public final class OutgoingMigration {
                 if (o.rateLimitExceeded() || limiterActive() || inPostcopy) {
                     // Bytes held back here would not count against the slice where the socket sees them,
                     // and in postcopy a faulting destination waits for them.
-                    channel.flush();
+                    o.flush();
                 }
                 rateLimitAndUpdate(o);
             }
@@ -276,7 +275,6 @@ public final class OutgoingMigration {
                 outgoing.complete();
             }
             o.flush();
-            channel.flush();
             connection.finishOutput();
             if (rp != null) {
                 // QEMU's await_return_path_close_on_source: success only once the destination says so.
@@ -328,7 +326,7 @@ public final class OutgoingMigration {
      * QEMU's postcopy_start, guest stopped: see {@link PostcopySwitch}. From here the destination runs the
      * guest and asks for missing pages on the return path.
      */
-    private void postcopyStart(MigrationOutput o, CoalescingChannel channel, SaveVm.Outgoing outgoing,
+    private void postcopyStart(MigrationOutput o, SaveVm.Outgoing outgoing,
             ReturnPathReader rp) throws IOException {
         if (!(outgoing instanceof PostcopyOutgoing pc)) {
             throw new IOException("the savevm core in use cannot do postcopy");
@@ -339,7 +337,7 @@ public final class OutgoingMigration {
         // Requests may come as soon as the destination runs; the ram handler queues them until iterate.
         rp.acceptPageRequests(ram::requestPages);
         PostcopySwitch.write(o, pc, ram);
-        channel.flush();
+        o.flush();
         inPostcopy = true;
         limiter.setBandwidth(settings.parameter("max-postcopy-bandwidth", 0));
         limiter.newSlice(o.position());
