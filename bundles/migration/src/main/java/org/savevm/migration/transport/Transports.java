@@ -11,10 +11,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
-/** Opens the source's connection or the destination's listener for a {@link MigrationUri}. */
+/**
+ * Opens the source's connection or the destination's listener for a {@link MigrationUri}. TCP socket
+ * buffers are left to the kernel's autotuning, as QEMU does: fixing them at 4 MiB turned autotuning off
+ * and gained nothing measurable over loopback.
+ */
 public final class Transports {
-    private static final int SOCKET_BUFFER = 4 << 20;
-
     private Transports() {
     }
 
@@ -25,7 +27,6 @@ public final class Transports {
                 String host = uri.host().isEmpty() ? "localhost" : uri.host();
                 SocketChannel ch = SocketChannel.open();
                 try {
-                    ch.setOption(java.net.StandardSocketOptions.SO_SNDBUF, SOCKET_BUFFER);
                     ch.connect(new InetSocketAddress(host, uri.port()));
                 } catch (IOException e) {
                     ch.close();
@@ -61,7 +62,6 @@ public final class Transports {
                 ServerSocketChannel server = ServerSocketChannel.open();
                 try {
                     server.setOption(java.net.StandardSocketOptions.SO_REUSEADDR, true);
-                    server.setOption(java.net.StandardSocketOptions.SO_RCVBUF, SOCKET_BUFFER);
                     InetSocketAddress bind = uri.host().isEmpty() ? new InetSocketAddress(uri.port())
                             : new InetSocketAddress(uri.host(), uri.port());
                     server.bind(bind, 1);
