@@ -33,6 +33,54 @@ public interface ElementAccess<T> {
         throw new UnsupportedOperationException("field cannot allocate");
     }
 
+    /**
+     * True when {@link #allocate} leaves {@code count} elements ready to load into, as an allocating
+     * struct field (VMSTATE_STRUCT_VARRAY_ALLOC) needs; the plain accessors answer false.
+     */
+    default boolean allocates() {
+        return false;
+    }
+
+    /**
+     * Elements of an object array member of structs that VMS_ALLOC replaces on load: {@code set} stores
+     * a new array from {@code newArray} whose {@code count} slots hold fresh elements from
+     * {@code factory} (QEMU's g_malloc of count × sizeof), for the load to fill.
+     */
+    static <T, E> ElementAccess<T> ofStructArray(Function<T, E[]> array, BiConsumer<T, E[]> set,
+            java.util.function.IntFunction<E[]> newArray, java.util.function.Supplier<E> factory) {
+        ElementAccess<T> plain = ofArray(array);
+        return new ElementAccess<>() {
+            @Override
+            public Object get(T state, int index) {
+                return plain.get(state, index);
+            }
+
+            @Override
+            public void set(T state, int index, Object value) {
+                plain.set(state, index, value);
+            }
+
+            @Override
+            public int capacity(T state) {
+                return plain.capacity(state);
+            }
+
+            @Override
+            public void allocate(T state, int count, int elementSize) {
+                E[] a = newArray.apply(count);
+                for (int i = 0; i < count; i++) {
+                    a[i] = factory.get();
+                }
+                set.accept(state, a);
+            }
+
+            @Override
+            public boolean allocates() {
+                return true;
+            }
+        };
+    }
+
     /** A single value read by {@code getter} and written by {@code setter} (null: loads do not store). */
     static <T> ElementAccess<T> of(Function<T, ?> getter, BiConsumer<T, Object> setter) {
         return new ElementAccess<>() {

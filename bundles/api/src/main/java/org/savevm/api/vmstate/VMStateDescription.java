@@ -34,6 +34,7 @@ public final class VMStateDescription<T> {
     private final boolean unmigratable;
     private final MigrationPriority priority;
     private final String deviceType;
+    private final int qemuStructSize;
 
     /** A descriptor without fields (kept from the first API version). */
     public VMStateDescription(String name, int version, int minimumVersion) {
@@ -54,6 +55,10 @@ public final class VMStateDescription<T> {
         this.unmigratable = b.unmigratable;
         this.priority = b.priority;
         this.deviceType = b.deviceType;
+        this.qemuStructSize = b.qemuStructSize;
+        if (qemuStructSize < 0) {
+            throw new IllegalArgumentException(name + ": negative struct size " + qemuStructSize);
+        }
         for (VMStateDescription<T> sub : subsections) {
             if (!sub.name.startsWith(name) || sub.name.length() <= name.length()) {
                 // QEMU's loader only finds subsections whose names extend the parent's ("parent/xxx")
@@ -132,6 +137,15 @@ public final class VMStateDescription<T> {
         return deviceType != null ? deviceType : name;
     }
 
+    /**
+     * {@code sizeof} of the C struct QEMU keeps this state in (e.g. 24 for Fifo8), or 0 when not
+     * declared. Only -dump-vmstate shows it: as the {@code size} of struct, tmp, queue and gtree fields
+     * over this descriptor that declare no size of their own. Never on the wire.
+     */
+    public int qemuStructSize() {
+        return qemuStructSize;
+    }
+
     /** The subsection named {@code name}, or null (QEMU's vmstate_get_subsection). */
     public VMStateDescription<T> subsection(String subName) {
         for (VMStateDescription<T> s : subsections) {
@@ -161,6 +175,7 @@ public final class VMStateDescription<T> {
         private boolean unmigratable;
         private MigrationPriority priority = MigrationPriority.DEFAULT;
         private String deviceType;
+        private int qemuStructSize;
 
         private Builder(String name) {
             this.name = name;
@@ -234,6 +249,12 @@ public final class VMStateDescription<T> {
         /** The QOM type name used by dump-vmstate (see {@link VMStateDescription#deviceType()}). */
         public Builder<T> deviceType(String type) {
             this.deviceType = type;
+            return this;
+        }
+
+        /** See {@link VMStateDescription#qemuStructSize()}. */
+        public Builder<T> qemuStructSize(int bytes) {
+            this.qemuStructSize = bytes;
             return this;
         }
 

@@ -30,6 +30,8 @@ public final class VMStateField<T> {
     private final ElementAccess<T> access;
     private final Predicate<T> validate;
     private final Supplier<?> elementFactory;
+    private final VMStateDescription<?> keyVmsd;
+    private final Supplier<?> keyFactory;
 
     private VMStateField(Builder<T> b) {
         this.name = Objects.requireNonNull(b.name, "name");
@@ -46,11 +48,20 @@ public final class VMStateField<T> {
         this.access = b.access;
         this.validate = b.validate;
         this.elementFactory = b.elementFactory;
+        this.keyVmsd = b.keyVmsd;
+        this.keyFactory = b.keyFactory;
         if (VMStateInfos.nestsDescriptor(info) && vmsd == null) {
             throw new IllegalArgumentException(name + ": " + info.name() + " needs a descriptor");
         }
         if ((info == VMStateInfos.QTAILQ || info == VMStateInfos.QLIST) && elementFactory == null) {
             throw new IllegalArgumentException(name + ": a queue needs an element factory");
+        }
+        if (info == VMStateInfos.GTREE && (elementFactory == null || (keyVmsd != null && keyFactory == null))) {
+            throw new IllegalArgumentException(name + ": a gtree needs value (and key) factories");
+        }
+        if (has(VMStateFlags.ALLOC) && isStruct() && !has(VMStateFlags.ARRAY_OF_POINTER)
+                && access != null && !access.allocates()) {
+            throw new IllegalArgumentException(name + ": an allocating struct field needs an allocating accessor");
         }
         if ((flags & (VMStateFlags.STRUCT | VMStateFlags.VSTRUCT)) != 0 && vmsd == null) {
             throw new IllegalArgumentException(name + ": a struct field needs a descriptor");
@@ -89,6 +100,8 @@ public final class VMStateField<T> {
         b.access = access;
         b.validate = validate;
         b.elementFactory = elementFactory;
+        b.keyVmsd = keyVmsd;
+        b.keyFactory = keyFactory;
         return b;
     }
 
@@ -163,9 +176,19 @@ public final class VMStateField<T> {
         return validate;
     }
 
-    /** Creates a queue element on load (qtailq/qlist), else null. */
+    /** Creates a queue element (qtailq/qlist) or a gtree value on load, else null. */
     public Supplier<?> elementFactory() {
         return elementFactory;
+    }
+
+    /** The key descriptor of a gtree; null for a direct key (a be64) and for every other field. */
+    public VMStateDescription<?> keyVmsd() {
+        return keyVmsd;
+    }
+
+    /** Creates a gtree key on load (a keyed, not direct, gtree), else null. */
+    public Supplier<?> keyFactory() {
+        return keyFactory;
     }
 
     public boolean isStruct() {
@@ -232,6 +255,8 @@ public final class VMStateField<T> {
         private ElementAccess<T> access;
         private Predicate<T> validate;
         private Supplier<?> elementFactory;
+        private VMStateDescription<?> keyVmsd;
+        private Supplier<?> keyFactory;
 
         private Builder(String name) {
             this.name = name;
@@ -364,6 +389,35 @@ public final class VMStateField<T> {
             this.vmsd = element;
             this.info = kind;
             this.elementFactory = factory;
+            return this;
+        }
+
+        /**
+         * VMSTATE_GTREE_V: the accessor returns the {@code java.util.SortedMap} standing for the GTree
+         * (its order is the tree's key order, which the save follows); keys are saved with {@code key},
+         * values with {@code value}; a load puts keys and values made by the factories, both loaded at
+         * this field's version.
+         */
+        public <K, V> Builder<T> gtree(VMStateDescription<K> key, Supplier<K> keyFactory, VMStateDescription<V> value,
+                Supplier<V> valueFactory) {
+            this.keyVmsd = java.util.Objects.requireNonNull(key, "key");
+            this.keyFactory = keyFactory;
+            this.vmsd = value;
+            this.elementFactory = valueFactory;
+            this.info = VMStateInfos.GTREE;
+            return this;
+        }
+
+        /**
+         * VMSTATE_GTREE_DIRECT_KEY_V: as {@link #gtree}, but the keys are {@code Long}s travelling as
+         * be64 (QEMU's pointer-sized integer keys).
+         */
+        public <V> Builder<T> gtreeDirectKey(VMStateDescription<V> value, Supplier<V> valueFactory) {
+            this.keyVmsd = null;
+            this.keyFactory = null;
+            this.vmsd = value;
+            this.elementFactory = valueFactory;
+            this.info = VMStateInfos.GTREE;
             return this;
         }
 

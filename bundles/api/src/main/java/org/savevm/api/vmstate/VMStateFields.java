@@ -227,9 +227,13 @@ public final class VMStateFields {
                 .access(ElementAccess.ofIntArray(a, set)).build();
     }
 
-    /** VMSTATE_STRUCT: the nested descriptor over the member object. */
+    /**
+     * VMSTATE_STRUCT: the nested descriptor over the member object (its dump size is the descriptor's
+     * {@link VMStateDescription#qemuStructSize()}).
+     */
     public static <T, S> VMStateField<T> struct(String name, VMStateDescription<S> vmsd, Function<T, S> member) {
-        return VMStateField.<T>builder(name).struct(vmsd, 0).access(ElementAccess.of(member, null)).build();
+        return VMStateField.<T>builder(name).struct(vmsd, vmsd.qemuStructSize()).access(ElementAccess.of(member, null))
+                .build();
     }
 
     /** VMSTATE_STRUCT_ARRAY. */
@@ -242,7 +246,8 @@ public final class VMStateFields {
     /** VMSTATE_ARRAY_OF_POINTER_TO_STRUCT: null elements travel as the 0x30 marker. */
     public static <T, S> VMStateField<T> structPointerArray(String name, int n, VMStateDescription<S> vmsd,
             Function<T, S[]> members) {
-        return VMStateField.<T>builder(name).struct(vmsd, 1).array(n).arrayOfPointer()
+        // QEMU's element size is sizeof(pointer): 8 on the 64-bit hosts -dump-vmstate is compared on
+        return VMStateField.<T>builder(name).struct(vmsd, 8).array(n).arrayOfPointer()
                 .access(ElementAccess.ofArray(members)).build();
     }
 
@@ -251,6 +256,45 @@ public final class VMStateFields {
             VMStateDescription<S> vmsd, Function<T, S[]> members) {
         return VMStateField.<T>builder(name).struct(vmsd, 0).varray(countFlag, count)
                 .access(ElementAccess.ofArray(members)).build();
+    }
+
+    /**
+     * VMSTATE_STRUCT_VARRAY_ALLOC: a load replaces the member with a new array of {@code count} fresh
+     * elements from {@code factory} (made by {@code newArray}), then loads each; {@code countFlag} is
+     * the count member's type (QEMU's macro uses an int32 count, VARRAY_INT32).
+     */
+    public static <T, S> VMStateField<T> structVarrayAlloc(String name, int countFlag, ToIntFunction<T> count,
+            VMStateDescription<S> vmsd, Function<T, S[]> members, BiConsumer<T, S[]> set,
+            java.util.function.IntFunction<S[]> newArray, java.util.function.Supplier<S> factory) {
+        return VMStateField.<T>builder(name).struct(vmsd, vmsd.qemuStructSize()).varray(countFlag, count).alloc()
+                .access(ElementAccess.ofStructArray(members, set, newArray, factory)).build();
+    }
+
+    /**
+     * VMSTATE_UNUSED_VARRAY_UINT32: {@code count} × {@code size} zero bytes, skipped on load
+     * ({@code countFlag} names the count member's type).
+     */
+    public static <T> VMStateField<T> unusedVarray(int countFlag, ToIntFunction<T> count, int size) {
+        return VMStateField.<T>builder("unused").info(VMStateInfos.UNUSED_BUFFER, size).varray(countFlag, count)
+                .build();
+    }
+
+    /**
+     * VMSTATE_GTREE_V: a {@code SortedMap} member standing for a GTree with {@code key} descriptor keys
+     * and {@code value} descriptor values; saved in the map's order, loaded at {@code version}.
+     */
+    public static <T, K, V> VMStateField<T> gtree(String name, int version, VMStateDescription<K> key,
+            java.util.function.Supplier<K> keyFactory, VMStateDescription<V> value,
+            java.util.function.Supplier<V> valueFactory, Function<T, java.util.SortedMap<K, V>> tree) {
+        return VMStateField.<T>builder(name).version(version).gtree(key, keyFactory, value, valueFactory)
+                .access(ElementAccess.of(tree, null)).build();
+    }
+
+    /** VMSTATE_GTREE_DIRECT_KEY_V: a GTree with {@code Long} keys that travel as be64. */
+    public static <T, V> VMStateField<T> gtreeDirectKey(String name, int version, VMStateDescription<V> value,
+            java.util.function.Supplier<V> valueFactory, Function<T, java.util.SortedMap<Long, V>> tree) {
+        return VMStateField.<T>builder(name).version(version).gtreeDirectKey(value, valueFactory)
+                .access(ElementAccess.of(tree, null)).build();
     }
 
     /** VMSTATE_WITH_TMP: {@code child} over a temporary made by {@code newTmp} from the state. */

@@ -193,10 +193,16 @@ public final class VMStateInfos {
     public static final VMStateInfo<Object> QTAILQ = marker("qtailq");
     /** A QLIST, same wire form as {@link #QTAILQ}; a load keeps the order. Engine-handled. */
     public static final VMStateInfo<Object> QLIST = marker("qlist");
+    /**
+     * A GTree (VMSTATE_GTREE_V / VMSTATE_GTREE_DIRECT_KEY_V): be32 node count, per node in key order
+     * 0x01 + key (be64 for a direct key, else the key descriptor's body) + value body, then 0x00; the
+     * markers must match the count. Engine-handled.
+     */
+    public static final VMStateInfo<Object> GTREE = marker("gtree");
 
     /** True for the infos the engine handles itself because they nest a descriptor. */
     public static boolean nestsDescriptor(VMStateInfo<?> info) {
-        return info == TMP || info == QTAILQ || info == QLIST;
+        return info == TMP || info == QTAILQ || info == QLIST || info == GTREE;
     }
 
     private static VMStateInfo<Object> marker(String name) {

@@ -3,7 +3,7 @@
  * engine that reads and writes it lives in the vmstate bundle.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package org.savevm.api.vmstate;
 
 import org.osgi.annotation.bundle.Export;

@@ -3,6 +3,7 @@ package org.savevm.vmstate.internal;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
 
 import org.savevm.api.vmstate.ElementAccess;
 import org.savevm.api.vmstate.VMStateDescription;
@@ -21,6 +22,8 @@ import org.savevm.stream.MigrationStreamException;
  */
 public final class VMStateInterpreter {
     private static final int QEMU_VM_SUBSECTION = 0x05;
+    /** What one allocated struct element is charged at least (see checkStructAllocation). */
+    static final long STRUCT_ALLOC_MIN_BYTES = 64;
 
     private final VMStateLimits limits;
 
@@ -115,6 +118,10 @@ public final class VMStateInterpreter {
             saveState(out, child, elem, json, child.version(), path);
             return;
         }
+        if (f.info() == VMStateInfos.GTREE) {
+            saveTree(out, f, (Map<?, ?>) elem, json, path);
+            return;
+        }
         int k = 0;
         for (Object e : (List<?>) elem) {
             out.putByte(1);
@@ -134,12 +141,13 @@ public final class VMStateInterpreter {
             loadState(in, child, elem, version, path);
             return;
         }
-        if (version > child.version()) {
-            throw new IOException(child.name() + " too new: field version " + version + " > " + child.version());
+        if (f.keyVmsd() != null) {
+            checkElementVersion(f.keyVmsd(), version);
         }
-        if (version < child.minimumVersion()) {
-            throw new IOException(child.name() + " too old: field version " + version + " < "
-                    + child.minimumVersion());
+        checkElementVersion(child, version);
+        if (f.info() == VMStateInfos.GTREE) {
+            loadTree(in, f, (Map<Object, Object>) elem, version, path);
+            return;
         }
         List<Object> list = (List<Object>) elem;
         long k = 0;
@@ -150,6 +158,86 @@ public final class VMStateInterpreter {
             Object e = f.elementFactory().get();
             loadState(in, child, e, version, path + "[" + (k - 1) + "]");
             list.add(e);
+        }
+    }
+
+    private static void checkElementVersion(VMStateDescription<?> child, int version) throws IOException {
+        if (version > child.version()) {
+            throw new IOException(child.name() + " too new: field version " + version + " > " + child.version());
+        }
+        if (version < child.minimumVersion()) {
+            throw new IOException(child.name() + " too old: field version " + version + " < "
+                    + child.minimumVersion());
+        }
+    }
+
+    /** put_gtree: be32 node count, then 0x01 + key + value per node in the map's (the tree's) order, 0x00. */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private void saveTree(MigrationOutput out, VMStateField<?> f, Map<?, ?> tree, VmdescJson json, String path)
+            throws IOException {
+        VMStateDescription keyVmsd = f.keyVmsd();
+        VMStateDescription valueVmsd = f.vmsd();
+        out.putBe32(tree.size());
+        int k = 0;
+        for (Map.Entry<?, ?> e : tree.entrySet()) {
+            String node = path + "[" + k++ + "]";
+            out.putByte(1);
+            if (keyVmsd == null) {
+                if (!(e.getKey() instanceof Long key)) {
+                    throw new IOException("direct gtree key " + e.getKey() + " is not a Long");
+                }
+                out.putBe64(key);
+            } else {
+                saveState(out, keyVmsd, e.getKey(), json, keyVmsd.version(), node + ".key");
+            }
+            if (e.getValue() == null) {
+                throw new IOException("gtree value of key " + e.getKey() + " is null");
+            }
+            saveState(out, valueVmsd, e.getValue(), json, valueVmsd.version(), node);
+        }
+        out.putByte(0);
+    }
+
+    /**
+     * get_gtree: the node count is bounded before anything is read, and the 0x01 markers must match it
+     * (a surplus marker fails before its node is read). Nodes are put into the map as they load.
+     */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private void loadTree(MigrationInput in, VMStateField<?> f, Map<Object, Object> tree, int version, String path)
+            throws IOException {
+        VMStateDescription keyVmsd = f.keyVmsd();
+        VMStateDescription valueVmsd = f.vmsd();
+        long countAt = in.position();
+        long nnodes = in.getBe32();
+        if (nnodes < 0 || nnodes > limits.maxElements()) {
+            throw new MigrationStreamException("gtree node count " + nnodes + " outside 0.." + limits.maxElements(),
+                    countAt);
+        }
+        long count = 0;
+        while (true) {
+            long markerAt = in.position();
+            if (in.getByte() == 0) {
+                if (count != nnodes) {
+                    throw new MigrationStreamException("inconsistent stream when loading the gtree: " + count
+                            + " nodes, count said " + nnodes, markerAt);
+                }
+                return;
+            }
+            if (++count > nnodes) {
+                throw new MigrationStreamException("inconsistent stream when loading the gtree: more than the "
+                        + nnodes + " nodes the count said", markerAt);
+            }
+            String node = path + "[" + (count - 1) + "]";
+            Object key;
+            if (keyVmsd == null) {
+                key = in.getBe64();
+            } else {
+                key = f.keyFactory().get();
+                loadState(in, keyVmsd, key, version, node + ".key");
+            }
+            Object value = f.elementFactory().get();
+            loadState(in, valueVmsd, value, version, node);
+            tree.put(key, value);
         }
     }
 
@@ -299,7 +387,11 @@ public final class VMStateInterpreter {
             ElementAccess<T> access = f.access();
             if (access != null && n > 0) {
                 if (f.has(VMStateFlags.ALLOC)) {
-                    if (size != 0) {
+                    boolean structs = f.isStruct() && !f.has(VMStateFlags.ARRAY_OF_POINTER);
+                    if (structs) {
+                        checkStructAllocation(path, f, n, size, in.position());
+                    }
+                    if (size != 0 || structs) {
                         access.allocate(s, (int) n, (int) size);
                     }
                 } else if (n > access.capacity(s)) {
@@ -399,6 +491,20 @@ public final class VMStateInterpreter {
         if (n * size > limits.maxFieldBytes()) {
             throw new VMStateException(path, f.name(), n + " elements of " + size + " bytes exceed the limit of "
                     + limits.maxFieldBytes() + " bytes per field", offset);
+        }
+    }
+
+    /**
+     * Allocating structs become Java objects, whatever their declared C size: each is charged at least
+     * {@link #STRUCT_ALLOC_MIN_BYTES} against the per-field byte limit, so a count from the stream cannot
+     * make millions of objects.
+     */
+    private <T> void checkStructAllocation(String path, VMStateField<T> f, long n, long size, long offset)
+            throws VMStateException {
+        long each = Math.max(size, STRUCT_ALLOC_MIN_BYTES);
+        if (n * each > limits.maxFieldBytes()) {
+            throw new VMStateException(path, f.name(), n + " structs to allocate (counted at " + each
+                    + " bytes each) exceed the limit of " + limits.maxFieldBytes() + " bytes per field", offset);
         }
     }
 

@@ -103,13 +103,25 @@ public final class DumpVmstateWriter {
         line(indent, "\"field\": " + quote(f.name()) + ",\n");
         line(indent, "\"version_id\": " + f.versionId() + ",\n");
         line(indent, "\"field_exists\": " + (f.fieldExists() != null) + ",\n");
-        line(indent, "\"size\": " + f.size());
+        line(indent, "\"size\": " + dumpSize(f));
         if (f.vmsd() != null) {
             out.append(",\n");
             vmsd(f.vmsd(), indent, false);
         }
         out.append('\n');
         line(indent - 2, "}");
+    }
+
+    /**
+     * QEMU prints field->size: the element size, or for fields over a nested descriptor (struct, tmp,
+     * queue, gtree value) sizeof its C struct, which a Java field may leave to the descriptor's
+     * {@link VMStateDescription#qemuStructSize()}.
+     */
+    static int dumpSize(VMStateField<?> f) {
+        if (f.size() == 0 && f.vmsd() != null) {
+            return f.vmsd().qemuStructSize();
+        }
+        return f.size();
     }
 
     /** QEMU prints names with %s unescaped; we escape only what would break the JSON. */
