@@ -28,6 +28,10 @@ public final class FakeSaveVm implements SaveVm {
     final AtomicInteger closes = new AtomicInteger();
     final AtomicLong loadedBytes = new AtomicLong(-1);
     final AtomicInteger completes = new AtomicInteger();
+    /** Bytes sent by complete(), i.e. with the guest stopped. */
+    final AtomicLong completeBytes = new AtomicLong(-1);
+    /** Report firstPassDone() only once all of totalBytes went out once (as the ram handler does). */
+    volatile boolean reportsFirstPass;
     /** The destination refuses the stream after reading all of it (a device that does not load). */
     volatile boolean refuseAtEnd;
 
@@ -94,11 +98,18 @@ public final class FakeSaveVm implements SaveVm {
             }
 
             @Override
+            public boolean firstPassDone() {
+                return !reportsFirstPass || sent >= totalBytes;
+            }
+
+            @Override
             public void complete() throws IOException {
                 completes.incrementAndGet();
+                long before = sent;
                 while (pending > 0) {
                     sendChunk((int) Math.min(chunk, pending));
                 }
+                completeBytes.set(sent - before);
                 out.putByte(0).putBe64(sent);
                 out.flush();
             }

@@ -75,6 +75,29 @@ public interface RamBlock {
         return false;
     }
 
+    /** {@link #untouched(long)} for {@code pages} pages from {@code offset}. */
+    default boolean untouched(long offset, int pages) {
+        for (int i = 0; i < pages; i++) {
+            if (!untouched(offset + (long) i * TARGET_PAGE_SIZE)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** True when every byte of the range (page aligned, within the used length) is zero. */
+    default boolean isZero(long offset, long len) {
+        for (long p = offset; p < offset + len; p += TARGET_PAGE_SIZE) {
+            ByteBuffer b = page(p);
+            for (int i = 0; i < TARGET_PAGE_SIZE; i += 8) {
+                if (b.getLong(i) != 0) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
     /** Copies {@code len} bytes into the block at {@code offset} and marks the touched pages dirty. */
     void write(long offset, byte[] src, int srcOffset, int len);
 

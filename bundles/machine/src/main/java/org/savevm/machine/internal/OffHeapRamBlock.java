@@ -143,6 +143,34 @@ public final class OffHeapRamBlock implements RamBlock {
         return (written.get((int) (p >>> 6)) & (1L << (p & 63))) == 0;
     }
 
+    @Override
+    public boolean untouched(long offset, int pages) {
+        long p = offset / TARGET_PAGE_SIZE;
+        if ((p & 63) == 0 && pages == 64) {
+            return written.get((int) (p >>> 6)) == 0;
+        }
+        return RamBlock.super.untouched(offset, pages);
+    }
+
+    /**
+     * One vectorized sweep: the range is zero when its first eight bytes are and it equals itself
+     * shifted by eight bytes (the second read hits the cache lines the first just loaded).
+     */
+    @Override
+    public boolean isZero(long offset, long len) {
+        checkRange(offset, len);
+        if (len < 16 || (offset >>> CHUNK_SHIFT) != ((offset + len - 1) >>> CHUNK_SHIFT) || len > Integer.MAX_VALUE) {
+            return RamBlock.super.isZero(offset, len);
+        }
+        ByteBuffer c = chunk(offset);
+        int at = inChunk(offset);
+        int n = (int) len;
+        if (c.getLong(at) != 0) {
+            return false;
+        }
+        return c.slice(at, n - 8).mismatch(c.slice(at + 8, n - 8)) == -1;
+    }
+
     private void markWritten(long page) {
         int w = (int) (page >>> 6);
         long bit = 1L << (page & 63);

@@ -27,6 +27,45 @@ class OffHeapRamBlockTest {
     }
 
     @Test
+    void pagesStayUntouchedUntilSomethingWritesThem() {
+        OffHeapRamBlock b = new OffHeapRamBlock("pc.ram", 256 * 4096, 256 * 4096, false);
+        for (long p = 0; p < 256; p++) {
+            assertTrue(b.untouched(p * 4096));
+        }
+        assertTrue(b.untouched(0, 64));
+        b.write(4095, new byte[] {0, 0}, 0, 2); // zeros count as written, over pages 0 and 1
+        b.fill(70 * 4096, 1, (byte) 0);
+        b.writablePage(130 * 4096);
+        b.incomingPage(200 * 4096);
+        for (long p : new long[] {0, 1, 70, 130, 200}) {
+            assertFalse(b.untouched(p * 4096), "page " + p);
+        }
+        assertTrue(b.untouched(2 * 4096));
+        assertFalse(b.untouched(0, 64));
+        assertTrue(b.untouched(192 * 4096, 8));
+        assertFalse(b.untouched(192 * 4096, 64));
+        long[] log = new long[4];
+        b.syncDirtyLog(log);
+        assertEquals(0, log[3], "pages loaded by an incoming migration are not logged");
+    }
+
+    @Test
+    void zeroRangeCheckFindsASingleByteAnywhere() {
+        OffHeapRamBlock b = new OffHeapRamBlock("pc.ram", 128 * 4096, 128 * 4096, false);
+        assertTrue(b.isZero(0, 64 * 4096));
+        for (long at : new long[] {0, 7, 8, 4095, 4096, 64 * 4096 - 9, 64 * 4096 - 8, 64 * 4096 - 1}) {
+            b.fill(at, 1, (byte) 0x80);
+            assertFalse(b.isZero(0, 64 * 4096), "byte at " + at);
+            assertTrue(b.isZero(64 * 4096, 64 * 4096), "the next range is untouched by it");
+            b.fill(at, 1, (byte) 0);
+            assertTrue(b.isZero(0, 64 * 4096), "zero again after clearing " + at);
+        }
+        b.fill(3 * 4096, 4096, (byte) 1);
+        assertFalse(b.isZero(0, 128 * 4096));
+        assertTrue(b.isZero(4 * 4096, 4096));
+    }
+
+    @Test
     void pageViewIsReadOnlyAndSeesLaterWrites() {
         OffHeapRamBlock b = new OffHeapRamBlock("x", 2 * 4096, 2 * 4096, false);
         ByteBuffer p = b.page(4096);

@@ -333,6 +333,8 @@ final class RamSaveSession
                         xbzrleEnabled = true;
                     }
                 }
+            } else if ((page & 63) == 0 && zeroRunAllowed() && (pages = saveZeroRun(b, page)) > 0) {
+                page += pages;
             } else {
                 if (clearDirty(b, page)) {
                     pages = saveTargetPage(b, page);
@@ -472,6 +474,34 @@ final class RamSaveSession
             pagesSent++;
         }
         return pages;
+    }
+
+    /** The 64-page zero run applies only where each page would be a plain zero record anyway. */
+    private boolean zeroRunAllowed() {
+        return !compressActive() && !xbzrleEnabled && !postcopy;
+    }
+
+    /**
+     * Sixty-four dirty pages in one bitmap word that are all zero (never written, or checked in one
+     * sweep of 256 KiB) go out as 64 zero records, the same bytes the page-at-a-time path writes, for a
+     * fraction of its cost per page. 0 when the word is not all dirty or the range holds data.
+     */
+    private int saveZeroRun(BlockState b, long page) {
+        int w = (int) (page >>> 6);
+        if (b.bitmap[w] != -1L || page + 64 > b.pages()) {
+            return 0;
+        }
+        long offset = page * PAGE;
+        if (!b.block.untouched(offset, 64) && !b.block.isZero(offset, 64L * PAGE)) {
+            return 0;
+        }
+        b.bitmap[w] = 0;
+        dirtyPages -= 64;
+        for (int i = 0; i < 64; i++) {
+            saveZeroPage(b, offset + (long) i * PAGE);
+        }
+        pagesSent += 64;
+        return 64;
     }
 
     /** Record header: be64 offset|flags, plus the block idstr unless it is the last one sent. */
