@@ -257,6 +257,57 @@ public interface ElementAccess<T> {
         };
     }
 
+    /**
+     * {@code base} shifted by {@code start} elements: QEMU's sub-array offsets (VMSTATE_SUB_ARRAY,
+     * VMSTATE_STRUCT_SUB_ARRAY), element i of the field being element start + i of the member.
+     */
+    static <T> ElementAccess<T> from(int start, ElementAccess<T> base) {
+        if (start < 0) {
+            throw new IllegalArgumentException("negative start " + start);
+        }
+        return new ElementAccess<>() {
+            @Override
+            public Object get(T state, int index) {
+                return base.get(state, start + index);
+            }
+
+            @Override
+            public void set(T state, int index, Object value) {
+                base.set(state, start + index, value);
+            }
+
+            @Override
+            public int capacity(T state) {
+                return Math.max(0, base.capacity(state) - start);
+            }
+        };
+    }
+
+    /**
+     * Bytes {@code start .. start+length-1} of a byte array member (VMSTATE_BUFFER_START_MIDDLE): a save
+     * writes that range, a load copies what it read back into it.
+     */
+    static <T> ElementAccess<T> ofBufferRange(Function<T, byte[]> buffer, int start, int length) {
+        if (start < 0 || length < 0) {
+            throw new IllegalArgumentException("bad range " + start + "+" + length);
+        }
+        return new ElementAccess<>() {
+            @Override
+            public Object get(T state, int index) {
+                byte[] b = buffer.apply(state);
+                if (b == null || b.length < start + length) {
+                    return null;
+                }
+                return java.util.Arrays.copyOfRange(b, start, start + length);
+            }
+
+            @Override
+            public void set(T state, int index, Object value) {
+                System.arraycopy((byte[]) value, 0, buffer.apply(state), start, length);
+            }
+        };
+    }
+
     /** A byte buffer member read in place; with {@code alloc}, VMS_ALLOC replaces it with a new array. */
     static <T> ElementAccess<T> ofBuffer(Function<T, byte[]> buffer, BiConsumer<T, byte[]> alloc) {
         return new ElementAccess<>() {

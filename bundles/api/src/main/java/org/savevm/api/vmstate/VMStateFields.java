@@ -129,6 +129,29 @@ public final class VMStateFields {
                 .access(ElementAccess.ofBuffer(buf, null)).build();
     }
 
+    /**
+     * VMSTATE_BUFFER_START_MIDDLE / VMSTATE_STATIC_BUFFER: bytes {@code start} to the end of the
+     * {@code total}-byte member ({@code total - start} bytes on the wire).
+     */
+    public static <T> VMStateField<T> bufferFrom(String name, int start, int total, Function<T, byte[]> buf) {
+        return VMStateField.<T>builder(name).info(VMStateInfos.BUFFER, total - start).flag(VMStateFlags.BUFFER)
+                .access(ElementAccess.ofBufferRange(buf, start, total - start)).build();
+    }
+
+    /** VMSTATE_SUB_ARRAY of ints: {@code n} elements of the member from index {@code start}. */
+    public static <T> VMStateField<T> intSubArray(String name, int start, int n, VMStateInfo<Integer> info, int size,
+            Function<T, int[]> a) {
+        return VMStateField.<T>builder(name).info(info, size).array(n)
+                .access(ElementAccess.from(start, ElementAccess.ofIntArray(a, null))).build();
+    }
+
+    /** VMSTATE_STRUCT_SUB_ARRAY: {@code n} structs of the member from index {@code start}. */
+    public static <T, S> VMStateField<T> structSubArray(String name, int start, int n, VMStateDescription<S> vmsd,
+            Function<T, S[]> members) {
+        return VMStateField.<T>builder(name).struct(vmsd, vmsd.qemuStructSize()).array(n)
+                .access(ElementAccess.from(start, ElementAccess.ofArray(members))).build();
+    }
+
     /** VMSTATE_UNUSED: {@code size} zero bytes, skipped on load. */
     public static <T> VMStateField<T> unused(int size) {
         return VMStateField.<T>builder("unused").info(VMStateInfos.UNUSED_BUFFER, size).build();
@@ -239,8 +262,8 @@ public final class VMStateFields {
     /** VMSTATE_STRUCT_ARRAY. */
     public static <T, S> VMStateField<T> structArray(String name, int n, VMStateDescription<S> vmsd,
             Function<T, S[]> members) {
-        return VMStateField.<T>builder(name).struct(vmsd, 0).array(n).access(ElementAccess.ofArray(members))
-                .build();
+        return VMStateField.<T>builder(name).struct(vmsd, vmsd.qemuStructSize()).array(n)
+                .access(ElementAccess.ofArray(members)).build();
     }
 
     /** VMSTATE_ARRAY_OF_POINTER_TO_STRUCT: null elements travel as the 0x30 marker. */
@@ -254,7 +277,7 @@ public final class VMStateFields {
     /** VMSTATE_STRUCT_VARRAY_*: a variable number of nested structs. */
     public static <T, S> VMStateField<T> structVarray(String name, int countFlag, ToIntFunction<T> count,
             VMStateDescription<S> vmsd, Function<T, S[]> members) {
-        return VMStateField.<T>builder(name).struct(vmsd, 0).varray(countFlag, count)
+        return VMStateField.<T>builder(name).struct(vmsd, vmsd.qemuStructSize()).varray(countFlag, count)
                 .access(ElementAccess.ofArray(members)).build();
     }
 

@@ -156,7 +156,7 @@ public final class JsonDescriptors {
                 if (sb.length() > 0) {
                     sb.append(", ");
                 }
-                org.savevm.vmstate.internal.VmdescJson.quote(sb, e.getKey());
+                org.savevm.vmstate.internal.VmdescJson.quote(sb, DuplicateKeys.original(e.getKey()));
                 sb.append(": ");
                 render(sb, e.getValue());
             }
@@ -175,7 +175,7 @@ public final class JsonDescriptors {
                     sb.append(", ");
                 }
                 first = false;
-                org.savevm.vmstate.internal.VmdescJson.quote(sb, e.getKey());
+                org.savevm.vmstate.internal.VmdescJson.quote(sb, DuplicateKeys.original(e.getKey()));
                 sb.append(": ");
                 render(sb, e.getValue());
             }

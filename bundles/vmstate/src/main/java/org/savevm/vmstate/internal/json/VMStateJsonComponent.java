@@ -19,7 +19,7 @@ public final class VMStateJsonComponent implements VMStateJson {
 
     @Override
     public VMStateDescription<GenericState> fromVmdesc(String json) throws IOException {
-        return descriptors.fromVmdesc(mapper.readTree(json));
+        return descriptors.fromVmdesc(DuplicateKeys.readTree(mapper, json));
     }
 
     @Override
