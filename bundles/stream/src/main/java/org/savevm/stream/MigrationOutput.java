@@ -27,10 +27,10 @@ public final class MigrationOutput implements Closeable {
     private static final int DEFAULT_BUFFER = 64 * 1024;
     /** Buffers at least this long skip the internal copy. */
     private static final int ZERO_COPY_THRESHOLD = 2048;
-    /** Queued entries per gathering write: 128 pages with their headers, well below IOV_MAX (1024). */
-    private static final int MAX_IOV = 256;
+    /** Queued entries per gathering write: 511 pages with their headers and the trailing segment, IOV_MAX (1024) on Linux. */
+    private static final int MAX_IOV = 1023;
     /** Queued bytes that trigger a gathering write. */
-    private static final long BATCH_BYTES = 512 * 1024;
+    private static final long BATCH_BYTES = 2 * 1024 * 1024;
 
     private final WritableByteChannel channel;
     private final GatheringByteChannel gathering;

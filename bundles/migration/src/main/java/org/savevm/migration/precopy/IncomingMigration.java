@@ -15,7 +15,7 @@ import org.savevm.stream.MigrationInput;
  */
 public final class IncomingMigration {
     private static final System.Logger LOG = System.getLogger(IncomingMigration.class.getName());
-    private static final int STREAM_BUFFER = 256 * 1024;
+    private static final int STREAM_BUFFER = 1024 * 1024;
 
     private final StreamEnds.Receiver receiver;
     private final Listener listener;
