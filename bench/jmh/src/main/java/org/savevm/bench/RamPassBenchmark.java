@@ -1,8 +1,6 @@
 package org.savevm.bench;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.WritableByteChannel;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
@@ -40,28 +38,6 @@ public class RamPassBenchmark {
     private SimulatedMachine machine;
     private RamHandler handler;
 
-    /** Counts and drops. */
-    private static final class NullChannel implements WritableByteChannel {
-        long bytes;
-
-        @Override
-        public int write(ByteBuffer src) {
-            int n = src.remaining();
-            src.position(src.limit());
-            bytes += n;
-            return n;
-        }
-
-        @Override
-        public boolean isOpen() {
-            return true;
-        }
-
-        @Override
-        public void close() {
-        }
-    }
-
     @Setup(Level.Trial)
     public void setup() {
         machine = new SimulatedMachine("pc-i440fx-7.2", (long) ramMiB << 20);
@@ -85,7 +61,7 @@ public class RamPassBenchmark {
         MigrationSettings s = capability.equals("compress")
                 ? MigrationSettings.DEFAULTS.withCapability("compress", true).withParameter("compress-threads", 2)
                 : MigrationSettings.DEFAULTS;
-        NullChannel ch = new NullChannel();
+        SinkChannel ch = new SinkChannel(null);
         MigrationOutput out = new MigrationOutput(ch);
         try (LiveStateHandler.SaveSession save = handler.beginSave(s)) {
             save.setup(out);

@@ -3,7 +3,6 @@ package org.savevm.bench;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
-import java.nio.channels.WritableByteChannel;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
@@ -44,37 +43,6 @@ public class RamStreamBenchmark {
     private RamHandler sourceRam;
     private RamHandler destinationRam;
     private ByteBuffer stream;
-
-    /** Keeps what is written in one growing direct buffer, or only counts it. */
-    private static final class SinkChannel implements WritableByteChannel {
-        final ByteBuffer keep;
-        long bytes;
-
-        SinkChannel(ByteBuffer keep) {
-            this.keep = keep;
-        }
-
-        @Override
-        public int write(ByteBuffer src) {
-            int n = src.remaining();
-            if (keep != null) {
-                keep.put(src);
-            } else {
-                src.position(src.limit());
-            }
-            bytes += n;
-            return n;
-        }
-
-        @Override
-        public boolean isOpen() {
-            return true;
-        }
-
-        @Override
-        public void close() {
-        }
-    }
 
     private static final class BufferChannel implements ReadableByteChannel {
         final ByteBuffer src;
