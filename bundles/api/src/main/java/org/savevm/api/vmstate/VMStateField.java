@@ -32,6 +32,7 @@ public final class VMStateField<T> {
     private final Supplier<?> elementFactory;
     private final VMStateDescription<?> keyVmsd;
     private final Supplier<?> keyFactory;
+    private final String errHint;
 
     private VMStateField(Builder<T> b) {
         this.name = Objects.requireNonNull(b.name, "name");
@@ -50,6 +51,7 @@ public final class VMStateField<T> {
         this.elementFactory = b.elementFactory;
         this.keyVmsd = b.keyVmsd;
         this.keyFactory = b.keyFactory;
+        this.errHint = b.errHint;
         if (VMStateInfos.nestsDescriptor(info) && vmsd == null) {
             throw new IllegalArgumentException(name + ": " + info.name() + " needs a descriptor");
         }
@@ -102,12 +104,26 @@ public final class VMStateField<T> {
         b.elementFactory = elementFactory;
         b.keyVmsd = keyVmsd;
         b.keyFactory = keyFactory;
+        b.errHint = errHint;
         return b;
     }
 
     /** QEMU's {@code _V} macros: the field exists from stream version {@code v} on. */
     public VMStateField<T> since(int v) {
         return toBuilder().version(v).build();
+    }
+
+    /**
+     * QEMU's {@code err_hint} (VMSTATE_*_EQUAL's last argument): added to the error when this field's
+     * load fails, e.g. "migrate to a machine with the same number of CPUs".
+     */
+    public VMStateField<T> hint(String hint) {
+        return toBuilder().errHint(hint).build();
+    }
+
+    /** The err_hint, or null. */
+    public String errHint() {
+        return errHint;
     }
 
     /** QEMU's {@code _TEST} macros: the field exists when {@code test(state, version)} holds. */
@@ -257,9 +273,16 @@ public final class VMStateField<T> {
         private Supplier<?> elementFactory;
         private VMStateDescription<?> keyVmsd;
         private Supplier<?> keyFactory;
+        private String errHint;
 
         private Builder(String name) {
             this.name = name;
+        }
+
+        /** See {@link VMStateField#hint(String)}. */
+        public Builder<T> errHint(String hint) {
+            this.errHint = hint;
+            return this;
         }
 
         public Builder<T> version(int v) {

@@ -29,6 +29,11 @@ public final class VMStateFields {
         return field.since(version);
     }
 
+    /** QEMU's err_hint: {@code field} with a hint added to its load errors (static, like {@link #since}). */
+    public static <T> VMStateField<T> hint(String hint, VMStateField<T> field) {
+        return field.hint(hint);
+    }
+
     /** QEMU's {@code _TEST} macros: {@code field} exists when {@code test(state, version)} holds. */
     public static <T> VMStateField<T> when(java.util.function.BiPredicate<T, Integer> test, VMStateField<T> field) {
         return field.when(test);

@@ -532,7 +532,8 @@ public final class VMStateInterpreter {
     private static VMStateException wrap(String path, VMStateField<?> f, int i, long n, Exception e, long start) {
         long offset = e instanceof MigrationStreamException m && m.offset() >= 0 ? m.offset() : start;
         String where = n > 1 ? "element " + i + ": " : "";
-        return new VMStateException(path, f.name(), where + describe(e), offset, e);
+        String hint = f.errHint() == null ? "" : " (" + f.errHint() + ")";
+        return new VMStateException(path, f.name(), where + describe(e) + hint, offset, e);
     }
 
     private static String describe(Exception e) {

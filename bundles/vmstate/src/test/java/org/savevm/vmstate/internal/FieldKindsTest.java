@@ -42,6 +42,7 @@ import org.savevm.api.vmstate.ElementAccess;
 import org.savevm.api.vmstate.VMStateDescription;
 import org.savevm.api.vmstate.VMStateException;
 import org.savevm.api.vmstate.VMStateField;
+import org.savevm.api.vmstate.VMStateFields;
 import org.savevm.api.vmstate.VMStateFlags;
 import org.savevm.api.vmstate.VMStateInfos;
 
@@ -265,6 +266,17 @@ class FieldKindsTest {
                 () -> load(d, new S(), 1, hex(good.replace("00000004", "0000000b"))));
         assertTrue(le.getMessage().contains("value 11 is not in 0..10"), le.getMessage());
         assertEquals(19, le.offset());
+    }
+
+    @Test
+    void errHintIsAddedToTheFieldsLoadError() {
+        VMStateDescription<S> d = desc(S.class)
+                .field(VMStateFields.hint("the destination needs the same number of CPUs",
+                        uint32Equal("cpus", x -> x.equal32)))
+                .build();
+        VMStateException e = assertThrows(VMStateException.class, () -> load(d, new S(), 1, hex("00000002")));
+        assertEquals("t: field 'cpus': value 2 does not match the local 7 (the destination needs the same number"
+                + " of CPUs) (at byte offset 0)", e.getMessage());
     }
 
     @Test
