@@ -86,5 +86,15 @@ class DumpSizesTest {
         assertEquals(24, fields.get(1).get("size").asInt(), "sizeof the gtree's value struct");
         assertEquals("Fifo8", fields.get(1).get("Description").get("name").asText());
         assertEquals(40, fields.get(2).get("size").asInt(), "a field's own size wins");
+
+        // the dump with nested descriptors checks clean against itself, and a changed value struct shows
+        String dump = DumpVmstateWriter.dump("m", List.of(d));
+        JsonNode tree = new ObjectMapper().readTree(dump);
+        assertEquals(List.of(), org.savevm.vmstate.internal.check.VmstateStaticChecker.check(tree, tree).messages());
+        JsonNode newer = new ObjectMapper().readTree(dump);
+        ((com.fasterxml.jackson.databind.node.ObjectNode) newer.get("uart").get("Description").get("Fields").get(1)
+                .get("Description")).put("version_id", 2);
+        assertEquals(List.of("Section \"uart\" Description \"Fifo8\": version error: 2 > 1"),
+                org.savevm.vmstate.internal.check.VmstateStaticChecker.check(newer, tree).messages());
     }
 }
