@@ -51,30 +51,41 @@ public final class VmDescription {
     }
 
     /**
-     * Reads what follows EOF, as qemu_loadvm_state does: nothing (a stream without trailer), or the
-     * vmdesc trailer, skipped in small chunks so that its length never causes an allocation. A trailer
-     * longer than {@code maxLength} or cut short is an error.
-     *
-     * @return the trailer length, or -1 when the stream ended after EOF
+     * Reads what follows EOF, as qemu_loadvm_state does: the vmdesc trailer, skipped in small chunks so
+     * that its length never causes an allocation. Like QEMU, a missing, foreign or cut trailer does not
+     * fail the load (the machine state before EOF is complete): it is logged, and the load succeeds.
+     * A claimed length over {@code maxLength} is not read at all. Returns the bytes skipped, or -1.
      */
     public static long readAndDiscard(MigrationInput in, long maxLength) throws IOException {
+        System.Logger log = System.getLogger(VmDescription.class.getName());
         if (in.atEnd()) {
+            log.log(System.Logger.Level.DEBUG, "no vmdesc trailer after EOF (suppress-vmdesc)");
             return -1;
         }
         long at = in.position();
         int type = in.getByte();
         if (type != SectionType.VMDESCRIPTION) {
-            throw new MigrationStreamException("Expected vmdescription section, but got " + type, at);
+            log.log(System.Logger.Level.WARNING, "Expected vmdescription section, but got " + type + " (byte offset "
+                    + at + ")");
+            return -1;
         }
-        long len = Integer.toUnsignedLong(in.getBe32());
+        long len;
+        try {
+            len = Integer.toUnsignedLong(in.getBe32());
+        } catch (MigrationStreamException e) {
+            log.log(System.Logger.Level.WARNING, "vmdesc trailer cut short: " + e.getMessage());
+            return -1;
+        }
         if (len > maxLength) {
-            throw new MigrationStreamException("vmdesc trailer of " + len + " bytes exceeds the limit of " + maxLength,
-                    at);
+            log.log(System.Logger.Level.WARNING, "vmdesc trailer of " + len + " bytes exceeds the limit of "
+                    + maxLength + " (byte offset " + at + "): not read");
+            return -1;
         }
         try {
             in.skip(len);
         } catch (MigrationStreamException e) {
-            throw Messages.prefixed("vmdesc trailer of " + len + " bytes cut short", e);
+            log.log(System.Logger.Level.WARNING, "vmdesc trailer of " + len + " bytes cut short: " + e.getMessage());
+            return -1;
         }
         return len;
     }

@@ -19,6 +19,13 @@ import org.savevm.stream.MigrationStreamException;
  * bytes) is read whole and parsed from memory, so a wrong inner length cannot desynchronise the stream.
  */
 final class CommandDispatcher {
+    /** POSTCOPY_LISTEN was processed: the stream is in postcopy, and no vmdesc trailer will follow. */
+    private boolean listened;
+
+    boolean listened() {
+        return listened;
+    }
+
     /** Callback for the nested stream of a PACKAGED command. */
     interface PackageLoader {
         void loadPackage(MigrationInput in, long length, long commandOffset) throws IOException;
@@ -84,6 +91,7 @@ final class CommandDispatcher {
             break;
         case POSTCOPY_LISTEN:
             commands.postcopyListen();
+            listened = true;
             break;
         case POSTCOPY_RUN:
             commands.postcopyRun();

@@ -83,7 +83,10 @@ public final class StreamLoad {
                 }
             }
             sectionLoop(in, false);
-            VmDescription.readAndDiscard(in, limits.maxVmdescLength());
+            if (!commands.listened()) {
+                // after postcopy QEMU's loader returns before the trailer, and its source sends none
+                VmDescription.readAndDiscard(in, limits.maxVmdescLength());
+            }
             for (Map.Entry<LiveStateHandler, LiveStateHandler.LoadSession> e : sessions.entrySet()) {
                 try {
                     e.getValue().complete();
