@@ -16,8 +16,12 @@ public final class SerialVMState {
     private SerialVMState() {
     }
 
+    /** sizeof(Fifo8) and sizeof(SerialState) on x86_64 QEMU 7.2, which -dump-vmstate prints for struct fields. */
+    static final int QEMU_FIFO8_SIZE = 24;
+    static final int QEMU_SERIAL_STATE_SIZE = 656;
+
     static final VMStateDescription<Fifo8> FIFO8 = VMStateDescription.builder("Fifo8", Fifo8.class)
-            .version(1).minimumVersion(1)
+            .version(1).minimumVersion(1).qemuStructSize(QEMU_FIFO8_SIZE)
             .field(since(1, vbuffer("data", f -> f.capacity, f -> f.data)))
             .field(uint32("head", f -> f.head, (f, v) -> f.head = v))
             .field(uint32("num", f -> f.num, (f, v) -> f.num = v))
@@ -38,6 +42,7 @@ public final class SerialVMState {
     /** QEMU's vmstate_serial: the UART core, with pre_save, pre_load, post_load and 7 subsections. */
     static VMStateDescription<SerialState> serial() {
         return VMStateDescription.builder("serial", SerialState.class).version(3).minimumVersion(2)
+                .qemuStructSize(QEMU_SERIAL_STATE_SIZE)
                 .preSave(s -> s.fcrVmstate = s.fcr)
                 .preLoad(s -> {
                     s.thrIpending = -1;
