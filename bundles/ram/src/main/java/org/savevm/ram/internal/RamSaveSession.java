@@ -125,8 +125,10 @@ final class RamSaveSession
         long total = 0;
         for (BlockState b : blocks) {
             long pages = b.pages();
-            for (long p = 0; p < pages; p++) {
-                b.bitmap[(int) (p >>> 6)] |= 1L << (p & 63);
+            int fullWords = (int) (pages >>> 6);
+            java.util.Arrays.fill(b.bitmap, 0, fullWords, -1L);
+            if ((pages & 63) != 0) {
+                b.bitmap[fullWords] |= (1L << (pages & 63)) - 1;
             }
             dirtyPages += pages;
             total += b.block.usedLength();
