@@ -32,8 +32,8 @@ public interface Machine {
     }
 
     /**
-     * Hex SHA-256 over every block in order (idstr, used length, contents): equal on both ends of a
-     * successful migration.
+     * Hex SHA-256 over every block in order (idstr, used length, then the CRC-32C and CRC-32 of each page):
+     * equal on both ends of a successful migration, a page that differs shows with near certainty.
      */
     String ramHash();
 

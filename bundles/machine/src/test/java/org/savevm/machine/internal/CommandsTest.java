@@ -18,7 +18,7 @@ class CommandsTest {
             assertEquals(0, new MachineCommand(m).run(List.of(), new PrintStream(o, true), System.err));
             String s = o.toString();
             assertTrue(s.indexOf("pc.ram") < s.indexOf("/rom@etc/acpi/tables"), s);
-            assertTrue(s.contains("ram sha256: " + m.ramHash()), s);
+            assertTrue(s.contains("ram hash: " + m.ramHash()), s);
             assertEquals(2, new MachineCommand(m).run(List.of("--bad"), System.out, new PrintStream(new ByteArrayOutputStream())));
         }
     }

@@ -78,6 +78,11 @@ class MachineProfileTest {
             assertNotEquals(a.ramHash(), b.ramHash());
             b.ramBlock("pc.bios").orElseThrow().write(0, new byte[] {1}, 0, 1);
             assertEquals(a.ramHash(), b.ramHash());
+            // one bit at the end of a page, and the same two pages in swapped places
+            a.ramBlock("pc.ram").orElseThrow().write(5 * 4096 - 1, new byte[] {(byte) 0x80}, 0, 1);
+            assertNotEquals(a.ramHash(), b.ramHash());
+            b.ramBlock("pc.ram").orElseThrow().write(6 * 4096 - 1, new byte[] {(byte) 0x80}, 0, 1);
+            assertNotEquals(a.ramHash(), b.ramHash(), "same page content at another address");
         }
     }
 }

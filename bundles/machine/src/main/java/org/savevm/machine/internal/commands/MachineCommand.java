@@ -54,7 +54,7 @@ public final class MachineCommand implements SavevmCommand {
         }
         out.println("guest: " + (machine.workload().running() ? "running" : "paused"));
         if (hash) {
-            out.println("ram sha256: " + machine.ramHash());
+            out.println("ram hash: " + machine.ramHash());
         }
         return 0;
     }
