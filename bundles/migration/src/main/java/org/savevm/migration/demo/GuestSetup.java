@@ -44,7 +44,8 @@ public final class GuestSetup {
         }
         if (fill.equals("random")) {
             SplittableRandom rnd = new SplittableRandom(seed);
-            ByteBuffer bb = ByteBuffer.wrap(chunk);
+            // native order: no byte swapping per long (the child JVMs run C1-compiled code)
+            ByteBuffer bb = ByteBuffer.wrap(chunk).order(java.nio.ByteOrder.nativeOrder());
             for (long off = 0; off < len; off += CHUNK) {
                 bb.clear();
                 while (bb.remaining() >= 8) {
