@@ -124,16 +124,9 @@ public final class MigrationOutput implements Closeable {
         return putBytes(b, 0, b.length);
     }
 
+    /** Copied into the buffer: the caller may reuse the array at once. */
     public MigrationOutput putBytes(byte[] b, int off, int len) {
-        while (len > 0) {
-            if (!buf.hasRemaining()) {
-                flushQuietly();
-            }
-            int n = Math.min(len, buf.remaining());
-            buf.put(b, off, n);
-            off += n;
-            len -= n;
-        }
+        copyIn(ByteBuffer.wrap(b, off, len));
         return this;
     }
 

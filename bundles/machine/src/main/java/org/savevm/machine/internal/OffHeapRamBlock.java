@@ -172,10 +172,15 @@ public final class OffHeapRamBlock implements RamBlock {
     }
 
     private void markWritten(long page) {
+        setBit(written, page);
+    }
+
+    /** Sets the page's bit; the atomic update only when it is not set yet (the common case on rewrites). */
+    private static void setBit(AtomicLongArray bits, long page) {
         int w = (int) (page >>> 6);
         long bit = 1L << (page & 63);
-        if ((written.get(w) & bit) == 0) {
-            written.getAndAccumulate(w, bit, (a, b) -> a | b);
+        if ((bits.get(w) & bit) == 0) {
+            bits.getAndAccumulate(w, bit, (a, b) -> a | b);
         }
     }
 
@@ -236,16 +241,9 @@ public final class OffHeapRamBlock implements RamBlock {
         long first = offset / TARGET_PAGE_SIZE;
         long last = (offset + len - 1) / TARGET_PAGE_SIZE;
         for (long p = first; p <= last; p++) {
-            int w = (int) (p >>> 6);
-            long bit = 1L << (p & 63);
             // written first: a migration that sees the dirty bit must also see the page as written
-            if ((written.get(w) & bit) == 0) {
-                written.getAndAccumulate(w, bit, (a, b) -> a | b);
-            }
-            long cur = dirtyLog.get(w);
-            if ((cur & bit) == 0) {
-                dirtyLog.getAndAccumulate(w, bit, (a, b) -> a | b);
-            }
+            markWritten(p);
+            setBit(dirtyLog, p);
         }
     }
 

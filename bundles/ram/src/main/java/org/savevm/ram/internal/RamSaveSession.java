@@ -428,15 +428,6 @@ final class RamSaveSession
 
     private int saveTargetPage(BlockState b, long pageIndex) throws IOException {
         long offset = pageIndex * PAGE;
-        if (b.block.untouched(offset) && !compressActive()) {
-            // never written since allocation: zero without reading it (as QEMU reading the zero page)
-            saveZeroPage(b, offset);
-            if (xbzrleEnabled) {
-                cache.insert(b.ramAddr + offset, zeroPage, 0, stats.dirtySyncCount);
-            }
-            pagesSent++;
-            return 1;
-        }
         ByteBuffer page = b.block.page(offset);
         if (compressActive()) {
             if (b != lastSentBlock) {
@@ -453,7 +444,8 @@ final class RamSaveSession
                 stats.compressBusy++;
             }
         }
-        if (ZeroPages.isZero(page)) {
+        // a never-written page is zero without reading it (as QEMU reading the kernel's zero page)
+        if (b.block.untouched(offset) || ZeroPages.isZero(page)) {
             saveZeroPage(b, offset);
             if (xbzrleEnabled) {
                 // A stale cached copy would make a later delta wrong. May fail on a fresh slot: fine.
@@ -501,8 +493,7 @@ final class RamSaveSession
         dirtyPages -= 64;
         long bytes = 0;
         for (int i = 0; i < 64; i++) {
-            bytes += putHeader(b, offset + (long) i * PAGE, RamFlags.ZERO) + 1;
-            out.putByte(0);
+            bytes += putZeroRecord(b, offset + (long) i * PAGE);
         }
         // the counters are volatile (query-migrate reads them): once per run, not per page
         stats.duplicate += 64;
@@ -524,10 +515,16 @@ final class RamSaveSession
     }
 
     private void saveZeroPage(BlockState b, long offset) {
+        int n = putZeroRecord(b, offset);
+        stats.duplicate++;
+        stats.transferred += n;
+    }
+
+    /** QEMU's save_zero_page record: header with ZERO, then the fill byte 0. Returns its length. */
+    private int putZeroRecord(BlockState b, long offset) {
         int n = putHeader(b, offset, RamFlags.ZERO);
         out.putByte(0);
-        stats.duplicate++;
-        stats.transferred += n + 1;
+        return n + 1;
     }
 
     private void saveNormalPage(BlockState b, long offset, ByteBuffer data) {
