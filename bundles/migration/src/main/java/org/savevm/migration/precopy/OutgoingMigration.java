@@ -2,6 +2,9 @@ package org.savevm.migration.precopy;
 
 import java.io.IOException;
 import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
@@ -39,7 +42,17 @@ public final class OutgoingMigration {
     private final LongSupplier downtimeLimit;
     private final GuestControl guest;
     private final Function<MigrationSettings, Optional<RamMigrationStats>> ramStats;
+    private static final long EVENT_DRAIN_SECONDS = 10;
     private final MigrationListener listener;
+    /**
+     * Listener calls go out on their own thread, in order: a listener printing to a terminal or building
+     * JSON (the first time: class loading, ~15 ms) must not hold up the migration thread.
+     */
+    private final ExecutorService events = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "migration-events");
+        t.setDaemon(true);
+        return t;
+    });
     private final Object lock = new Object();
     private final SliceRateLimiter limiter;
     private final AutoConverge autoConverge;
@@ -181,10 +194,33 @@ public final class OutgoingMigration {
     /** Tells the listener about the transition to {@code to}; the info may already be newer. */
     private void fire(MigrationStatus to) {
         MigrationInfo i = info();
+        deliver(() -> listener.stateChanged(to, i));
+    }
+
+    private void deliver(Runnable call) {
+        Runnable guarded = () -> {
+            try {
+                call.run();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "migration listener failed", e);
+            }
+        };
         try {
-            listener.stateChanged(to, i);
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "migration listener failed", e);
+            events.execute(guarded);
+        } catch (RejectedExecutionException e) {
+            guarded.run(); // after the end (a late cancel): the caller's thread delivers it
+        }
+    }
+
+    /** Delivers what is queued before the migration thread ends, so {@link #await} returns after it. */
+    private void drainEvents() {
+        events.shutdown();
+        try {
+            if (!events.awaitTermination(EVENT_DRAIN_SECONDS, TimeUnit.SECONDS)) {
+                LOG.log(System.Logger.Level.WARNING, "migration listener still busy after {0} s", EVENT_DRAIN_SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -319,6 +355,7 @@ public final class OutgoingMigration {
             if (c != null) {
                 c.abort();
             }
+            drainEvents();
         }
     }
 
@@ -426,17 +463,14 @@ public final class OutgoingMigration {
         ram.ifPresent(this::maybeThrottle);
         MigrationInfo i = info();
         boolean newPass = ram.isPresent() && ram.get().dirtySyncCount() != lastSyncCount;
-        try {
-            if (newPass) {
-                lastSyncCount = ram.get().dirtySyncCount();
-                LOG.log(System.Logger.Level.DEBUG, "migration pass {0}: {1} bytes remaining", lastSyncCount,
-                        ram.get().remaining());
-                listener.pass(lastSyncCount, i);
-            }
-            listener.progress(i);
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "migration listener failed", e);
+        if (newPass) {
+            lastSyncCount = ram.get().dirtySyncCount();
+            LOG.log(System.Logger.Level.DEBUG, "migration pass {0}: {1} bytes remaining", lastSyncCount,
+                    ram.get().remaining());
+            long pass = lastSyncCount;
+            deliver(() -> listener.pass(pass, i));
         }
+        deliver(() -> listener.progress(i));
     }
 
     /** Runs auto-converge once per new dirty-rate period reported by the ram handler. */

@@ -42,6 +42,10 @@ public final class RamHandler implements LiveStateHandler, RamMigrationMonitor {
     @Activate
     public RamHandler(@Reference Machine machine) {
         this.machine = machine;
+        Thread warmUp = new Thread(ZeroPages::warmUp, "savevm-ram-warm-up");
+        warmUp.setDaemon(true);
+        warmUp.setPriority(Thread.MIN_PRIORITY);
+        warmUp.start();
     }
 
     @Override

@@ -33,12 +33,14 @@ final class RamSaveSession
     /** A block with its migration bitmap (bit set: page still to send). */
     static final class BlockState {
         final RamBlock block;
+        final int index;
         final long[] bitmap;
         /** ram_addr of the block: keys the XBZRLE cache. */
         final long ramAddr;
 
-        BlockState(RamBlock block, long ramAddr) {
+        BlockState(RamBlock block, int index, long ramAddr) {
             this.block = block;
+            this.index = index;
             this.ramAddr = ramAddr;
             long maxPages = block.maxLength() / PAGE;
             this.bitmap = new long[(int) ((maxPages + 63) / 64)];
@@ -57,6 +59,8 @@ final class RamSaveSession
     private final boolean compress;
     private final PageCache cache;
     private final CompressPool<BlockState> compressPool;
+    /** Zero checks of whole bitmap words on a second core; null with one CPU or with compression. */
+    private final ZeroScanAhead zeroScan;
     private final byte[] current = new byte[PAGE];
     private final byte[] encoded = new byte[PAGE];
     private final byte[] zeroPage = new byte[PAGE];
@@ -103,7 +107,7 @@ final class RamSaveSession
         long addr = 0;
         for (int i = 0; i < blocks.length; i++) {
             RamBlock b = ramBlocks.get(i);
-            blocks[i] = new BlockState(b, addr);
+            blocks[i] = new BlockState(b, i, addr);
             addr += b.maxLength();
         }
         this.xbzrle = settings.capability("xbzrle");
@@ -115,6 +119,8 @@ final class RamSaveSession
         this.compressPool = compress ? new CompressPool<>((int) settings.parameter("compress-threads", 8),
                 (int) settings.parameter("compress-level", 1), settings.parameter("compress-wait-thread", 1) != 0,
                 "savevm-compress") : null;
+        this.zeroScan = !compress && Runtime.getRuntime().availableProcessors() > 1
+                ? new ZeroScanAhead(ramBlocks.toArray(new RamBlock[0])) : null;
     }
 
     // ---- setup ----------------------------------------------------------------------------------
@@ -165,6 +171,9 @@ final class RamSaveSession
     @Override
     public boolean iterate(MigrationOutput out) throws IOException {
         this.out = out;
+        if (zeroScan != null && stats.iterations == 0) {
+            zeroScan.start();
+        }
         boolean done = false;
         long t0 = clock.getAsLong();
         int i = 0;
@@ -202,6 +211,9 @@ final class RamSaveSession
     private void complete(MigrationOutput out, boolean sync) throws IOException {
         this.out = out;
         lastStage = true;
+        if (zeroScan != null) {
+            zeroScan.close();
+        }
         if (sync) {
             bitmapSync();
         }
@@ -243,6 +255,9 @@ final class RamSaveSession
 
     /** QEMU's migration_bitmap_sync: takes the guest's dirty log into the migration bitmap. */
     void bitmapSync() {
+        if (zeroScan != null) {
+            zeroScan.invalidate();
+        }
         long newly = 0;
         for (BlockState b : blocks) {
             newly += b.block.syncDirtyLog(b.bitmap);
@@ -486,7 +501,8 @@ final class RamSaveSession
             return 0;
         }
         long offset = page * PAGE;
-        if (!b.block.untouched(offset, 64) && !b.block.isZero(offset, 64L * PAGE)) {
+        if (!b.block.untouched(offset, 64)
+                && !(zeroScan != null ? zeroScan.groupIsZero(b.index, w) : b.block.isZero(offset, 64L * PAGE))) {
             return 0;
         }
         b.bitmap[w] = 0;
@@ -609,6 +625,9 @@ final class RamSaveSession
         }
         if (compressPool != null) {
             compressPool.close();
+        }
+        if (zeroScan != null) {
+            zeroScan.close();
         }
     }
 }

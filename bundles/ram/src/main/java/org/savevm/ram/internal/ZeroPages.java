@@ -13,6 +13,7 @@ public final class ZeroPages {
     private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class,
             ByteOrder.nativeOrder());
     private static final int PAGE = 4096;
+    private static final int WARM_UP_ROUNDS = 400;
     /** Immutable: never written, shared read-only. */
     private static final ByteBuffer ZERO_DIRECT = ByteBuffer.allocateDirect(PAGE).asReadOnlyBuffer();
     private static final byte[] ZERO_ARRAY = new byte[PAGE];
@@ -39,6 +40,28 @@ public final class ZeroPages {
             }
         }
         return true;
+    }
+
+    /**
+     * Runs the zero checks over a private zeroed 256 KiB buffer until the JIT has compiled them. In a JVM
+     * that has just started, the first few hundred megabytes of a migration's zero scan otherwise run in the
+     * interpreter, three times slower (the first 50 ms pass of a 1 GiB guest covered 290 MiB instead of
+     * 1 GiB). Costs a few milliseconds of one core, once, when the ram handler activates.
+     */
+    static void warmUp() {
+        int n = 64 * PAGE;
+        ByteBuffer b = ByteBuffer.allocateDirect(n);
+        byte[] a = new byte[PAGE];
+        boolean all = true;
+        for (int round = 0; round < WARM_UP_ROUNDS; round++) {
+            // the same calls as a RAM block's range check (self-shift) and the per-page check
+            all &= b.getLong(0) == 0 && b.slice(0, n - 8).mismatch(b.slice(8, n - 8)) == -1;
+            all &= isZero(b.slice(round % 64 * PAGE, PAGE));
+            all &= isZero(a, 0, PAGE);
+        }
+        if (!all) {
+            throw new AssertionError("a fresh buffer read non-zero");
+        }
     }
 
     public static boolean isZero(byte[] a, int off, int len) {
