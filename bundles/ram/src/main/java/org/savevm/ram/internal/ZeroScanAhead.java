@@ -102,10 +102,11 @@ final class ZeroScanAhead implements AutoCloseable {
                     return read(block, word);
                 }
                 Thread.onSpinWait();
-            } else if (states.compareAndSet(g, v, tag | CLAIMED)) {
-                boolean zero = read(block, word);
-                states.compareAndSet(g, tag | CLAIMED, tag | (zero ? ZERO : DATA));
-                return zero;
+            } else {
+                int s = claimAndRead(block, g, v, tag);
+                if (s != UNKNOWN) {
+                    return s == ZERO;
+                }
             }
         }
     }
@@ -115,13 +116,24 @@ final class ZeroScanAhead implements AutoCloseable {
         int end = Math.min(groupBase[block + 1], g + 1 + AHEAD_GROUPS);
         for (int h = g + 1; h < end; h++) {
             int v = states.get(h);
-            if ((v & ~3) != tag && states.compareAndSet(h, v, tag | CLAIMED)) {
-                boolean zero = read(block, h - groupBase[block]);
-                states.compareAndSet(h, tag | CLAIMED, tag | (zero ? ZERO : DATA));
+            if ((v & ~3) != tag && claimAndRead(block, h, v, tag) != UNKNOWN) {
                 return true;
             }
         }
         return false;
+    }
+
+    /**
+     * Claims group {@code g} (global index, in {@code block}) if it still holds {@code seen}, reads it and
+     * publishes the result under {@code tag}; ZERO or DATA, or UNKNOWN when another thread claimed it first.
+     */
+    private int claimAndRead(int block, int g, int seen, int tag) {
+        if (!states.compareAndSet(g, seen, tag | CLAIMED)) {
+            return UNKNOWN;
+        }
+        int s = read(block, g - groupBase[block]) ? ZERO : DATA;
+        states.compareAndSet(g, tag | CLAIMED, tag | s);
+        return s;
     }
 
     private boolean read(int block, int word) {
@@ -149,9 +161,8 @@ final class ZeroScanAhead implements AutoCloseable {
             }
             int tag = generation << 2;
             int v = states.get(g);
-            if ((v & ~3) != tag && states.compareAndSet(g, v, tag | CLAIMED)) {
-                boolean zero = read(block, g - groupBase[block]);
-                states.compareAndSet(g, tag | CLAIMED, tag | (zero ? ZERO : DATA));
+            if ((v & ~3) != tag) {
+                claimAndRead(block, g, v, tag);
             }
             g++;
         }
