@@ -5,7 +5,7 @@
  * them, orders them and hands the save and load paths a frozen {@link RegistryView}.
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package org.savevm.api;
 
 import org.osgi.annotation.bundle.Export;

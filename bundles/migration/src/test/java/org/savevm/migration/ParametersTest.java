@@ -97,8 +97,8 @@ class ParametersTest {
         MigrationConfigState s = new MigrationConfigState();
         s.setCapability("xbzrle", true);
         s.setCapability("auto-converge", true);
-        String msg = assertThrows(IllegalArgumentException.class, () -> s.setCapability("multifd", true)).getMessage();
-        assertEquals("Capability 'multifd' is not supported: multifd channels are not implemented", msg);
+        String msg = assertThrows(IllegalArgumentException.class, () -> s.setCapability("x-colo", true)).getMessage();
+        assertEquals("Capability 'x-colo' is not supported: COLO is not implemented", msg);
         assertEquals("Capability 'warp-drive' is unexpected",
                 assertThrows(IllegalArgumentException.class, () -> s.setCapability("warp-drive", true)).getMessage());
         s.setCapability("xbzrle", false);

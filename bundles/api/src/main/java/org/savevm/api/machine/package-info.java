@@ -4,7 +4,7 @@
  * (QEMU's query-migrate {@code ram} and {@code xbzrle-cache} members).
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package org.savevm.api.machine;
 
 import org.osgi.annotation.bundle.Export;

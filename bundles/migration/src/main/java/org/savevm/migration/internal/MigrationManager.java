@@ -243,6 +243,7 @@ public final class MigrationManager {
                 && parsed.scheme() != MigrationUri.Scheme.UNIX) {
             throw new IllegalArgumentException("return-path needs a two-way channel: use tcp: or unix:, not " + uri);
         }
+        checkMultifd(settings, parsed);
         OutgoingMigration m = new OutgoingMigration(starter, () -> Transports.connect(parsed), settings,
                 () -> config.parameter("max-bandwidth"), () -> config.parameter("downtime-limit"), guest,
                 this::ramStats, listener);
@@ -253,6 +254,19 @@ public final class MigrationManager {
         outgoing = m;
         m.start();
         return m;
+    }
+
+    /** As QEMU 7.2's multifd_save_setup / multifd_load_setup: several connections, so sockets only. */
+    private static void checkMultifd(MigrationSettings settings, MigrationUri uri) {
+        if (!settings.capability("multifd")) {
+            return;
+        }
+        if (uri.scheme() != MigrationUri.Scheme.TCP && uri.scheme() != MigrationUri.Scheme.UNIX) {
+            throw new IllegalArgumentException("multifd is not supported by current protocol: use tcp: or unix:, not " + uri);
+        }
+        if (settings.capability("postcopy-ram")) {
+            throw new IllegalArgumentException("multifd together with postcopy-ram is not implemented here");
+        }
     }
 
     private Optional<RamMigrationStats> ramStats(MigrationSettings settings) {
@@ -267,9 +281,15 @@ public final class MigrationManager {
         if (running()) {
             throw new IllegalStateException("There's a migration process in progress");
         }
-        IncomingMigration m = new IncomingMigration(receiver, Transports.listen(parsed), config.snapshot(), guest,
+        MigrationSettings settings = config.snapshot();
+        checkMultifd(settings, parsed);
+        IncomingMigration m = new IncomingMigration(receiver, Transports.listen(parsed), settings, guest,
                 autostart, listener);
         m.setPostcopy(new RamPostcopyIncoming(() -> ramMonitor, () -> machine));
+        m.setRamBlocks(name -> {
+            Machine mc = machine;
+            return mc == null ? Optional.empty() : mc.ramBlock(name);
+        });
         incoming = m;
         m.start();
         return m;

@@ -26,14 +26,14 @@ public final class CapabilityTable {
         unsupported("block", "block migration has no handler here");
         supported("return-path");
         unsupported("pause-before-switchover", "the pre-switchover state is not implemented");
-        unsupported("multifd", "multifd channels are not implemented");
+        supported("multifd");
         unsupported("dirty-bitmaps", "dirty bitmap migration has no handler here");
         supported("postcopy-blocktime");
         supported("late-block-activate");
         supported("x-ignore-shared");
         supported("validate-uuid");
         unsupported("background-snapshot", "background snapshots are not implemented");
-        unsupported("zero-copy-send", "zero-copy-send needs multifd, which is not implemented");
+        unsupported("zero-copy-send", "zero-copy-send (MSG_ZEROCOPY) is not implemented");
         unsupported("postcopy-preempt", "postcopy is not implemented by the migration orchestrator yet (precopy only)");
     }
 

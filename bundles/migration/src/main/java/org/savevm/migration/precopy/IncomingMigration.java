@@ -1,5 +1,13 @@
 package org.savevm.migration.precopy;
 
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
+
+import org.savevm.api.machine.MultifdReceiver;
+import org.savevm.api.machine.RamBlock;
+import org.savevm.migration.multifd.MultifdRecvChannels;
+
 import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 
@@ -19,7 +27,12 @@ public final class IncomingMigration {
 
     private final StreamEnds.Receiver receiver;
     private final Listener listener;
-    private final MigrationSettings settings;
+    /** The multifd channels must connect this soon after the main stream. */
+    private static final long MULTIFD_ACCEPT_MILLIS = 30_000;
+    /** Replaced once by the same settings with the multifd channels attached, before the load begins. */
+    private volatile MigrationSettings settings;
+    private volatile MultifdRecvChannels multifd;
+    private volatile Function<String, Optional<RamBlock>> ramBlocks = name -> Optional.empty();
     private final GuestControl guest;
     private final boolean autostart;
     private final MigrationListener events;
@@ -105,7 +118,7 @@ public final class IncomingMigration {
                 : acceptNanos == 0 ? 0 : TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - acceptNanos);
         MigrationStatus st = status;
         return new MigrationInfo(st, total, 0, 0, 0, null, bytes, bytes, 0, 0, 0, false, false, false,
-                st == MigrationStatus.FAILED ? error : null, 0);
+                st == MigrationStatus.FAILED ? error : null, 0, multifd == null ? 0 : multifd.bytes());
     }
 
     private void setStatus(MigrationStatus s) {
@@ -124,6 +137,11 @@ public final class IncomingMigration {
     private volatile ReturnPathWriter returnPath;
     private volatile PostcopyIncoming postcopy = PostcopyIncoming.NONE;
 
+    /** Guest RAM by block idstr, where the multifd channels put the pages they receive. */
+    public void setRamBlocks(Function<String, Optional<RamBlock>> ramBlocks) {
+        this.ramBlocks = ramBlocks;
+    }
+
     /** How postcopy commands reach guest RAM (the ram handler's destination side). */
     public void setPostcopy(PostcopyIncoming postcopy) {
         this.postcopy = postcopy;
@@ -131,8 +149,28 @@ public final class IncomingMigration {
 
     private void run() {
         try {
-            Connection c = listener.accept();
+            int channels = settings.capability("multifd") ? (int) settings.parameter("multifd-channels", 2) : 0;
+            List<Connection> all = listener.acceptAll(1 + channels, MULTIFD_ACCEPT_MILLIS);
+            Connection c = all.get(0);
             connection = c;
+            if (channels > 0) {
+                MultifdRecvChannels mf = new MultifdRecvChannels(all.subList(1, all.size()).stream().map(x -> {
+                    try {
+                        return x.input();
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }).toList(), ramBlocks, e -> {
+                    // a failed channel must not leave the loader blocked on the main stream
+                    Connection m = connection;
+                    if (m != null) {
+                        m.abort();
+                    }
+                });
+                multifd = mf;
+                settings = settings.withAttachment(MultifdReceiver.class, mf);
+                mf.start();
+            }
             if (cancelRequested) {
                 throw new IOException("incoming migration cancelled");
             }
@@ -210,8 +248,12 @@ public final class IncomingMigration {
                     // The source may be gone already; it fails on its own then.
                 }
             }
+            MultifdRecvChannels mf = multifd;
+            IOException channelFailure = mf == null ? null : mf.failure();
+            // a failed channel breaks the main stream on purpose: its own error is the one to report
+            Exception cause = channelFailure != null && !cancelRequested ? channelFailure : e;
             error = cancelRequested ? "incoming migration cancelled"
-                    : e.getMessage() == null ? e.toString() : e.getMessage();
+                    : cause.getMessage() == null ? cause.toString() : cause.getMessage();
             totalTime = acceptNanos == 0 ? 0 : TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - acceptNanos);
             finishedEpochMillis = System.currentTimeMillis();
             LOG.log(System.Logger.Level.DEBUG, "incoming migration failed", e);
@@ -220,6 +262,10 @@ public final class IncomingMigration {
             Connection c = connection;
             if (c != null) {
                 c.abort();
+            }
+            MultifdRecvChannels mf = multifd;
+            if (mf != null) {
+                mf.close();
             }
             try {
                 listener.close();

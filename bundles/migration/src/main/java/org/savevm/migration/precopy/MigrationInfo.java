@@ -18,13 +18,15 @@ import org.savevm.api.machine.RamMigrationStats;
  * @param compress         capability compress was on (adds "compression")
  * @param autoConverge     capability auto-converge was on (adds "cpu-throttle-percentage" while throttling)
  * @param postcopyRequests pages the destination asked for on the return path
+ * @param multifdBytes     bytes written on the multifd channels (query-migrate ram.multifd-bytes)
  */
 public record MigrationInfo(MigrationStatus status, long totalTime, long setupTime, long downtime,
         long expectedDowntime, RamMigrationStats ram, long streamBytes, long precopyBytes, long downtimeBytes,
-        double mbps, int throttlePercent, boolean xbzrle, boolean compress, boolean autoConverge, String errorDesc, long postcopyRequests) {
+        double mbps, int throttlePercent, boolean xbzrle, boolean compress, boolean autoConverge, String errorDesc, long postcopyRequests,
+        long multifdBytes) {
 
     public static final MigrationInfo NONE = new MigrationInfo(MigrationStatus.NONE, 0, 0, 0, 0, null, 0, 0, 0, 0,
-            0, false, false, false, null, 0);
+            0, false, false, false, null, 0, 0);
 
     /** The query-migrate object, members in QEMU's order. */
     public Map<String, Object> toQmp() {
@@ -83,7 +85,7 @@ public record MigrationInfo(MigrationStatus status, long totalTime, long setupTi
         r.put("dirty-sync-count", ram != null ? ram.dirtySyncCount() : 0);
         r.put("postcopy-requests", postcopyRequests);
         r.put("page-size", 4096);
-        r.put("multifd-bytes", 0);
+        r.put("multifd-bytes", multifdBytes);
         r.put("pages-per-second", ram != null ? ram.pagesPerSecond() : 0);
         r.put("precopy-bytes", precopyBytes);
         r.put("downtime-bytes", downtimeBytes);

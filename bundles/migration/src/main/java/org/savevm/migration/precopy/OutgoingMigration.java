@@ -1,6 +1,8 @@
 package org.savevm.migration.precopy;
 
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -12,9 +14,11 @@ import java.util.function.LongSupplier;
 import org.savevm.api.MigrationSettings;
 import org.savevm.api.PendingBytes;
 import org.savevm.api.SaveVm;
+import org.savevm.api.machine.MultifdSender;
 import org.savevm.api.machine.RamMigrationStats;
 import org.savevm.api.machine.RamPostcopySource;
 import org.savevm.core.commands.PostcopyOutgoing;
+import org.savevm.migration.multifd.MultifdSendChannels;
 import org.savevm.migration.transport.Connection;
 import org.savevm.stream.MigrationOutput;
 
@@ -37,7 +41,9 @@ public final class OutgoingMigration {
 
     private final StreamEnds.Starter starter;
     private final ConnectionOpener opener;
-    private final MigrationSettings settings;
+    /** Replaced once by the same settings with the multifd channels attached, before the save begins. */
+    private volatile MigrationSettings settings;
+    private volatile MultifdSendChannels multifd;
     private final LongSupplier maxBandwidth;
     private final LongSupplier downtimeLimit;
     private final GuestControl guest;
@@ -149,6 +155,10 @@ public final class OutgoingMigration {
         if (c != null) {
             c.abort();
         }
+        MultifdSendChannels mf = multifd;
+        if (mf != null) {
+            mf.close();
+        }
     }
 
     public MigrationInfo info() {
@@ -162,7 +172,8 @@ public final class OutgoingMigration {
         RamMigrationStats ram = ramStats.apply(settings).orElse(null);
         return new MigrationInfo(st, total, setupTime, downtime, expectedDowntime, ram, pos, precopy, downBytes,
                 mbps, guest.throttlePercent(), settings.capability("xbzrle"), settings.capability("compress"),
-                settings.capability("auto-converge"), st == MigrationStatus.FAILED ? error : null, rpReader == null ? 0 : rpReader.pageRequests());
+                settings.capability("auto-converge"), st == MigrationStatus.FAILED ? error : null, rpReader == null ? 0 : rpReader.pageRequests(),
+                multifd == null ? 0 : multifd.bytes());
     }
 
     private void setStatus(MigrationStatus s) {
@@ -178,6 +189,30 @@ public final class OutgoingMigration {
         status = s;
         lock.notifyAll();
         LOG.log(System.Logger.Level.DEBUG, "migration status: {0}", s.qemuName());
+    }
+
+    /**
+     * QEMU's multifd_save_setup: the channels connect after the main stream (a QEMU 7.2 destination tells
+     * them apart by the order they arrive in), each sends its initial packet from its own thread.
+     */
+    private void openMultifd(int count) throws IOException {
+        List<Connection> opened = new ArrayList<>();
+        try {
+            for (int i = 0; i < count; i++) {
+                opened.add(opener.open());
+            }
+            List<java.nio.channels.WritableByteChannel> outs = new ArrayList<>();
+            for (Connection c : opened) {
+                outs.add(c.output());
+            }
+            multifd = new MultifdSendChannels(outs);
+            settings = settings.withAttachment(MultifdSender.class, multifd);
+        } catch (IOException | RuntimeException e) {
+            for (Connection c : opened) {
+                c.abort();
+            }
+            throw new IOException("multifd: " + e.getMessage(), e);
+        }
     }
 
     /** Moves on only if no cancel came in between (QEMU's migrate_set_state compare-and-swap). */
@@ -235,9 +270,13 @@ public final class OutgoingMigration {
             if (cancelRequested) {
                 throw new IOException("cancelled");
             }
+            if (settings.capability("multifd")) {
+                openMultifd((int) settings.parameter("multifd-channels", 2));
+            }
             // pages go out by reference in gathering writes of up to half a megabyte (MigrationOutput)
             MigrationOutput o = new MigrationOutput(connection.output(), STREAM_BUFFER);
-            o.setRateLimiter(limiter);
+            // max-bandwidth counts the multifd channels' bytes as well, as QEMU's rate limit does
+            o.setRateLimiter(total -> limiter.exceeded(total + multifdBytes()));
             out = o;
             limiter.newSlice(0);
             boolean postcopy = settings.capability("postcopy-ram");
@@ -257,7 +296,7 @@ public final class OutgoingMigration {
             }
             fire(MigrationStatus.ACTIVE);
             iterationStartNanos = System.nanoTime();
-            iterationInitialBytes = o.position();
+            iterationInitialBytes = sent(o);
             long downtimeStart = 0;
             while (true) {
                 if (cancelRequested) {
@@ -332,7 +371,7 @@ public final class OutgoingMigration {
             totalTime = TimeUnit.NANOSECONDS.toMillis(end - startNanos);
             long transferTime = totalTime - setupTime;
             if (transferTime > 0) {
-                mbps = endPosition * 8.0 / transferTime / 1000;
+                mbps = (endPosition + multifdBytes()) * 8.0 / transferTime / 1000;
             }
             guest.setThrottlePercent(0);
             if (!advance(inPostcopy ? MigrationStatus.POSTCOPY_ACTIVE : MigrationStatus.ACTIVE,
@@ -354,6 +393,10 @@ public final class OutgoingMigration {
             Connection c = connection;
             if (c != null) {
                 c.abort();
+            }
+            MultifdSendChannels mf = multifd;
+            if (mf != null) {
+                mf.close();
             }
             drainEvents();
         }
@@ -428,10 +471,20 @@ public final class OutgoingMigration {
      * QEMU's migration_rate_limit and migration_update_counters: sleep out the rest of the 100 ms slice
      * when its budget is spent, and every 100 ms measure the bandwidth and the downtime threshold.
      */
+    private long multifdBytes() {
+        MultifdSendChannels mf = multifd;
+        return mf == null ? 0 : mf.bytes();
+    }
+
+    /** Bytes sent so far: the main stream and the multifd channels. */
+    private long sent(MigrationOutput o) {
+        return o.position() + multifdBytes();
+    }
+
     private void rateLimitAndUpdate(MigrationOutput o) throws IOException {
         long now = System.nanoTime();
         long sliceEnd = iterationStartNanos + TimeUnit.MILLISECONDS.toNanos(SliceRateLimiter.SLICE_MILLIS);
-        if (limiter.exceeded(o.position()) && now < sliceEnd) {
+        if (limiter.exceeded(sent(o)) && now < sliceEnd) {
             synchronized (lock) {
                 while (!cancelRequested && (now = System.nanoTime()) < sliceEnd) {
                     try {
@@ -446,7 +499,7 @@ public final class OutgoingMigration {
         if (now < sliceEnd) {
             return;
         }
-        long pos = o.position();
+        long pos = sent(o);
         long transferred = pos - iterationInitialBytes;
         double spentMs = (now - iterationStartNanos) / 1e6;
         double bandwidth = transferred / spentMs;

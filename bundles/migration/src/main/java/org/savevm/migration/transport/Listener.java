@@ -1,5 +1,7 @@
 package org.savevm.migration.transport;
 
+import java.util.List;
+
 import java.io.Closeable;
 import java.io.IOException;
 
@@ -10,6 +12,18 @@ public interface Listener extends Closeable {
 
     /** Waits for the one incoming stream; fails if {@link #close()} is called meanwhile. */
     Connection accept() throws IOException;
+
+    /**
+     * Waits for the main stream and then {@code count - 1} more connections (multifd channels), which
+     * must arrive within {@code extraTimeoutMillis} of the first. Only sockets carry several.
+     */
+    default List<Connection> acceptAll(int count, long extraTimeoutMillis) throws IOException {
+        if (count == 1) {
+            return List.of(accept());
+        }
+        close();
+        throw new IOException("multifd is not supported by current protocol (" + address() + "): use tcp: or unix:");
+    }
 
     @Override
     void close() throws IOException;

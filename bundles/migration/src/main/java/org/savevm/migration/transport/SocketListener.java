@@ -1,5 +1,10 @@
 package org.savevm.migration.transport;
 
+import java.nio.channels.ClosedChannelException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
 import java.io.IOException;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ServerSocketChannel;
@@ -32,6 +37,48 @@ final class SocketListener implements Listener {
         } catch (AsynchronousCloseException e) {
             throw new IOException("incoming migration on " + address + " cancelled before a connection arrived", e);
         } finally {
+            close();
+        }
+    }
+
+    @Override
+    public List<Connection> acceptAll(int count, long extraTimeoutMillis) throws IOException {
+        if (count == 1) {
+            return List.of(accept());
+        }
+        List<Connection> got = new ArrayList<>();
+        boolean ok = false;
+        try {
+            got.add(new ChannelConnection(server.accept()));
+            // the channels come right after the main stream; a source that never opens them must not
+            // leave the destination waiting forever
+            server.configureBlocking(false);
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(extraTimeoutMillis);
+            while (got.size() < count) {
+                SocketChannel ch = server.accept();
+                if (ch != null) {
+                    ch.configureBlocking(true);
+                    got.add(new ChannelConnection(ch));
+                } else if (System.nanoTime() > deadline) {
+                    throw new IOException("multifd: " + (got.size() - 1) + " of " + (count - 1) + " channels connected to "
+                            + address + " within " + extraTimeoutMillis + " ms of the main stream");
+                } else {
+                    Thread.sleep(1);
+                }
+            }
+            ok = true;
+            return got;
+        } catch (ClosedChannelException e) {
+            throw new IOException("incoming migration on " + address + " cancelled before all connections arrived", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted waiting for multifd channels", e);
+        } finally {
+            if (!ok) {
+                for (Connection c : got) {
+                    c.abort();
+                }
+            }
             close();
         }
     }

@@ -17,6 +17,9 @@ import java.nio.file.StandardOpenOption;
  * and gained nothing measurable over loopback.
  */
 public final class Transports {
+    /** Room for the main stream and multifd channels arriving at once (multifd-channels is at most 255). */
+    private static final int BACKLOG = 256;
+
     private Transports() {
     }
 
@@ -64,7 +67,7 @@ public final class Transports {
                     server.setOption(java.net.StandardSocketOptions.SO_REUSEADDR, true);
                     InetSocketAddress bind = uri.host().isEmpty() ? new InetSocketAddress(uri.port())
                             : new InetSocketAddress(uri.host(), uri.port());
-                    server.bind(bind, 1);
+                    server.bind(bind, BACKLOG);
                 } catch (IOException e) {
                     server.close();
                     throw new IOException("Failed to listen on '" + uri + "': " + e.getMessage(), e);
@@ -78,7 +81,7 @@ public final class Transports {
                 Files.deleteIfExists(p);
                 ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
                 try {
-                    server.bind(UnixDomainSocketAddress.of(p), 1);
+                    server.bind(UnixDomainSocketAddress.of(p), BACKLOG);
                 } catch (IOException e) {
                     server.close();
                     throw new IOException("Failed to listen on '" + uri + "': " + e.getMessage(), e);

@@ -11,6 +11,7 @@ import java.util.Set;
 import org.savevm.api.LiveStateHandler;
 import org.savevm.api.MigrationSettings;
 import org.savevm.api.machine.Machine;
+import org.savevm.api.machine.MultifdReceiver;
 import org.savevm.api.machine.PageRange;
 import org.savevm.api.machine.RamBlock;
 import org.savevm.api.machine.RamPostcopyDestination;
@@ -42,11 +43,13 @@ final class RamLoadSession implements LiveStateHandler.LoadSession, RamPostcopyD
     private RamBlock lastRecvBlock;
     private long pagesLoaded;
     private volatile boolean postcopy;
+    private final MultifdReceiver multifd;
 
     RamLoadSession(Machine machine, MigrationSettings settings) {
         this.machine = machine;
         this.settings = settings;
         this.compressAccepted = settings.capability("compress");
+        this.multifd = settings.attachment(MultifdReceiver.class).orElse(null);
         this.decompressThreads = (int) settings.parameter("decompress-threads", 2);
         List<RamBlock> blocks = machine.ramBlocks();
         for (int i = 0; i < blocks.size(); i++) {
@@ -154,6 +157,10 @@ final class RamLoadSession implements LiveStateHandler.LoadSession, RamPostcopyD
                     pagesLoaded++;
                 }
                 case RamFlags.EOS -> {
+                    // multifd_recv_sync_main: the pages the channels carried this round are in RAM after it
+                    if (multifd != null) {
+                        multifd.syncMain();
+                    }
                 }
                 default -> {
                     if ((flags & RamFlags.HOOK) != 0) {

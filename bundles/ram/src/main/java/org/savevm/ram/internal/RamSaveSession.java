@@ -10,6 +10,7 @@ import java.util.function.LongSupplier;
 import org.savevm.api.LiveStateHandler;
 import org.savevm.api.MigrationSettings;
 import org.savevm.api.PendingBytes;
+import org.savevm.api.machine.MultifdSender;
 import org.savevm.api.machine.PageRange;
 import org.savevm.api.machine.RamBlock;
 import org.savevm.api.machine.RamPostcopySource;
@@ -59,6 +60,8 @@ final class RamSaveSession
     private final boolean compress;
     private final PageCache cache;
     private final CompressPool<BlockState> compressPool;
+    /** The multifd channels when the capability is on: every non-zero page goes there, not in the section. */
+    private final MultifdSender multifd;
     /** Zero checks of whole bitmap words on a second core; null with one CPU or with compression. */
     private final ZeroScanAhead zeroScan;
     private final byte[] current = new byte[PAGE];
@@ -119,6 +122,7 @@ final class RamSaveSession
         this.compressPool = compress ? new CompressPool<>((int) settings.parameter("compress-threads", 8),
                 (int) settings.parameter("compress-level", 1), settings.parameter("compress-wait-thread", 1) != 0,
                 "savevm-compress") : null;
+        this.multifd = settings.attachment(MultifdSender.class).orElse(null);
         this.zeroScan = !compress && Runtime.getRuntime().availableProcessors() > 1
                 ? new ZeroScanAhead(ramBlocks.toArray(new RamBlock[0])) : null;
     }
@@ -160,8 +164,8 @@ final class RamSaveSession
                 out.putBe64(b.block.regionAddress());
             }
         }
-        out.putBe64(RamFlags.EOS);
         stats.transferred += out.position() - start;
+        putEos(out);
         stats.remaining = dirtyPages * PAGE;
         out.checkError();
     }
@@ -190,8 +194,7 @@ final class RamSaveSession
             i++;
         }
         flushCompressed();
-        out.putBe64(RamFlags.EOS);
-        stats.transferred += 8;
+        putEos(out);
         stats.remaining = dirtyPages * PAGE;
         out.checkError();
         return done;
@@ -223,8 +226,7 @@ final class RamSaveSession
             }
         }
         flushCompressed();
-        out.putBe64(RamFlags.EOS);
-        stats.transferred += 8;
+        putEos(out);
         stats.remaining = dirtyPages * PAGE;
         stats.endNanos = clock.getAsLong();
         out.checkError();
@@ -469,6 +471,15 @@ final class RamSaveSession
             pagesSent++;
             return 1;
         }
+        if (multifd != null && !postcopy) {
+            // ram_save_multifd_page: no XBZRLE nor normal record, the page travels in a channel's packet
+            long before = multifd.bytes();
+            multifd.queuePage(b.block, offset);
+            stats.normal++;
+            stats.transferred += multifd.bytes() - before;
+            pagesSent++;
+            return 1;
+        }
         sendFrom = page;
         int pages = -1;
         if (xbzrleEnabled && !postcopy) {
@@ -516,6 +527,24 @@ final class RamSaveSession
         stats.transferred += bytes;
         pagesSent += 64;
         return 64;
+    }
+
+    /**
+     * The end of a round: with multifd, first the channels' SYNC packets (multifd_send_sync_main), then EOS,
+     * which the destination answers by waiting for those syncs; the EOS is flushed at once, because until
+     * the destination reads it its channels stand still.
+     */
+    private void putEos(MigrationOutput out) throws IOException {
+        if (multifd != null) {
+            long before = multifd.bytes();
+            multifd.syncMain();
+            stats.transferred += multifd.bytes() - before;
+        }
+        out.putBe64(RamFlags.EOS);
+        stats.transferred += 8;
+        if (multifd != null) {
+            out.flush();
+        }
     }
 
     /** Record header: be64 offset|flags, plus the block idstr unless it is the last one sent. */
