@@ -13,7 +13,7 @@ Timing is end to end: from the migrate command until the destination has loaded 
 destination's query-migrate says completed; savevm: the demo's end-to-end-time). Bandwidth unlimited on both,
 downtime-limit at QEMU's default 300 ms. Several runs per case, medians printed.
 
-Usage: bench/migrate_bench.py [--ram 1G] [--runs 3] [--cases zero,random,dirty] [--dirty-rate 50M]
+Usage: bench/migrate_bench.py [--ram 1G] [--runs 3] [--cases zero,random,dirty] [--dirty-rate 50M] [--multifd N]
                               [--savevm-jar launcher/target/savevm.jar] [--workdir /dev/shm/savevm-bench]
 """
 import argparse
@@ -128,7 +128,7 @@ def build_guest(workdir, dirty_rate, ram):
 
 # ---- QEMU ---------------------------------------------------------------------------------------------------
 
-def qemu_run(workdir, ram, ram_file, kernel):
+def qemu_run(workdir, ram, ram_file, kernel, multifd=0):
     port = free_port()
     src_sock = os.path.join(workdir, "src.qmp")
     dst_sock = os.path.join(workdir, "dst.qmp")
@@ -140,7 +140,9 @@ def qemu_run(workdir, ram, ram_file, kernel):
             "-m", "%dM" % mib]
     if kernel:
         base += ["-kernel", kernel]
-    dst = subprocess.Popen(base + ["-S", "-incoming", "tcp:127.0.0.1:%d" % port,
+    # with multifd the destination needs the capability before it listens: -incoming defer, then QMP
+    incoming = "defer" if multifd else "tcp:127.0.0.1:%d" % port
+    dst = subprocess.Popen(base + ["-S", "-incoming", incoming,
                                    "-qmp", "unix:%s,server=on,wait=off" % dst_sock],
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     src_args = list(base)
@@ -155,6 +157,11 @@ def qemu_run(workdir, ram, ram_file, kernel):
         qs = QMP(src_sock)
         qd = QMP(dst_sock)
         qs.cmd("migrate-set-parameters", **{"max-bandwidth": UNLIMITED, "downtime-limit": 300})
+        if multifd:
+            for q in (qs, qd):
+                q.cmd("migrate-set-capabilities", capabilities=[{"capability": "multifd", "state": True}])
+                q.cmd("migrate-set-parameters", **{"multifd-channels": multifd})
+            qd.cmd("migrate-incoming", uri="tcp:127.0.0.1:%d" % port)
         if kernel:
             wait_guest_running(qs)
         t0 = time.time()
@@ -208,9 +215,11 @@ def wait_guest_running(q, timeout=60):
 
 # ---- savevm -------------------------------------------------------------------------------------------------
 
-def savevm_run(jar, ram, fill, dirty_rate):
+def savevm_run(jar, ram, fill, dirty_rate, multifd=0):
     cmd = ["java", "-jar", jar, "demo", "--ram", str(ram), "--fill", fill, "--dirty-rate", str(dirty_rate),
            "--parameter", "max-bandwidth=%dB" % UNLIMITED, "--parameter", "downtime-limit=300", "--no-progress"]
+    if multifd:
+        cmd += ["--capability", "multifd", "--parameter", "multifd-channels=%d" % multifd]
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=1800)
     lines = [l for l in p.stdout.splitlines() if l.startswith("{")]
     if not lines:
@@ -268,7 +277,8 @@ def iperf3_copy(size):
             out = subprocess.run(["iperf3", "-c", "127.0.0.1", "-p", str(port), "-n", str(size), "-J"],
                                  capture_output=True, text=True, timeout=120)
             if out.returncode == 0:
-                return json.loads(out.stdout)["end"]["sum_received"]["seconds"] * 1000
+                secs = json.loads(out.stdout).get("end", {}).get("sum_received", {}).get("seconds")
+                return secs * 1000 if secs else None
             time.sleep(0.1)
         return None
     finally:
@@ -295,6 +305,8 @@ def main():
     ap.add_argument("--dirty-rate", default="50M")
     ap.add_argument("--savevm-jar", default=os.path.join(HERE, "..", "launcher", "target", "savevm.jar"))
     ap.add_argument("--workdir", default=None)
+    ap.add_argument("--multifd", type=int, default=0,
+                    help="both QEMU and savevm with the multifd capability and this many channels (0: off)")
     a = ap.parse_args()
     ram = parse_size(a.ram)
     rate = parse_size(a.dirty_rate)
@@ -327,11 +339,11 @@ def main():
         q_res, s_res = [], []
         for i in range(a.runs):
             if have_qemu and (case != "dirty" or kernel):
-                r = qemu_run(workdir, ram, ram_file, kernel if case == "dirty" else None)
+                r = qemu_run(workdir, ram, ram_file, kernel if case == "dirty" else None, a.multifd)
                 q_res.append(r)
                 print("  %-6s run %d QEMU:   %s" % (case, i + 1, json.dumps(r)), file=sys.stderr)
             if have_savevm:
-                r = savevm_run(a.savevm_jar, ram, fill, dr)
+                r = savevm_run(a.savevm_jar, ram, fill, dr, a.multifd)
                 s_res.append(r)
                 print("  %-6s run %d savevm: %s" % (case, i + 1, json.dumps(r)), file=sys.stderr)
         table.append((case, q_res, s_res))
@@ -339,6 +351,7 @@ def main():
     print()
     print("RAM %d MiB, %d runs per case, medians; dirty rate %.0f MiB/s; end to end = migrate command until the "
           "destination loaded everything" % (ram >> 20, a.runs, rate / 1048576))
+    print("multifd: %s" % ("on, %d channels, for both" % a.multifd if a.multifd else "off"))
     print("raw loopback TCP copy of the same bytes: %.0f ms (%.0f MiB/s)" % (raw_ms, (ram / 1048576) / (raw_ms / 1000)))
     if iperf_ms:
         print("iperf3 over loopback, same byte count, one stream: %.0f ms (%.0f MiB/s)"
@@ -347,7 +360,8 @@ def main():
                                                         "MiB/s e2e", "ram mbps", "vs raw")
     print(hdr)
     print("-" * len(hdr))
-    summary = {"ram": ram, "runs": a.runs, "raw_tcp_ms": raw_ms, "iperf3_ms": iperf_ms, "cases": {}}
+    summary = {"ram": ram, "runs": a.runs, "multifd": a.multifd, "raw_tcp_ms": raw_ms, "iperf3_ms": iperf_ms,
+               "cases": {}}
     for case, q_res, s_res in table:
         row = {}
         for name, res in (("QEMU", q_res), ("savevm", s_res)):
