@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -33,6 +34,7 @@ public final class MultifdRecvChannels implements MultifdReceiver, AutoCloseable
     private final Semaphore syncArrived = new Semaphore(0);
     private final boolean[] idSeen;
     private volatile IOException failure;
+    private final AtomicBoolean failed = new AtomicBoolean();
     private volatile boolean closed;
     private final LongAdder bytes = new LongAdder();
     private final LongAdder pages = new LongAdder();
@@ -176,15 +178,17 @@ public final class MultifdRecvChannels implements MultifdReceiver, AutoCloseable
         }
     }
 
+    /** The first failure only: the loader is told before a waiting sync sees it. */
     private void fail(IOException e) {
-        synchronized (this) {
-            if (failure != null) {
-                return;
-            }
-            failure = e;
+        if (!failed.compareAndSet(false, true)) {
+            return;
         }
-        syncArrived.release(channels.length);
-        onFailure.accept(e);
+        try {
+            onFailure.accept(e);
+        } finally {
+            failure = e;
+            syncArrived.release(channels.length);
+        }
     }
 
     @Override

@@ -145,7 +145,7 @@ class MultifdChannelsTest {
     }
 
     @Test
-    void anUnknownBlockIsRefused() throws Exception {
+    void aSecondChannelWithTheSameIdIsRefused() throws Exception {
         try (MultifdRecvChannels recv = new MultifdRecvChannels(dstSides, dst::ramBlock, e -> { })) {
             recv.start();
             write(srcSides.get(0), MultifdWire.initPacket(0));
