@@ -1,17 +1,9 @@
 package org.savevm.migration.multifd;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
-import java.io.File;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStreamWriter;
-import java.io.Writer;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -24,9 +16,6 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -37,6 +26,7 @@ import org.savevm.api.machine.MultifdSender;
 import org.savevm.api.machine.RamBlock;
 import org.savevm.api.machine.RamMigrationStats;
 import org.savevm.machine.internal.SimulatedMachine;
+import org.savevm.ram.internal.QemuIncoming;
 import org.savevm.ram.internal.RamHandler;
 import org.savevm.stream.MigrationOutput;
 
@@ -47,18 +37,8 @@ import org.savevm.stream.MigrationOutput;
  * pmemsave of pc.ram above 1 MiB). Skipped when qemu-system-x86_64 is not installed.
  */
 class MultifdQemuInteropTest {
-    private static final String QEMU = "qemu-system-x86_64";
     private static final long RAM = 16L << 20;
     private static final int PAGE = 4096;
-
-    private static boolean qemuInstalled() {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-            if (Files.isExecutable(Path.of(dir, QEMU))) {
-                return true;
-            }
-        }
-        return false;
-    }
 
     private static void mutate(RamBlock ram, Random rnd, int writes) {
         byte[] buf = new byte[PAGE];
@@ -76,7 +56,8 @@ class MultifdQemuInteropTest {
 
     @Test
     void qemuLoadsRamSentThroughOurMultifdChannels(@TempDir Path dir) throws Exception {
-        Assumptions.assumeTrue(qemuInstalled(), QEMU + " is not installed: skipping the real-QEMU multifd check");
+        Assumptions.assumeTrue(QemuIncoming.installed(),
+                QemuIncoming.QEMU + " is not installed: skipping the real-QEMU multifd check");
         int port;
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = s.getLocalPort();
@@ -86,52 +67,16 @@ class MultifdQemuInteropTest {
             Random rnd = new Random(42);
             mutate(ram, rnd, 3000);
             Path dump = dir.resolve("mem.bin");
-            Process p = new ProcessBuilder(QEMU, "-machine", "pc-i440fx-7.2", "-nodefaults", "-display", "none", "-S",
-                    "-m", "16M", "-incoming", "defer", "-qmp", "stdio").redirectError(dir.resolve("err.txt").toFile())
-                    .start();
-            try {
-                BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-                Thread reader = new Thread(() -> {
-                    try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(),
-                            StandardCharsets.UTF_8))) {
-                        String l;
-                        while ((l = r.readLine()) != null) {
-                            lines.add(l);
-                        }
-                    } catch (IOException e) {
-                        // process ended
-                    }
-                    lines.add("EOF");
-                });
-                reader.setDaemon(true);
-                reader.start();
-                Writer w = new OutputStreamWriter(p.getOutputStream(), StandardCharsets.UTF_8);
-                assertTrue(next(lines).contains("QMP"));
-                command(w, lines, "{\"execute\": \"qmp_capabilities\"}");
-                command(w, lines, "{\"execute\": \"migrate-set-capabilities\", \"arguments\": {\"capabilities\": "
+            try (QemuIncoming qemu = new QemuIncoming(dir, "16M")) {
+                qemu.command("{\"execute\": \"migrate-set-capabilities\", \"arguments\": {\"capabilities\": "
                         + "[{\"capability\": \"multifd\", \"state\": true}]}}");
-                command(w, lines, "{\"execute\": \"migrate-set-parameters\", \"arguments\": {\"multifd-channels\": 2}}");
-                command(w, lines, "{\"execute\": \"migrate-incoming\", \"arguments\": {\"uri\": \"tcp:127.0.0.1:"
+                qemu.command("{\"execute\": \"migrate-set-parameters\", \"arguments\": {\"multifd-channels\": 2}}");
+                qemu.command("{\"execute\": \"migrate-incoming\", \"arguments\": {\"uri\": \"tcp:127.0.0.1:"
                         + port + "\"}}");
-
                 RamMigrationStats stats = send(m, ram, rnd, port);
                 assertTrue(stats.normal() > 1000, "pages went through the channels: " + stats.normal());
-
-                String status = "";
-                for (int i = 0; i < 300 && !status.contains("\"completed\"") && !status.contains("\"failed\""); i++) {
-                    Thread.sleep(100);
-                    status = command(w, lines, "{\"execute\": \"query-migrate\"}");
-                }
-                String err = Files.readString(dir.resolve("err.txt"));
-                assertTrue(status.contains("\"completed\""), "QEMU did not complete: " + status + " " + err);
-                command(w, lines, "{\"execute\": \"pmemsave\", \"arguments\": {\"val\": 1048576, \"size\": "
-                        + (RAM - (1 << 20)) + ", \"filename\": \"" + dump + "\"}}");
-                assertFalse(err.contains("error"), err);
-            } finally {
-                p.destroy();
-                if (!p.waitFor(10, TimeUnit.SECONDS)) {
-                    p.destroyForcibly();
-                }
+                qemu.awaitCompleted();
+                qemu.pmemsave(1 << 20, RAM - (1 << 20), dump);
             }
             byte[] ours = new byte[(int) (RAM - (1 << 20))];
             ram.read(1 << 20, ours, 0, ours.length);
@@ -199,26 +144,6 @@ class MultifdQemuInteropTest {
                 }
                 Thread.sleep(50);
             }
-        }
-    }
-
-    private static String next(BlockingQueue<String> lines) throws InterruptedException {
-        String l = lines.poll(30, TimeUnit.SECONDS);
-        assertNotNull(l, "QEMU did not answer");
-        assertNotEquals("EOF", l, "QEMU exited");
-        return l;
-    }
-
-    private static String command(Writer w, BlockingQueue<String> lines, String json) throws Exception {
-        w.write(json + "\n");
-        w.flush();
-        while (true) {
-            String l = next(lines);
-            if (l.contains("\"event\"")) {
-                continue;
-            }
-            assertFalse(l.contains("\"error\""), json + " -> " + l);
-            return l;
         }
     }
 }

@@ -2,12 +2,7 @@ package org.savevm.ram.internal;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
-import java.io.File;
-import java.io.InputStreamReader;
-import java.io.OutputStreamWriter;
-import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,9 +11,6 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Assumptions;
@@ -40,7 +32,6 @@ import org.savevm.stream.MigrationOutput;
  * Skipped when qemu-system-x86_64 is not installed.
  */
 class QemuAcceptsRamTest {
-    private static final String QEMU = "qemu-system-x86_64";
     private static final long RAM = 16L << 20;
 
     static Stream<Arguments> settings() {
@@ -49,15 +40,6 @@ class QemuAcceptsRamTest {
                 Arguments.of("xbzrle", none.withCapability("xbzrle", true)),
                 Arguments.of("compress", none.withCapability("compress", true).withParameter("compress-level", 6)),
                 Arguments.of("xbzrle+compress", none.withCapability("xbzrle", true).withCapability("compress", true)));
-    }
-
-    private static boolean qemuInstalled() {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-            if (Files.isExecutable(Path.of(dir, QEMU))) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** Section framing as QEMU writes it, so that only our ram handler's bytes are under test. */
@@ -101,7 +83,7 @@ class QemuAcceptsRamTest {
     @MethodSource("settings")
     void qemuLoadsOurRamAndHoldsTheSameBytes(String name, MigrationSettings settings, @TempDir Path dir)
             throws Exception {
-        Assumptions.assumeTrue(qemuInstalled(), QEMU + " is not installed: skipping the real-QEMU check");
+        Assumptions.assumeTrue(QemuIncoming.installed(), QemuIncoming.QEMU + " is not installed: skipping the real-QEMU check");
         try (SimulatedMachine m = new SimulatedMachine("pc-i440fx-7.2", RAM)) {
             RoundTripTest.mutate(m, new Random(name.hashCode()), 3000);
             Path file = dir.resolve("ram.mig");
@@ -114,49 +96,15 @@ class QemuAcceptsRamTest {
                     caps.add("{\"capability\": \"" + c + "\", \"state\": true}");
                 }
             }
-            Process p = new ProcessBuilder(QEMU, "-machine", "pc-i440fx-7.2", "-nodefaults", "-display", "none", "-S",
-                    "-m", "16M", "-incoming", "defer", "-qmp", "stdio").redirectError(dir.resolve("err.txt").toFile())
-                    .start();
-            try {
-                BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-                Thread reader = new Thread(() -> {
-                    try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(),
-                            StandardCharsets.UTF_8))) {
-                        String l;
-                        while ((l = r.readLine()) != null) {
-                            lines.add(l);
-                        }
-                    } catch (Exception e) {
-                        // process ended
-                    }
-                    lines.add("EOF");
-                });
-                reader.setDaemon(true);
-                reader.start();
-                Writer w = new OutputStreamWriter(p.getOutputStream(), StandardCharsets.UTF_8);
-                assertTrue(next(lines).contains("QMP"));
-                command(w, lines, "{\"execute\": \"qmp_capabilities\"}");
+            try (QemuIncoming qemu = new QemuIncoming(dir, "16M")) {
                 if (!caps.isEmpty()) {
-                    command(w, lines, "{\"execute\": \"migrate-set-capabilities\", \"arguments\": {\"capabilities\": ["
+                    qemu.command("{\"execute\": \"migrate-set-capabilities\", \"arguments\": {\"capabilities\": ["
                             + String.join(", ", caps) + "]}}");
                 }
-                command(w, lines, "{\"execute\": \"migrate-incoming\", \"arguments\": {\"uri\": \"exec:cat "
-                        + file + "\"}}");
-                String status = "";
-                for (int i = 0; i < 300 && !status.contains("\"completed\"") && !status.contains("\"failed\""); i++) {
-                    Thread.sleep(100);
-                    status = command(w, lines, "{\"execute\": \"query-migrate\"}");
-                }
-                String err = Files.readString(dir.resolve("err.txt"));
-                assertTrue(status.contains("\"completed\""), "QEMU did not complete: " + status + " " + err);
-                command(w, lines, "{\"execute\": \"pmemsave\", \"arguments\": {\"val\": 1048576, \"size\": "
-                        + (RAM - (1 << 20)) + ", \"filename\": \"" + dump + "\"}}");
-                assertFalse(err.contains("error"), err);
-            } finally {
-                p.destroy();
-                if (!p.waitFor(10, TimeUnit.SECONDS)) {
-                    p.destroyForcibly();
-                }
+                qemu.command("{\"execute\": \"migrate-incoming\", \"arguments\": {\"uri\": \"exec:cat " + file
+                        + "\"}}");
+                qemu.awaitCompleted();
+                qemu.pmemsave(1 << 20, RAM - (1 << 20), dump);
             }
             RamBlock ram = m.ramBlock("pc.ram").orElseThrow();
             byte[] ours = new byte[(int) (RAM - (1 << 20))];
@@ -166,27 +114,6 @@ class QemuAcceptsRamTest {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
             assertEquals(HexFormat.of().formatHex(md.digest(ours)), HexFormat.of().formatHex(md.digest(theirs)),
                     "guest memory in QEMU equals ours");
-        }
-    }
-
-    private static String next(BlockingQueue<String> lines) throws InterruptedException {
-        String l = lines.poll(30, TimeUnit.SECONDS);
-        assertNotNull(l, "QEMU did not answer");
-        assertNotEquals("EOF", l, "QEMU exited");
-        return l;
-    }
-
-    /** Sends one QMP command and returns its answer, skipping asynchronous events. */
-    private static String command(Writer w, BlockingQueue<String> lines, String json) throws Exception {
-        w.write(json + "\n");
-        w.flush();
-        while (true) {
-            String l = next(lines);
-            if (l.contains("\"event\"")) {
-                continue;
-            }
-            assertFalse(l.contains("\"error\""), json + " -> " + l);
-            return l;
         }
     }
 }

@@ -1,0 +1,115 @@
+package org.savevm.ram.internal;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real QEMU 7.2 destination for tests: {@code pc-i440fx-7.2 -nodefaults -S -incoming defer} with 16 MiB
+ * (or the given size) and QMP on stdio. Shared with other bundles' tests through this module's test jar.
+ */
+public final class QemuIncoming implements AutoCloseable {
+    public static final String QEMU = "qemu-system-x86_64";
+
+    private final Process process;
+    private final Path stderr;
+    private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+    private final Writer in;
+
+    public static boolean installed() {
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
+            if (Files.isExecutable(Path.of(dir, QEMU))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    public QemuIncoming(Path dir, String memory) throws Exception {
+        stderr = dir.resolve("qemu-err.txt");
+        process = new ProcessBuilder(QEMU, "-machine", "pc-i440fx-7.2", "-nodefaults", "-display", "none", "-S",
+                "-m", memory, "-incoming", "defer", "-qmp", "stdio").redirectError(stderr.toFile()).start();
+        Thread reader = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                    StandardCharsets.UTF_8))) {
+                String l;
+                while ((l = r.readLine()) != null) {
+                    lines.add(l);
+                }
+            } catch (IOException e) {
+                // the process ended
+            }
+            lines.add("EOF");
+        });
+        reader.setDaemon(true);
+        reader.start();
+        in = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
+        assertTrue(next().contains("QMP"));
+        command("{\"execute\": \"qmp_capabilities\"}");
+    }
+
+    private String next() throws InterruptedException {
+        String l = lines.poll(30, TimeUnit.SECONDS);
+        assertNotNull(l, "QEMU did not answer");
+        assertNotEquals("EOF", l, "QEMU exited");
+        return l;
+    }
+
+    /** Sends one QMP command and returns its answer, skipping asynchronous events; fails on an error. */
+    public String command(String json) throws Exception {
+        in.write(json + "\n");
+        in.flush();
+        while (true) {
+            String l = next();
+            if (l.contains("\"event\"")) {
+                continue;
+            }
+            assertFalse(l.contains("\"error\""), json + " -> " + l);
+            return l;
+        }
+    }
+
+    /** Polls query-migrate until completed or failed (30 s at most); fails unless completed. */
+    public void awaitCompleted() throws Exception {
+        String status = "";
+        for (int i = 0; i < 300 && !status.contains("\"completed\"") && !status.contains("\"failed\""); i++) {
+            Thread.sleep(100);
+            status = command("{\"execute\": \"query-migrate\"}");
+        }
+        String err = stderr();
+        assertTrue(status.contains("\"completed\""), "QEMU did not complete: " + status + " " + err);
+        assertFalse(err.contains("error"), err);
+    }
+
+    /** QMP pmemsave of guest-physical [at, at + size) into {@code file}. */
+    public void pmemsave(long at, long size, Path file) throws Exception {
+        command("{\"execute\": \"pmemsave\", \"arguments\": {\"val\": " + at + ", \"size\": " + size
+                + ", \"filename\": \"" + file + "\"}}");
+    }
+
+    public String stderr() throws IOException {
+        return Files.readString(stderr);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(10, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+        }
+    }
+}
