@@ -93,6 +93,10 @@ class LauncherIT {
         try (LauncherProcess p = new LauncherProcess(work, "--deploy", deploy.toString())) {
             p.send("savevm:handlers");
             waitFor(p, 60_000, () -> p.out().contains(" sections"));
+            // plain help is savevm's (its scope comes first), not Gogo's felix:help
+            p.send("help");
+            waitFor(p, 10_000, () -> p.out().contains("list the savevm commands, or show one command's usage"));
+            assertTrue(!p.out().contains("cm:createfactoryconfiguration"), p.out());
             assertTrue(!EXAMPLE_ROW.matcher(p.out()).find(), p.out());
 
             long t0 = System.nanoTime();
