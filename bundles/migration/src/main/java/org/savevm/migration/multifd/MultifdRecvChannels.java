@@ -27,8 +27,14 @@ import org.savevm.api.machine.RamBlock;
  */
 public final class MultifdRecvChannels implements MultifdReceiver, AutoCloseable {
     private static final long POLL_MILLIS = 100;
+    /**
+     * The source writes every channel's SYNC packet before the EOS that asks for them, so by the time the
+     * loader reads that EOS they are on their way: a minute without them means a channel is stuck.
+     */
+    private static final long SYNC_TIMEOUT_MILLIS = 60_000;
 
     private final Channel[] channels;
+    private final long syncTimeoutMillis;
     private final Function<String, Optional<RamBlock>> blocks;
     private final Consumer<IOException> onFailure;
     private final Semaphore syncArrived = new Semaphore(0);
@@ -157,6 +163,13 @@ public final class MultifdRecvChannels implements MultifdReceiver, AutoCloseable
      */
     public MultifdRecvChannels(List<? extends ReadableByteChannel> inputs, Function<String, Optional<RamBlock>> blocks,
             Consumer<IOException> onFailure) {
+        this(inputs, blocks, onFailure, SYNC_TIMEOUT_MILLIS);
+    }
+
+    /** @param syncTimeoutMillis how long {@link #syncMain()} waits for the channels' SYNC packets */
+    public MultifdRecvChannels(List<? extends ReadableByteChannel> inputs, Function<String, Optional<RamBlock>> blocks,
+            Consumer<IOException> onFailure, long syncTimeoutMillis) {
+        this.syncTimeoutMillis = syncTimeoutMillis;
         if (inputs.isEmpty() || inputs.size() > 255) {
             throw new IllegalArgumentException("multifd needs 1 to 255 channels, got " + inputs.size());
         }
@@ -193,12 +206,20 @@ public final class MultifdRecvChannels implements MultifdReceiver, AutoCloseable
 
     @Override
     public void syncMain() throws IOException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(syncTimeoutMillis);
         try {
             for (int i = 0; i < channels.length; i++) {
-                while (!syncArrived.tryAcquire(POLL_MILLIS, TimeUnit.MILLISECONDS)) {
+                while (!syncArrived.tryAcquire(Math.min(POLL_MILLIS, syncTimeoutMillis), TimeUnit.MILLISECONDS)) {
                     checkFailure();
                     if (!anyAlive()) {
                         throw new IOException("multifd: the channels ended before the sync of this round");
+                    }
+                    if (System.nanoTime() > deadline) {
+                        IOException e = new IOException("multifd: no SYNC from " + (channels.length - i) + " of "
+                                + channels.length + " channels within " + syncTimeoutMillis
+                                + " ms of the ram EOS that waits for them");
+                        fail(e);
+                        throw e;
                     }
                 }
                 checkFailure();

@@ -155,6 +155,24 @@ class MultifdChannelsTest {
         }
     }
 
+    @Test
+    void aChannelThatNeverSyncsFailsTheWaitInsteadOfHanging() throws Exception {
+        AtomicReference<IOException> told = new AtomicReference<>();
+        try (MultifdRecvChannels recv = new MultifdRecvChannels(dstSides, dst::ramBlock, told::set, 300)) {
+            recv.start();
+            write(srcSides.get(0), MultifdWire.initPacket(0));
+            write(srcSides.get(1), MultifdWire.initPacket(1));
+            ByteBuffer sync = ByteBuffer.allocate(MultifdWire.PACKET_HEADER_SIZE);
+            MultifdWire.putHeader(sync, MultifdWire.FLAG_SYNC, null, null, 0, 0);
+            write(srcSides.get(0), sync);
+            long t0 = System.nanoTime();
+            IOException e = assertThrows(IOException.class, recv::syncMain);
+            assertTrue(e.getMessage().contains("no SYNC from 1 of 2 channels within 300 ms"), e.getMessage());
+            assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(20), "failed within bounds");
+            assertNotNull(told.get(), "the loader was told");
+        }
+    }
+
     private static void write(SocketChannel c, ByteBuffer b) throws IOException {
         while (b.hasRemaining()) {
             c.write(b);
