@@ -72,6 +72,14 @@ class DemoIT {
         assertEquals("failed", fault.get("destination-status"), fault.toString());
         assertEquals(Boolean.FALSE, fault.get("destination-guest-running"), fault.toString());
 
+        // the same with multifd: the relay counts and cuts the channels as well
+        r = run(0, "demo", "--ram", "64M", "--dirty-rate", "0", "--cut-after", "20M", "--capability", "multifd",
+                "--no-progress");
+        fault = (Map<String, Object>) r.get("fault");
+        assertEquals(Boolean.TRUE, fault.get("contained"), fault.toString());
+        assertEquals(Boolean.TRUE, fault.get("source-ram-intact"), fault.toString());
+        assertEquals("failed", fault.get("destination-status"), fault.toString());
+
         // a running guest keeps running on the source
         r = run(0, "demo", "--ram", "64M", "--dirty-rate", "10M", "--cut-after", "30M", "--no-progress");
         fault = (Map<String, Object>) r.get("fault");
