@@ -26,7 +26,7 @@ import org.savevm.api.machine.MultifdSender;
 import org.savevm.api.machine.RamBlock;
 import org.savevm.api.machine.RamMigrationStats;
 import org.savevm.machine.internal.SimulatedMachine;
-import org.savevm.ram.internal.QemuIncoming;
+import org.savevm.ram.internal.QemuProcess;
 import org.savevm.ram.internal.RamHandler;
 import org.savevm.stream.MigrationOutput;
 
@@ -56,8 +56,8 @@ class MultifdQemuInteropTest {
 
     @Test
     void qemuLoadsRamSentThroughOurMultifdChannels(@TempDir Path dir) throws Exception {
-        Assumptions.assumeTrue(QemuIncoming.installed(),
-                QemuIncoming.QEMU + " is not installed: skipping the real-QEMU multifd check");
+        Assumptions.assumeTrue(QemuProcess.installed(),
+                QemuProcess.QEMU + " is not installed: skipping the real-QEMU multifd check");
         int port;
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = s.getLocalPort();
@@ -67,7 +67,7 @@ class MultifdQemuInteropTest {
             Random rnd = new Random(42);
             mutate(ram, rnd, 3000);
             Path dump = dir.resolve("mem.bin");
-            try (QemuIncoming qemu = new QemuIncoming(dir, "16M")) {
+            try (QemuProcess qemu = QemuProcess.destination(dir, "16M")) {
                 qemu.command("{\"execute\": \"migrate-set-capabilities\", \"arguments\": {\"capabilities\": "
                         + "[{\"capability\": \"multifd\", \"state\": true}]}}");
                 qemu.command("{\"execute\": \"migrate-set-parameters\", \"arguments\": {\"multifd-channels\": 2}}");

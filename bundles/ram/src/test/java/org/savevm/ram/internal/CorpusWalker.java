@@ -15,9 +15,9 @@ import org.savevm.stream.MigrationInput;
  * commands, then the ram START/PART/END sections (each body handed to a load session, each footer
  * checked), up to the first FULL device section, which only follow the ram END.
  */
-final class CorpusWalker {
+public final class CorpusWalker {
     /** One ram section body: [start, end) in the stream. */
-    record Body(int type, long start, long end) {
+    public record Body(int type, long start, long end) {
     }
 
     private CorpusWalker() {
@@ -31,7 +31,11 @@ final class CorpusWalker {
     }
 
     static List<Body> loadRam(byte[] stream, LiveStateHandler.LoadSession session) throws IOException {
-        MigrationInput in = MigrationInput.of(stream);
+        return loadRam(MigrationInput.of(stream), session);
+    }
+
+    /** As above over any input, e.g. a live migration's main stream; stops at the first device section. */
+    public static List<Body> loadRam(MigrationInput in, LiveStateHandler.LoadSession session) throws IOException {
         assertEquals(0x5145564d, in.getBe32());
         assertEquals(3, in.getBe32());
         List<Body> bodies = new ArrayList<>();

@@ -83,7 +83,7 @@ class QemuAcceptsRamTest {
     @MethodSource("settings")
     void qemuLoadsOurRamAndHoldsTheSameBytes(String name, MigrationSettings settings, @TempDir Path dir)
             throws Exception {
-        Assumptions.assumeTrue(QemuIncoming.installed(), QemuIncoming.QEMU + " is not installed: skipping the real-QEMU check");
+        Assumptions.assumeTrue(QemuProcess.installed(), QemuProcess.QEMU + " is not installed: skipping the real-QEMU check");
         try (SimulatedMachine m = new SimulatedMachine("pc-i440fx-7.2", RAM)) {
             RoundTripTest.mutate(m, new Random(name.hashCode()), 3000);
             Path file = dir.resolve("ram.mig");
@@ -96,7 +96,7 @@ class QemuAcceptsRamTest {
                     caps.add("{\"capability\": \"" + c + "\", \"state\": true}");
                 }
             }
-            try (QemuIncoming qemu = new QemuIncoming(dir, "16M")) {
+            try (QemuProcess qemu = QemuProcess.destination(dir, "16M")) {
                 if (!caps.isEmpty()) {
                     qemu.command("{\"execute\": \"migrate-set-capabilities\", \"arguments\": {\"capabilities\": ["
                             + String.join(", ", caps) + "]}}");

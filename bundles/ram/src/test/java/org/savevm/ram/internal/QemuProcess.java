@@ -14,15 +14,18 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A real QEMU 7.2 destination for tests: {@code pc-i440fx-7.2 -nodefaults -S -incoming defer} with 16 MiB
- * (or the given size) and QMP on stdio. Shared with other bundles' tests through this module's test jar.
+ * A real QEMU 7.2 for tests, {@code pc-i440fx-7.2 -nodefaults -S} with QMP on stdio: a destination waiting
+ * with {@code -incoming defer}, or a source whose pc.ram is a given file. Shared with other bundles' tests
+ * through this module's test jar.
  */
-public final class QemuIncoming implements AutoCloseable {
+public final class QemuProcess implements AutoCloseable {
     public static final String QEMU = "qemu-system-x86_64";
 
     private final Process process;
@@ -39,10 +42,22 @@ public final class QemuIncoming implements AutoCloseable {
         return false;
     }
 
-    public QemuIncoming(Path dir, String memory) throws Exception {
+    /** A destination: {@code -incoming defer}, so capabilities can be set before {@code migrate-incoming}. */
+    public static QemuProcess destination(Path dir, String memory) throws Exception {
+        return new QemuProcess(dir, List.of("-machine", "pc-i440fx-7.2", "-m", memory, "-incoming", "defer"));
+    }
+
+    /** A paused source whose guest RAM (pc.ram) is a private mapping of {@code ram}, of {@code mib} MiB. */
+    public static QemuProcess source(Path dir, int mib, Path ram) throws Exception {
+        return new QemuProcess(dir, List.of("-machine", "pc-i440fx-7.2,memory-backend=pc.ram", "-m", mib + "M",
+                "-object", "memory-backend-file,id=pc.ram,size=" + mib + "M,mem-path=" + ram + ",prealloc=on,share=off"));
+    }
+
+    private QemuProcess(Path dir, List<String> args) throws Exception {
         stderr = dir.resolve("qemu-err.txt");
-        process = new ProcessBuilder(QEMU, "-machine", "pc-i440fx-7.2", "-nodefaults", "-display", "none", "-S",
-                "-m", memory, "-incoming", "defer", "-qmp", "stdio").redirectError(stderr.toFile()).start();
+        List<String> cmd = new ArrayList<>(List.of(QEMU, "-nodefaults", "-display", "none", "-S", "-qmp", "stdio"));
+        cmd.addAll(args);
+        process = new ProcessBuilder(cmd).redirectError(stderr.toFile()).start();
         Thread reader = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
                     StandardCharsets.UTF_8))) {
