@@ -18,6 +18,18 @@ class ParametersTest {
     }
 
     @Test
+    void multifdCompressionIsAnEnumOfNoneAndZlib() {
+        MigrationConfigState s = new MigrationConfigState();
+        assertEquals(0, s.parameter("multifd-compression"));
+        s.setParameter("multifd-compression", "zlib");
+        assertEquals(1, s.parameter("multifd-compression"));
+        assertEquals("zlib", org.savevm.migration.params.ParameterTable.spec("multifd-compression").display(1));
+        assertEquals("Parameter 'multifd_compression' does not accept value 'zstd'",
+                refusal(s, "multifd-compression", "zstd"));
+        assertEquals(1, s.parameter("multifd-compression"), "a refused value leaves the old one");
+    }
+
+    @Test
     void defaultsAreQemu72s() {
         MigrationConfigState s = new MigrationConfigState();
         assertEquals(128L << 20, s.parameter("max-bandwidth"));

@@ -11,6 +11,7 @@ import org.osgi.service.component.annotations.Reference;
 import org.savevm.api.SavevmCommand;
 import org.savevm.migration.internal.MigrationManager;
 import org.savevm.migration.params.CapabilityTable;
+import org.savevm.migration.params.ParameterTable;
 
 /** {@code info-migrate}: query-migrate, and with options the capabilities and parameters. */
 @Component(service = SavevmCommand.class)
@@ -64,7 +65,9 @@ public final class InfoMigrateCommand implements SavevmCommand {
                 shown.put("capabilities", c);
             }
             if (params) {
-                shown.put("parameters", new LinkedHashMap<String, Object>(manager.config().parameters()));
+                Map<String, Object> ps = new LinkedHashMap<>();
+                manager.config().parameters().forEach((k, v) -> ps.put(k, ParameterTable.spec(k).display(v)));
+                shown.put("parameters", ps);
             }
         } else {
             shown = manager.info().toQmp();

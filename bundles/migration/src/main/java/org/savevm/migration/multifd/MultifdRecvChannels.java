@@ -35,6 +35,8 @@ public final class MultifdRecvChannels implements MultifdReceiver, AutoCloseable
 
     private final Channel[] channels;
     private final long syncTimeoutMillis;
+    /** The compression bits packets with pages must carry: 0, or FLAG_ZLIB. */
+    private final int compression;
     private final Function<String, Optional<RamBlock>> blocks;
     private final Consumer<IOException> onFailure;
     private final Semaphore syncArrived = new Semaphore(0);
@@ -50,6 +52,7 @@ public final class MultifdRecvChannels implements MultifdReceiver, AutoCloseable
         final ReadableByteChannel in;
         final Semaphore release = new Semaphore(0);
         final ByteBuffer header = ByteBuffer.allocateDirect(MultifdWire.PACKET_HEADER_SIZE).order(ByteOrder.BIG_ENDIAN);
+        final PacketDeflater.PacketInflater inflater = compression != 0 ? new PacketDeflater.PacketInflater() : null;
         int id = -1;
         long position;
         Thread thread;
@@ -86,14 +89,15 @@ public final class MultifdRecvChannels implements MultifdReceiver, AutoCloseable
                     }
                     MultifdWire.Header h;
                     try {
-                        h = MultifdWire.parseHeader(header);
+                        h = MultifdWire.parseHeader(header, compression);
                     } catch (IOException e) {
                         throw new IOException(e.getMessage() + " (packet at byte " + at + ")", e);
                     }
                     if (h.used() > 0) {
                         readPages(h, at);
                     }
-                    bytes.add(MultifdWire.PACKET_HEADER_SIZE + (long) h.used() * MultifdWire.PAGE_SIZE);
+                    bytes.add(MultifdWire.PACKET_HEADER_SIZE + (h.used() == 0 ? 0
+                        : inflater != null ? h.nextPacketSize() : (long) h.used() * MultifdWire.PAGE_SIZE));
                     if (h.sync()) {
                         syncArrived.release();
                         while (!release.tryAcquire(POLL_MILLIS, TimeUnit.MILLISECONDS)) {
@@ -109,6 +113,10 @@ public final class MultifdRecvChannels implements MultifdReceiver, AutoCloseable
                 Thread.currentThread().interrupt();
             } catch (RuntimeException e) {
                 fail(new IOException(where() + ": " + e, e));
+            } finally {
+                if (inflater != null) {
+                    inflater.close();
+                }
             }
         }
 
@@ -128,7 +136,16 @@ public final class MultifdRecvChannels implements MultifdReceiver, AutoCloseable
                 }
                 dst[i] = b.incomingPage(off);
             }
-            if (!readFully(dst, false)) {
+            if (inflater != null) {
+                if (!readFully(new ByteBuffer[] {inflater.buffer((int) h.nextPacketSize())}, false)) {
+                    throw new EOFException("connection closed inside a packet's compressed pages");
+                }
+                try {
+                    inflater.inflate(dst);
+                } catch (IOException e) {
+                    throw new IOException(e.getMessage() + " (packet at byte " + at + ")", e);
+                }
+            } else if (!readFully(dst, false)) {
                 throw new EOFException("connection closed inside a packet's pages");
             }
             pages.add(dst.length);
@@ -163,13 +180,23 @@ public final class MultifdRecvChannels implements MultifdReceiver, AutoCloseable
      */
     public MultifdRecvChannels(List<? extends ReadableByteChannel> inputs, Function<String, Optional<RamBlock>> blocks,
             Consumer<IOException> onFailure) {
-        this(inputs, blocks, onFailure, SYNC_TIMEOUT_MILLIS);
+        this(inputs, blocks, onFailure, SYNC_TIMEOUT_MILLIS, false);
     }
 
-    /** @param syncTimeoutMillis how long {@link #syncMain()} waits for the channels' SYNC packets */
+    /** As above; {@code zlib} for multifd-compression zlib. */
     public MultifdRecvChannels(List<? extends ReadableByteChannel> inputs, Function<String, Optional<RamBlock>> blocks,
-            Consumer<IOException> onFailure, long syncTimeoutMillis) {
+            Consumer<IOException> onFailure, boolean zlib) {
+        this(inputs, blocks, onFailure, SYNC_TIMEOUT_MILLIS, zlib);
+    }
+
+    /**
+     * @param syncTimeoutMillis how long {@link #syncMain()} waits for the channels' SYNC packets
+     * @param zlib              multifd-compression zlib: packets with pages must be zlib-compressed
+     */
+    public MultifdRecvChannels(List<? extends ReadableByteChannel> inputs, Function<String, Optional<RamBlock>> blocks,
+            Consumer<IOException> onFailure, long syncTimeoutMillis, boolean zlib) {
         this.syncTimeoutMillis = syncTimeoutMillis;
+        this.compression = zlib ? MultifdWire.FLAG_ZLIB : 0;
         if (inputs.isEmpty() || inputs.size() > 255) {
             throw new IllegalArgumentException("multifd needs 1 to 255 channels, got " + inputs.size());
         }

@@ -11,6 +11,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.savevm.api.machine.MultifdSender;
 import org.savevm.api.machine.RamBlock;
@@ -27,6 +28,10 @@ public final class MultifdSendChannels implements MultifdSender, AutoCloseable {
     private static final long POLL_MILLIS = 100;
 
     private final Channel[] channels;
+    /** zlib level with multifd-compression zlib, -1 without compression. */
+    private final int zlibLevel;
+    /** Compressed size minus page bytes so far (negative when compression gains), for {@link #bytes()}. */
+    private final AtomicLong compressedBytes = new AtomicLong();
     private final Semaphore ready = new Semaphore(0);
     private volatile IOException failure;
     private volatile boolean closed;
@@ -50,6 +55,8 @@ public final class MultifdSendChannels implements MultifdSender, AutoCloseable {
         final AtomicInteger pending = new AtomicInteger();
         final Semaphore synced = new Semaphore(0);
         final ByteBuffer header = ByteBuffer.allocateDirect(MultifdWire.PACKET_HEADER_SIZE).order(ByteOrder.BIG_ENDIAN);
+        /** multifd-compression zlib: one deflate stream per channel for the whole migration, as QEMU's. */
+        final PacketDeflater deflater = zlibLevel >= 0 ? new PacketDeflater(zlibLevel) : null;
         Thread thread;
 
         Channel(int id, WritableByteChannel out) {
@@ -68,13 +75,21 @@ public final class MultifdSendChannels implements MultifdSender, AutoCloseable {
                         continue;
                     }
                     int n = j.pages == null ? 0 : j.pages.length;
-                    MultifdWire.putHeader(header, j.flags, j.block, j.offsets, n, j.packetNum);
-                    ByteBuffer[] bufs = new ByteBuffer[1 + n];
-                    bufs[0] = header;
-                    for (int i = 0; i < n; i++) {
-                        bufs[1 + i] = j.pages[i];
+                    if (deflater != null && n > 0) {
+                        ByteBuffer z = deflater.compress(j.pages);
+                        MultifdWire.putHeader(header, j.flags | MultifdWire.FLAG_ZLIB, j.block, j.offsets, n, j.packetNum,
+                                z.remaining());
+                        compressedBytes.addAndGet(z.remaining() - (long) n * MultifdWire.PAGE_SIZE);
+                        writeFully(new ByteBuffer[] {header, z});
+                    } else {
+                        MultifdWire.putHeader(header, j.flags, j.block, j.offsets, n, j.packetNum);
+                        ByteBuffer[] bufs = new ByteBuffer[1 + n];
+                        bufs[0] = header;
+                        for (int i = 0; i < n; i++) {
+                            bufs[1 + i] = j.pages[i];
+                        }
+                        writeFully(bufs);
                     }
-                    writeFully(bufs);
                     if ((j.flags & MultifdWire.FLAG_SYNC) != 0) {
                         synced.release();
                     } else {
@@ -88,6 +103,10 @@ public final class MultifdSendChannels implements MultifdSender, AutoCloseable {
                 Thread.currentThread().interrupt();
             } catch (RuntimeException e) {
                 fail(new IOException("multifd channel " + id + ": " + e, e));
+            } finally {
+                if (deflater != null) {
+                    deflater.close();
+                }
             }
         }
 
@@ -114,6 +133,15 @@ public final class MultifdSendChannels implements MultifdSender, AutoCloseable {
 
     /** Starts a thread per connection; each sends its initial packet at once. */
     public MultifdSendChannels(List<? extends WritableByteChannel> outputs) {
+        this(outputs, -1);
+    }
+
+    /** As above; {@code zlibLevel} 0-9 compresses every packet (multifd-compression zlib), -1 does not. */
+    public MultifdSendChannels(List<? extends WritableByteChannel> outputs, int zlibLevel) {
+        if (zlibLevel < -1 || zlibLevel > 9) {
+            throw new IllegalArgumentException("zlib level " + zlibLevel);
+        }
+        this.zlibLevel = zlibLevel;
         if (outputs.isEmpty() || outputs.size() > 255) {
             throw new IllegalArgumentException("multifd needs 1 to 255 channels, got " + outputs.size());
         }
@@ -223,9 +251,14 @@ public final class MultifdSendChannels implements MultifdSender, AutoCloseable {
         }
     }
 
+    /**
+     * Bytes handed to the channels so far, headers included; with compression, the compressed size of the
+     * packets already written (QEMU counts them at hand-off as well, before the size is known; here the
+     * correction follows as each channel compresses).
+     */
     @Override
     public long bytes() {
-        return bytes;
+        return bytes + compressedBytes.get();
     }
 
     /** Stops the threads (what is queued and not yet written is dropped) and closes the connections. */

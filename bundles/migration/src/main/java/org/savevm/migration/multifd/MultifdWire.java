@@ -15,8 +15,11 @@ public final class MultifdWire {
     public static final int MAGIC = 0x11223344;
     public static final int VERSION = 1;
     public static final int FLAG_SYNC = 1;
-    /** Three bits of compression method; 0 is "none", the only method here. */
+    /** Three bits of compression method: 0 none, 1 zlib, 2 zstd (not here). */
     public static final int FLAG_COMPRESSION_MASK = 7 << 1;
+    public static final int FLAG_ZLIB = 1 << 1;
+    /** QEMU's receive buffer for a compressed packet: twice MULTIFD_PACKET_SIZE. */
+    public static final int MAX_COMPRESSED = 2 * 512 * 1024;
     public static final int PAGE_SIZE = 4096;
     public static final int PACKET_PAGES = 512 * 1024 / PAGE_SIZE;
     /** be32 magic, version · uuid[16] · u8 id · 7 unused · 4 x u64 unused. */
@@ -66,8 +69,14 @@ public final class MultifdWire {
 
     /** Writes a packet header into {@code b} (position 0, PACKET_HEADER_SIZE bytes); unused offsets stay 0. */
     public static void putHeader(ByteBuffer b, int flags, String block, long[] offsets, int used, long packetNum) {
+        putHeader(b, flags, block, offsets, used, packetNum, used * PAGE_SIZE);
+    }
+
+    /** As above with the payload's size: compressed, or the pages' bytes. */
+    public static void putHeader(ByteBuffer b, int flags, String block, long[] offsets, int used, long packetNum,
+            int nextPacketSize) {
         b.clear();
-        b.putInt(MAGIC).putInt(VERSION).putInt(flags).putInt(PACKET_PAGES).putInt(used).putInt(used * PAGE_SIZE);
+        b.putInt(MAGIC).putInt(VERSION).putInt(flags).putInt(PACKET_PAGES).putInt(used).putInt(nextPacketSize);
         b.putLong(packetNum);
         for (int i = 0; i < 4; i++) {
             b.putLong(0);
@@ -87,7 +96,7 @@ public final class MultifdWire {
     }
 
     /** A packet header as read, checked as multifd_recv_unfill_packet does. */
-    public record Header(int flags, int used, long packetNum, String block, long[] offsets) {
+    public record Header(int flags, int used, long packetNum, String block, long[] offsets, long nextPacketSize) {
         public boolean sync() {
             return (flags & FLAG_SYNC) != 0;
         }
@@ -98,6 +107,14 @@ public final class MultifdWire {
      * the blocks; here only what the header itself can tell.
      */
     public static Header parseHeader(ByteBuffer b) throws IOException {
+        return parseHeader(b, 0);
+    }
+
+    /**
+     * As above, for a channel expecting {@code compression} (0 or {@link #FLAG_ZLIB}) on packets with pages;
+     * sync packets carry no compression bits, as QEMU's.
+     */
+    public static Header parseHeader(ByteBuffer b, int compression) throws IOException {
         int magic = b.getInt(0);
         if (magic != MAGIC) {
             throw new IOException(String.format("multifd: received packet magic %x and expected magic %x", magic, MAGIC));
@@ -107,10 +124,6 @@ public final class MultifdWire {
             throw new IOException("multifd: received packet version " + version + " and expected version " + VERSION);
         }
         int flags = b.getInt(8);
-        if ((flags & FLAG_COMPRESSION_MASK) != 0) {
-            throw new IOException(String.format("multifd: flags received %x flags expected %x (no compression)",
-                    flags & FLAG_COMPRESSION_MASK, 0));
-        }
         long pagesAlloc = b.getInt(12) & 0xffffffffL;
         if (pagesAlloc > MAX_PAGES_ALLOC) {
             throw new IOException("multifd: received packet with size " + pagesAlloc
@@ -125,9 +138,18 @@ public final class MultifdWire {
             throw new IOException("multifd: received packet with " + used + " pages, more than the " + PACKET_PAGES
                     + " a packet header has offsets for");
         }
+        long nextPacketSize = b.getInt(20) & 0xffffffffL;
         long packetNum = b.getLong(24);
         if (used == 0) {
-            return new Header(flags, 0, packetNum, null, new long[0]);
+            return new Header(flags, 0, packetNum, null, new long[0], nextPacketSize);
+        }
+        if ((flags & FLAG_COMPRESSION_MASK) != compression) {
+            throw new IOException(String.format("multifd: flags received %x flags expected %x",
+                    flags & FLAG_COMPRESSION_MASK, compression));
+        }
+        if (compression != 0 && (nextPacketSize == 0 || nextPacketSize > MAX_COMPRESSED)) {
+            throw new IOException("multifd: compressed packet of " + nextPacketSize + " bytes (1 to " + MAX_COMPRESSED
+                    + " expected)");
         }
         int nameEnd = FIXED_HEADER - RAMBLOCK_NAME;
         int len = 0;
@@ -141,6 +163,6 @@ public final class MultifdWire {
         for (int i = 0; i < used; i++) {
             offsets[i] = b.getLong(FIXED_HEADER + 8 * i);
         }
-        return new Header(flags, (int) used, packetNum, new String(name, StandardCharsets.UTF_8), offsets);
+        return new Header(flags, (int) used, packetNum, new String(name, StandardCharsets.UTF_8), offsets, nextPacketSize);
     }
 }

@@ -2,6 +2,7 @@ package org.savevm.migration.params;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import org.savevm.migration.params.ParameterSpec.Kind;
@@ -9,13 +10,18 @@ import org.savevm.migration.params.ParameterSpec.Kind;
 /**
  * Every migration parameter of QEMU 7.2 that takes a number (qapi/migration.json, defaults from
  * migration.c), plus the two hidden {@code -global migration.*} switches the savevm core reads. String
- * parameters (tls-*, block-bitmap-mapping) and multifd-compression have no meaning here and are left out.
+ * parameters (tls-*, block-bitmap-mapping) have no meaning here and are left out; multifd-compression is an
+ * enum held as its index (none 0, zlib 1; zstd is refused: no zstd here).
  */
 public final class ParameterTable {
     /** QEMU's MAX_THROTTLE: 128 MiB/s in 7.2. */
     public static final long MAX_THROTTLE = 128L << 20;
     /** MAX_MIGRATE_DOWNTIME in ms. */
     public static final long MAX_MIGRATE_DOWNTIME = 2000L * 1000;
+
+    /** QEMU's MultiFDCompression members that this build offers, by index. */
+    public static final List<String> MULTIFD_COMPRESSION = List.of("none", "zlib");
+    public static final long MULTIFD_COMPRESSION_ZLIB = 1;
 
     private static final Map<String, ParameterSpec> SPECS = build();
 
@@ -41,6 +47,8 @@ public final class ParameterTable {
         add(m, "x-checkpoint-delay", 20000, Kind.INTEGER, 0, 0xffffffffL, "an integer in the range of 0 to 4294967295");
         add(m, "block-incremental", 0, Kind.BOOLEAN, 0, 1, "a boolean");
         add(m, "multifd-channels", 2, Kind.INTEGER, 1, 255, "a value between 1 and 255");
+        m.put("multifd-compression", new ParameterSpec("multifd-compression", "multifd_compression", 0, Kind.ENUM, 0, 1,
+                "'none' or 'zlib'", MULTIFD_COMPRESSION));
         add(m, "multifd-zlib-level", 1, Kind.INTEGER, 0, 9, "a value between 0 and 9");
         add(m, "multifd-zstd-level", 1, Kind.INTEGER, 0, 20, "a value between 0 and 20");
         // Power of two no less than the target page size: checked in ParameterCheck.

@@ -13,7 +13,16 @@ public final class ValueParser {
             case BOOLEAN -> parseBoolean(spec, t);
             case SIZE -> parseSize(t, 20);
             case INTEGER -> parseInteger(spec, t);
+            case ENUM -> parseEnum(spec, t);
         };
+    }
+
+    private static long parseEnum(ParameterSpec spec, String t) {
+        int i = spec.choices().indexOf(t);
+        if (i < 0) {
+            throw new IllegalArgumentException("Parameter '" + spec.qemuField() + "' does not accept value '" + t + "'");
+        }
+        return i;
     }
 
     private static long parseInteger(ParameterSpec spec, String t) {

@@ -7,6 +7,7 @@ import java.util.function.Function;
 import org.savevm.api.machine.MultifdReceiver;
 import org.savevm.api.machine.RamBlock;
 import org.savevm.migration.multifd.MultifdRecvChannels;
+import org.savevm.migration.params.ParameterTable;
 
 import java.io.IOException;
 import java.util.concurrent.TimeUnit;
@@ -166,7 +167,7 @@ public final class IncomingMigration {
                     if (m != null) {
                         m.abort();
                     }
-                });
+                }, settings.parameter("multifd-compression", 0) == ParameterTable.MULTIFD_COMPRESSION_ZLIB);
                 multifd = mf;
                 settings = settings.withAttachment(MultifdReceiver.class, mf);
                 mf.start();

@@ -19,6 +19,7 @@ import org.savevm.api.machine.RamMigrationStats;
 import org.savevm.api.machine.RamPostcopySource;
 import org.savevm.core.commands.PostcopyOutgoing;
 import org.savevm.migration.multifd.MultifdSendChannels;
+import org.savevm.migration.params.ParameterTable;
 import org.savevm.migration.transport.Connection;
 import org.savevm.stream.MigrationOutput;
 
@@ -205,7 +206,8 @@ public final class OutgoingMigration {
             for (Connection c : opened) {
                 outs.add(c.output());
             }
-            multifd = new MultifdSendChannels(outs);
+            boolean zlib = settings.parameter("multifd-compression", 0) == ParameterTable.MULTIFD_COMPRESSION_ZLIB;
+            multifd = new MultifdSendChannels(outs, zlib ? (int) settings.parameter("multifd-zlib-level", 1) : -1);
             settings = settings.withAttachment(MultifdSender.class, multifd);
         } catch (IOException | RuntimeException e) {
             for (Connection c : opened) {

@@ -22,6 +22,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.savevm.api.machine.RamBlock;
 import org.savevm.machine.internal.SimulatedMachine;
 
@@ -89,17 +91,27 @@ class MultifdChannelsTest {
         sender.get(30, TimeUnit.SECONDS);
     }
 
-    @Test
-    void everyPageArrivesAndLaterRoundsOverwriteEarlierOnes() throws Exception {
+    @ParameterizedTest(name = "zlib {0}")
+    @ValueSource(booleans = {false, true})
+    void everyPageArrivesAndLaterRoundsOverwriteEarlierOnes(boolean zlib) throws Exception {
         RamBlock from = src.ramBlock("pc.ram").orElseThrow();
         RamBlock to = dst.ramBlock("pc.ram").orElseThrow();
         Random rnd = new Random(11);
         long pages = from.pages();
         for (long p = 0; p < pages; p++) {
-            randomPage(from, p, rnd);
+            if (zlib && p % 3 == 0) {
+                // compressible: a short pattern repeated
+                byte[] page = new byte[PAGE];
+                for (int i = 0; i < PAGE; i++) {
+                    page[i] = (byte) (i % 13 + p);
+                }
+                from.write(p * PAGE, page, 0, PAGE);
+            } else {
+                randomPage(from, p, rnd);
+            }
         }
-        try (MultifdSendChannels send = new MultifdSendChannels(srcSides);
-                MultifdRecvChannels recv = new MultifdRecvChannels(dstSides, dst::ramBlock, e -> { })) {
+        try (MultifdSendChannels send = new MultifdSendChannels(srcSides, zlib ? 6 : -1);
+                MultifdRecvChannels recv = new MultifdRecvChannels(dstSides, dst::ramBlock, e -> { }, 60_000, zlib)) {
             recv.start();
             long[] all = new long[(int) pages];
             for (int i = 0; i < all.length; i++) {
@@ -119,6 +131,9 @@ class MultifdChannelsTest {
             }
             assertArrayEquals(contents(from), contents(to), "after 40 rounds over the same pages");
             assertEquals(send.bytes(), recv.bytes(), "bytes written = bytes read");
+            if (zlib) {
+                assertTrue(recv.bytes() < (pages + 40 * 200) * PAGE, "a third of the pages compress: " + recv.bytes());
+            }
             assertEquals(pages + 40 * 200, recv.pages());
         }
     }
@@ -158,7 +173,7 @@ class MultifdChannelsTest {
     @Test
     void aChannelThatNeverSyncsFailsTheWaitInsteadOfHanging() throws Exception {
         AtomicReference<IOException> told = new AtomicReference<>();
-        try (MultifdRecvChannels recv = new MultifdRecvChannels(dstSides, dst::ramBlock, told::set, 300)) {
+        try (MultifdRecvChannels recv = new MultifdRecvChannels(dstSides, dst::ramBlock, told::set, 300, false)) {
             recv.start();
             write(srcSides.get(0), MultifdWire.initPacket(0));
             write(srcSides.get(1), MultifdWire.initPacket(1));

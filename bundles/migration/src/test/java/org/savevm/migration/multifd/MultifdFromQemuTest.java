@@ -12,7 +12,8 @@ import java.util.List;
 import java.util.Random;
 
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 import org.savevm.api.LiveStateHandler;
 import org.savevm.api.MigrationSettings;
@@ -38,8 +39,9 @@ import org.savevm.stream.MigrationInput;
 class MultifdFromQemuTest {
     private static final int MIB = 16;
 
-    @Test
-    void ourDestinationLoadsRamThatQemuSendsThroughItsChannels(@TempDir Path dir) throws Exception {
+    @ParameterizedTest(name = "multifd-compression {0}")
+    @ValueSource(strings = {"none", "zlib"})
+    void ourDestinationLoadsRamThatQemuSendsThroughItsChannels(String compression, @TempDir Path dir) throws Exception {
         Assumptions.assumeTrue(QemuProcess.installed(), QemuProcess.QEMU + " is not installed: skipping");
         byte[] content = new byte[MIB << 20];
         Random rnd = new Random(7);
@@ -61,12 +63,13 @@ class MultifdFromQemuTest {
             qemu.command("{\"execute\": \"migrate-set-capabilities\", \"arguments\": {\"capabilities\": "
                     + "[{\"capability\": \"multifd\", \"state\": true}]}}");
             qemu.command("{\"execute\": \"migrate-set-parameters\", \"arguments\": {\"multifd-channels\": 2, "
-                    + "\"max-bandwidth\": 1099511627776}}");
+                    + "\"max-bandwidth\": 1099511627776, \"multifd-compression\": \"" + compression + "\"}}");
             qemu.command("{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"tcp:127.0.0.1:" + port + "\"}}");
 
             List<Connection> all = listener.acceptAll(3, 30_000);
             try (MultifdRecvChannels channels = new MultifdRecvChannels(
-                    List.of(all.get(1).input(), all.get(2).input()), dst::ramBlock, e -> all.get(0).abort())) {
+                    List.of(all.get(1).input(), all.get(2).input()), dst::ramBlock, e -> all.get(0).abort(),
+                    compression.equals("zlib"))) {
                 channels.start();
                 MigrationSettings settings = MigrationSettings.DEFAULTS.withCapability("multifd", true)
                         .withParameter("multifd-channels", 2).withAttachment(MultifdReceiver.class, channels);

@@ -18,7 +18,8 @@ import java.util.List;
 import java.util.Random;
 
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 import org.savevm.api.LiveStateHandler;
 import org.savevm.api.MigrationSettings;
@@ -54,8 +55,9 @@ class MultifdQemuInteropTest {
         }
     }
 
-    @Test
-    void qemuLoadsRamSentThroughOurMultifdChannels(@TempDir Path dir) throws Exception {
+    @ParameterizedTest(name = "multifd-compression {0}")
+    @ValueSource(strings = {"none", "zlib"})
+    void qemuLoadsRamSentThroughOurMultifdChannels(String compression, @TempDir Path dir) throws Exception {
         Assumptions.assumeTrue(QemuProcess.installed(),
                 QemuProcess.QEMU + " is not installed: skipping the real-QEMU multifd check");
         int port;
@@ -70,10 +72,11 @@ class MultifdQemuInteropTest {
             try (QemuProcess qemu = QemuProcess.destination(dir, "16M")) {
                 qemu.command("{\"execute\": \"migrate-set-capabilities\", \"arguments\": {\"capabilities\": "
                         + "[{\"capability\": \"multifd\", \"state\": true}]}}");
-                qemu.command("{\"execute\": \"migrate-set-parameters\", \"arguments\": {\"multifd-channels\": 2}}");
+                qemu.command("{\"execute\": \"migrate-set-parameters\", \"arguments\": {\"multifd-channels\": 2, "
+                        + "\"multifd-compression\": \"" + compression + "\"}}");
                 qemu.command("{\"execute\": \"migrate-incoming\", \"arguments\": {\"uri\": \"tcp:127.0.0.1:"
                         + port + "\"}}");
-                RamMigrationStats stats = send(m, ram, rnd, port);
+                RamMigrationStats stats = send(m, ram, rnd, port, compression.equals("zlib"));
                 assertTrue(stats.normal() > 1000, "pages went through the channels: " + stats.normal());
                 qemu.awaitCompleted();
                 qemu.pmemsave(1 << 20, RAM - (1 << 20), dump);
@@ -89,14 +92,15 @@ class MultifdQemuInteropTest {
     }
 
     /** Main stream framed as QEMU writes it (only the ram section), channels opened after it. */
-    private static RamMigrationStats send(SimulatedMachine m, RamBlock ram, Random rnd, int port) throws Exception {
+    private static RamMigrationStats send(SimulatedMachine m, RamBlock ram, Random rnd, int port, boolean zlib)
+            throws Exception {
         InetSocketAddress at = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
         SocketChannel main = connect(at);
         List<SocketChannel> channels = new ArrayList<>();
         for (int i = 0; i < 2; i++) {
             channels.add(SocketChannel.open(at));
         }
-        try (MultifdSendChannels multifd = new MultifdSendChannels(channels)) {
+        try (MultifdSendChannels multifd = new MultifdSendChannels(channels, zlib ? 1 : -1)) {
             MigrationSettings settings = MigrationSettings.DEFAULTS.withCapability("multifd", true)
                     .withParameter("multifd-channels", 2).withAttachment(MultifdSender.class, multifd);
             MigrationOutput out = new MigrationOutput(main, 1 << 16);

@@ -62,6 +62,7 @@ final class RamSaveSession
     private final CompressPool<BlockState> compressPool;
     /** The multifd channels when the capability is on: every non-zero page goes there, not in the section. */
     private final MultifdSender multifd;
+    private long multifdCounted;
     /** Zero checks of whole bitmap words on a second core; null with one CPU or with compression. */
     private final ZeroScanAhead zeroScan;
     private final byte[] current = new byte[PAGE];
@@ -473,10 +474,9 @@ final class RamSaveSession
         }
         if (multifd != null && !postcopy) {
             // ram_save_multifd_page: no XBZRLE nor normal record, the page travels in a channel's packet
-            long before = multifd.bytes();
             multifd.queuePage(b.block, offset);
             stats.normal++;
-            stats.transferred += multifd.bytes() - before;
+            accountMultifd();
             pagesSent++;
             return 1;
         }
@@ -536,15 +536,24 @@ final class RamSaveSession
      */
     private void putEos(MigrationOutput out) throws IOException {
         if (multifd != null) {
-            long before = multifd.bytes();
             multifd.syncMain();
-            stats.transferred += multifd.bytes() - before;
+            accountMultifd();
         }
         out.putBe64(RamFlags.EOS);
         stats.transferred += 8;
         if (multifd != null) {
             out.flush();
         }
+    }
+
+    /**
+     * Adds what the channels have sent since the last look to the transferred count. Compressed channels
+     * correct their count as they compress, after the hand-off, so this takes the difference each time.
+     */
+    private void accountMultifd() {
+        long now = multifd.bytes();
+        stats.transferred += now - multifdCounted;
+        multifdCounted = now;
     }
 
     /** Record header: be64 offset|flags, plus the block idstr unless it is the last one sent. */
