@@ -1,5 +1,6 @@
 package org.savevm.ram.internal;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -14,11 +15,15 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+
+import org.savevm.api.machine.RamBlock;
 
 /**
  * A real QEMU 7.2 for tests, {@code pc-i440fx-7.2 -nodefaults -S} with QMP on stdio: a destination waiting
@@ -114,6 +119,22 @@ public final class QemuProcess implements AutoCloseable {
     public void pmemsave(long at, long size, Path file) throws Exception {
         command("{\"execute\": \"pmemsave\", \"arguments\": {\"val\": " + at + ", \"size\": " + size
                 + ", \"filename\": \"" + file + "\"}}");
+    }
+
+    /**
+     * Dumps guest-physical memory from 1 MiB up to {@code ramSize} (below it QEMU overlays ROM and VGA on
+     * pc.ram) and asserts it equals {@code pcRam} over the same range.
+     */
+    public void assertPcRamEquals(RamBlock pcRam, long ramSize, Path dump) throws Exception {
+        long low = 1 << 20;
+        pmemsave(low, ramSize - low, dump);
+        byte[] ours = new byte[(int) (ramSize - low)];
+        pcRam.read(low, ours, 0, ours.length);
+        byte[] theirs = Files.readAllBytes(dump);
+        assertEquals(ours.length, theirs.length);
+        MessageDigest md = MessageDigest.getInstance("SHA-256");
+        assertEquals(HexFormat.of().formatHex(md.digest(ours)), HexFormat.of().formatHex(md.digest(theirs)),
+                "guest memory in QEMU equals ours");
     }
 
     public String stderr() throws IOException {
