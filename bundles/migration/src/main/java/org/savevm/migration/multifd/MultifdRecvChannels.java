@@ -96,8 +96,7 @@ public final class MultifdRecvChannels implements MultifdReceiver, AutoCloseable
                     if (h.used() > 0) {
                         readPages(h, at);
                     }
-                    bytes.add(MultifdWire.PACKET_HEADER_SIZE + (h.used() == 0 ? 0
-                        : inflater != null ? h.nextPacketSize() : (long) h.used() * MultifdWire.PAGE_SIZE));
+                    bytes.add(position - at);
                     if (h.sync()) {
                         syncArrived.release();
                         while (!release.tryAcquire(POLL_MILLIS, TimeUnit.MILLISECONDS)) {

@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.savevm.api.MigrationSettings;
 import org.savevm.migration.params.ParameterSpec.Kind;
 
 /**
@@ -24,6 +25,11 @@ public final class ParameterTable {
     public static final long MULTIFD_COMPRESSION_ZLIB = 1;
 
     private static final Map<String, ParameterSpec> SPECS = build();
+
+    /** Whether multifd packets are zlib-compressed under these settings (multifd-compression zlib). */
+    public static boolean multifdZlib(MigrationSettings settings) {
+        return settings.parameter("multifd-compression", 0) == MULTIFD_COMPRESSION_ZLIB;
+    }
 
     private ParameterTable() {
     }

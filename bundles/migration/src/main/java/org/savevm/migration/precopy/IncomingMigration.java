@@ -1,18 +1,18 @@
 package org.savevm.migration.precopy;
 
+import java.io.IOException;
+import java.nio.channels.ReadableByteChannel;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
+import org.savevm.api.MigrationSettings;
 import org.savevm.api.machine.MultifdReceiver;
 import org.savevm.api.machine.RamBlock;
 import org.savevm.migration.multifd.MultifdRecvChannels;
 import org.savevm.migration.params.ParameterTable;
-
-import java.io.IOException;
-import java.util.concurrent.TimeUnit;
-
-import org.savevm.api.MigrationSettings;
 import org.savevm.migration.transport.Connection;
 import org.savevm.migration.transport.Listener;
 import org.savevm.stream.MigrationInput;
@@ -155,19 +155,17 @@ public final class IncomingMigration {
             Connection c = all.get(0);
             connection = c;
             if (channels > 0) {
-                MultifdRecvChannels mf = new MultifdRecvChannels(all.subList(1, all.size()).stream().map(x -> {
-                    try {
-                        return x.input();
-                    } catch (IOException e) {
-                        throw new java.io.UncheckedIOException(e);
-                    }
-                }).toList(), ramBlocks, e -> {
+                List<ReadableByteChannel> inputs = new ArrayList<>();
+                for (Connection x : all.subList(1, all.size())) {
+                    inputs.add(x.input());
+                }
+                MultifdRecvChannels mf = new MultifdRecvChannels(inputs, ramBlocks, e -> {
                     // a failed channel must not leave the loader blocked on the main stream
                     Connection m = connection;
                     if (m != null) {
                         m.abort();
                     }
-                }, settings.parameter("multifd-compression", 0) == ParameterTable.MULTIFD_COMPRESSION_ZLIB);
+                }, ParameterTable.multifdZlib(settings));
                 multifd = mf;
                 settings = settings.withAttachment(MultifdReceiver.class, mf);
                 mf.start();

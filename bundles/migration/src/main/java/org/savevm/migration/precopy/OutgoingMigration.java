@@ -40,6 +40,9 @@ public final class OutgoingMigration {
     /** How long the source waits, guest stopped, for the destination's SHUT on the return path. */
     private static final long RETURN_PATH_SHUT_SECONDS = 120;
 
+    /** How long the end of a migration waits for a listener still printing its events. */
+    private static final long EVENT_DRAIN_SECONDS = 10;
+
     private final StreamEnds.Starter starter;
     private final ConnectionOpener opener;
     /** Replaced once by the same settings with the multifd channels attached, before the save begins. */
@@ -49,7 +52,6 @@ public final class OutgoingMigration {
     private final LongSupplier downtimeLimit;
     private final GuestControl guest;
     private final Function<MigrationSettings, Optional<RamMigrationStats>> ramStats;
-    private static final long EVENT_DRAIN_SECONDS = 10;
     private final MigrationListener listener;
     /**
      * Listener calls go out on their own thread, in order: a listener printing to a terminal or building
@@ -206,8 +208,8 @@ public final class OutgoingMigration {
             for (Connection c : opened) {
                 outs.add(c.output());
             }
-            boolean zlib = settings.parameter("multifd-compression", 0) == ParameterTable.MULTIFD_COMPRESSION_ZLIB;
-            multifd = new MultifdSendChannels(outs, zlib ? (int) settings.parameter("multifd-zlib-level", 1) : -1);
+            multifd = new MultifdSendChannels(outs,
+                    ParameterTable.multifdZlib(settings) ? (int) settings.parameter("multifd-zlib-level", 1) : -1);
             settings = settings.withAttachment(MultifdSender.class, multifd);
         } catch (IOException | RuntimeException e) {
             for (Connection c : opened) {
@@ -469,10 +471,6 @@ public final class OutgoingMigration {
         return limiter.bytesPerSlice() > 0;
     }
 
-    /**
-     * QEMU's migration_rate_limit and migration_update_counters: sleep out the rest of the 100 ms slice
-     * when its budget is spent, and every 100 ms measure the bandwidth and the downtime threshold.
-     */
     private long multifdBytes() {
         MultifdSendChannels mf = multifd;
         return mf == null ? 0 : mf.bytes();
@@ -483,6 +481,10 @@ public final class OutgoingMigration {
         return o.position() + multifdBytes();
     }
 
+    /**
+     * QEMU's migration_rate_limit and migration_update_counters: sleep out the rest of the 100 ms slice
+     * when its budget is spent, and every 100 ms measure the bandwidth and the downtime threshold.
+     */
     private void rateLimitAndUpdate(MigrationOutput o) throws IOException {
         long now = System.nanoTime();
         long sliceEnd = iterationStartNanos + TimeUnit.MILLISECONDS.toNanos(SliceRateLimiter.SLICE_MILLIS);
