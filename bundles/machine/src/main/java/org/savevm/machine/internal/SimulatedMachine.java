@@ -34,7 +34,7 @@ public final class SimulatedMachine implements Machine, AutoCloseable {
             l.add(new OffHeapRamBlock(s.idstr(), s.usedLength(), s.maxLength(), s.resizeable(), s.regionAddress()));
         }
         this.blocks = List.copyOf(l);
-        this.workload = new WorkloadGenerator(blocks, spec, "savevm-guest-" + type);
+        this.workload = new WorkloadGenerator(blocks, spec, System::nanoTime).start("savevm-guest-" + type);
     }
 
     @Override

@@ -1,39 +1,71 @@
 package org.savevm.machine.internal;
 
 import java.util.List;
+import java.util.Objects;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
 
 import org.savevm.api.machine.GuestWorkload;
 import org.savevm.api.machine.RamBlock;
 import org.savevm.api.machine.WorkloadSpec;
 
 /**
- * Plays the guest: a daemon thread that, while running, writes {@code dirtyBytesPerSecond} bytes per
- * second into the main RAM block (pc.ram, else the biggest) in 10 ms slices. Throttling (auto-converge) shortens each slice's
+ * Plays the guest: while running it writes {@code dirtyBytesPerSecond} bytes per second (of the time its clock says
+ * has passed) into the main RAM block (pc.ram, else the biggest). Throttling (auto-converge) shortens each slice's
  * budget the way QEMU's CPU throttle takes a share of the vCPU's time.
+ *
+ * <p>The time source comes in through the constructor, and {@link #writeDue} does one slice's writes; in a machine
+ * {@link #start} adds the daemon thread that calls it every 10 ms on the host's clock, while a test drives it with a
+ * clock it advances by hand, so what it checks does not depend on how the host schedules threads.
  */
 public final class WorkloadGenerator implements GuestWorkload, AutoCloseable {
-    private static final long SLICE_NANOS = 10_000_000L;
+    static final long SLICE_NANOS = 10_000_000L;
+    /**
+     * The most time one slice makes up for: a guest that the host did not schedule for longer (a GC pause, a
+     * loaded machine) does not write a burst afterwards, as a descheduled vCPU would not.
+     */
+    static final long MAX_SLICE_NANOS = 5 * SLICE_NANOS;
 
     private final RamBlock target;
-    private final Thread thread;
+    private final LongSupplier nanoClock;
     /** Held while a slice writes: pause() takes it to wait for the slice in progress. */
     private final ReentrantLock sliceLock = new ReentrantLock();
     private final Object wake = new Object();
     private final AtomicLong bytesWritten = new AtomicLong();
+    private final SplittableRandom rnd;
+    private final byte[] data = new byte[RamBlock.TARGET_PAGE_SIZE];
+    private volatile Thread thread;
     private volatile WorkloadSpec spec;
     private volatile boolean running;
     private volatile boolean closed;
     private volatile int throttlePercent;
+    /** Guarded by sliceLock: the clock at the end of the last slice, and the budget not yet written. */
+    private long lastSliceNanos;
+    private double carry;
 
-    public WorkloadGenerator(List<RamBlock> blocks, WorkloadSpec spec, String name) {
+    /**
+     * A paused generator on {@code nanoClock} (monotonic nanoseconds, like {@link System#nanoTime}); nothing writes
+     * until it is resumed and either {@link #start} runs its thread or the caller calls {@link #writeDue}.
+     */
+    public WorkloadGenerator(List<RamBlock> blocks, WorkloadSpec spec, LongSupplier nanoClock) {
         this.target = blocks.stream().filter(b -> b.idstr().equals("pc.ram")).findFirst().orElse(blocks.get(0));
-        this.spec = spec;
-        this.thread = new Thread(this::loop, name);
-        this.thread.setDaemon(true);
-        this.thread.start();
+        this.spec = Objects.requireNonNull(spec);
+        this.nanoClock = Objects.requireNonNull(nanoClock);
+        this.rnd = new SplittableRandom(spec.seed());
+        this.lastSliceNanos = nanoClock.getAsLong();
+    }
+
+    /** Starts the daemon thread that runs a slice every 10 ms of the clock while the guest runs; once only. */
+    public synchronized WorkloadGenerator start(String threadName) {
+        if (thread != null) {
+            throw new IllegalStateException("workload generator " + thread.getName() + " already started");
+        }
+        thread = new Thread(this::loop, threadName);
+        thread.setDaemon(true);
+        thread.start();
+        return this;
     }
 
     @Override
@@ -43,12 +75,19 @@ public final class WorkloadGenerator implements GuestWorkload, AutoCloseable {
 
     @Override
     public void configure(WorkloadSpec spec) {
-        this.spec = java.util.Objects.requireNonNull(spec);
+        this.spec = Objects.requireNonNull(spec);
     }
 
     @Override
     public void resume() {
-        running = true;
+        sliceLock.lock();
+        try {
+            // The time spent paused is no guest time: the first slice counts from here.
+            lastSliceNanos = nanoClock.getAsLong();
+            running = true;
+        } finally {
+            sliceLock.unlock();
+        }
         synchronized (wake) {
             wake.notifyAll();
         }
@@ -86,11 +125,31 @@ public final class WorkloadGenerator implements GuestWorkload, AutoCloseable {
         return bytesWritten.get();
     }
 
+    /**
+     * One slice: writes what the running guest writes in the time the clock moved since the last slice (at most
+     * {@link #MAX_SLICE_NANOS}), less the throttled share; the fraction of a write left over carries to the next
+     * slice. Does nothing while paused.
+     */
+    void writeDue() {
+        sliceLock.lock();
+        try {
+            long now = nanoClock.getAsLong();
+            long elapsed = Math.min(Math.max(0, now - lastSliceNanos), MAX_SLICE_NANOS);
+            lastSliceNanos = now;
+            if (!running || closed) {
+                return;
+            }
+            WorkloadSpec s = spec;
+            carry += s.dirtyBytesPerSecond() * (elapsed / 1e9) * (100 - throttlePercent) / 100.0;
+            while (carry >= s.writeSize() && running && !closed) {
+                carry -= writeOnce(s);
+            }
+        } finally {
+            sliceLock.unlock();
+        }
+    }
+
     private void loop() {
-        WorkloadSpec seeded = spec;
-        SplittableRandom rnd = new SplittableRandom(seeded.seed());
-        byte[] data = new byte[RamBlock.TARGET_PAGE_SIZE];
-        double carry = 0;
         while (!closed) {
             if (!running) {
                 synchronized (wake) {
@@ -104,18 +163,9 @@ public final class WorkloadGenerator implements GuestWorkload, AutoCloseable {
                 }
                 continue;
             }
-            long start = System.nanoTime();
-            WorkloadSpec s = spec;
-            carry += s.dirtyBytesPerSecond() * (SLICE_NANOS / 1e9) * (100 - throttlePercent) / 100.0;
-            sliceLock.lock();
-            try {
-                while (carry >= s.writeSize() && running && !closed) {
-                    carry -= writeOnce(s, rnd, data);
-                }
-            } finally {
-                sliceLock.unlock();
-            }
-            long left = SLICE_NANOS - (System.nanoTime() - start);
+            long start = nanoClock.getAsLong();
+            writeDue();
+            long left = SLICE_NANOS - (nanoClock.getAsLong() - start);
             if (left > 0) {
                 try {
                     Thread.sleep(left / 1_000_000L, (int) (left % 1_000_000L));
@@ -127,7 +177,7 @@ public final class WorkloadGenerator implements GuestWorkload, AutoCloseable {
     }
 
     /** One guest write; returns the bytes it counts for. */
-    private int writeOnce(WorkloadSpec s, SplittableRandom rnd, byte[] data) {
+    private int writeOnce(WorkloadSpec s) {
         long pages = target.pages();
         long hotPages = Math.max(1, (long) (pages * s.hotFraction()));
         long page = rnd.nextDouble() < s.locality() ? rnd.nextLong(hotPages) : rnd.nextLong(pages);
@@ -157,9 +207,16 @@ public final class WorkloadGenerator implements GuestWorkload, AutoCloseable {
         synchronized (wake) {
             wake.notifyAll();
         }
-        thread.interrupt();
+        Thread t;
+        synchronized (this) {
+            t = thread;
+        }
+        if (t == null) {
+            return;
+        }
+        t.interrupt();
         try {
-            thread.join(2000);
+            t.join(2000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -10,12 +10,13 @@ import java.util.List;
 
 import org.junit.jupiter.api.Test;
 import org.savevm.api.machine.RamBlock;
+import org.savevm.testing.CorpusStreams;
 
 class MachineProfileTest {
 
     /** Reads the MEM_SIZE record of the real paused-16M stream: block names and used lengths in order. */
     private static List<String> corpusMemSize(long[] totalOut) throws Exception {
-        try (InputStream raw = MachineProfileTest.class.getResourceAsStream("/paused-16M.mig")) {
+        try (InputStream raw = CorpusStreams.open(CorpusStreams.PAUSED_16M)) {
             DataInputStream in = new DataInputStream(raw);
             in.skipNBytes(8); // magic + version
             assertEquals(7, in.readUnsignedByte());

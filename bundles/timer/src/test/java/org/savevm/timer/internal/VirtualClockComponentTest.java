@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
@@ -22,6 +21,7 @@ import org.savevm.api.GuestTimer;
 import org.savevm.api.vmstate.VMStateEngine;
 import org.savevm.stream.MigrationInput;
 import org.savevm.stream.MigrationOutput;
+import org.savevm.testing.CorpusStreams;
 import org.savevm.vmstate.internal.VMStateEngineComponent;
 
 class VirtualClockComponentTest {
@@ -40,9 +40,7 @@ class VirtualClockComponentTest {
     }
 
     static byte[] corpus() throws IOException {
-        try (InputStream in = VirtualClockComponentTest.class.getResourceAsStream("/paused-16M.mig")) {
-            return in.readAllBytes();
-        }
+        return CorpusStreams.bytes(CorpusStreams.PAUSED_16M);
     }
 
     static int indexOf(byte[] hay, byte[] needle) {

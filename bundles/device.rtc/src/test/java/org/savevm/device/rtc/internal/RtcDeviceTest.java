@@ -14,6 +14,8 @@ import org.junit.jupiter.api.Test;
 import org.savevm.api.vmstate.VMStateException;
 import org.savevm.stream.MigrationInput;
 import org.savevm.stream.MigrationOutput;
+import org.savevm.testing.CorpusStreams;
+import org.savevm.testing.ManualClock;
 import org.savevm.vmstate.internal.VMStateEngineComponent;
 import org.savevm.vmstate.internal.VMStateLimits;
 
@@ -31,7 +33,7 @@ class RtcDeviceTest {
 
     @Test
     void qemuSectionRoundTripsByteExact() throws IOException {
-        byte[] stream = CorpusSection.resource("paused-16M.mig");
+        byte[] stream = CorpusStreams.bytes(CorpusStreams.PAUSED_16M);
         CorpusSection sec = CorpusSection.find(stream, "mc146818rtc", 0);
         assertEquals(245, sec.bodyLength());
         RtcDevice device = new RtcDevice(0);

@@ -11,6 +11,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.savevm.stream.MigrationInput;
 import org.savevm.stream.MigrationOutput;
+import org.savevm.testing.CorpusStreams;
 import org.savevm.vmstate.internal.VMStateEngineComponent;
 import org.savevm.vmstate.internal.VMStateLimits;
 
@@ -21,7 +22,7 @@ class SerialCorpusTest {
     @ParameterizedTest
     @ValueSource(ints = {0, 1})
     void qemuSectionRoundTripsByteExact(int instance) throws IOException {
-        byte[] stream = CorpusSection.resource("serial-16M.mig");
+        byte[] stream = CorpusStreams.bytes(CorpusStreams.SERIAL_16M);
         CorpusSection sec = CorpusSection.find(stream, "serial", instance);
         assertEquals(11, sec.bodyLength());
 
@@ -51,7 +52,7 @@ class SerialCorpusTest {
     @ParameterizedTest
     @ValueSource(ints = {0})
     void freshDeviceSavesQemuResetBytes(int instance) throws IOException {
-        byte[] stream = CorpusSection.resource("serial-16M.mig");
+        byte[] stream = CorpusStreams.bytes(CorpusStreams.SERIAL_16M);
         CorpusSection sec = CorpusSection.find(stream, "serial", instance);
         ByteArrayOutputStream bos = new ByteArrayOutputStream();
         MigrationOutput out = MigrationOutput.of(bos);

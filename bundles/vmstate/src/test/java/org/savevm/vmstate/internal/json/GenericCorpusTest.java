@@ -13,6 +13,7 @@ import org.savevm.api.vmstate.GenericState;
 import org.savevm.api.vmstate.VMStateDescription;
 import org.savevm.stream.MigrationInput;
 import org.savevm.stream.MigrationOutput;
+import org.savevm.testing.CorpusStreams;
 import org.savevm.vmstate.internal.VMStateInterpreter;
 import org.savevm.vmstate.internal.VMStateLimits;
 
@@ -26,7 +27,7 @@ class GenericCorpusTest {
 
     @Test
     void everyDeviceSectionRoundTripsThroughItsVmdesc() throws IOException {
-        byte[] stream = CorpusSection.resource("paused-16M.mig");
+        byte[] stream = CorpusStreams.bytes(CorpusStreams.PAUSED_16M);
         List<String[]> entries = CorpusSection.entries(stream);
         assertTrue(entries.size() > 20, "devices: " + entries.size());
         for (String[] e : entries) {
@@ -50,7 +51,7 @@ class GenericCorpusTest {
 
     @Test
     void genericValuesAreTyped() throws IOException {
-        byte[] stream = CorpusSection.resource("paused-16M.mig");
+        byte[] stream = CorpusStreams.bytes(CorpusStreams.PAUSED_16M);
         CorpusSection sec = CorpusSection.find(stream, "timer", 0);
         GenericState state = new GenericState();
         engine.load(MigrationInput.of(sec.body(stream)), json.fromVmdesc(sec.vmdescEntry()), state, sec.version());
@@ -68,7 +69,7 @@ class GenericCorpusTest {
         VMStateDescription<GenericState> d = json.fromDump(dump.get("mc146818rtc").toString());
         assertEquals(3, d.version());
         assertEquals(1, d.minimumVersion());
-        byte[] stream = CorpusSection.resource("paused-16M.mig");
+        byte[] stream = CorpusStreams.bytes(CorpusStreams.PAUSED_16M);
         CorpusSection sec = CorpusSection.find(stream, "mc146818rtc", 0);
         GenericState state = new GenericState();
         MigrationInput in = MigrationInput.of(sec.body(stream));

@@ -1,4 +1,4 @@
-package org.savevm.device.rtc.internal;
+package org.savevm.testing;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -6,12 +6,15 @@ import java.util.List;
 import org.savevm.api.GuestTimer;
 import org.savevm.api.VirtualClock;
 
-/** A virtual clock the test advances by hand; due timers fire in expiry order. */
-final class ManualClock implements VirtualClock {
+/**
+ * A virtual clock the test advances by hand; due timers fire in expiry order, on the thread that calls
+ * {@link #advance}, so a test sees every timer's effect as soon as advance returns.
+ */
+public final class ManualClock implements VirtualClock {
     private long now;
     private final List<Timer> timers = new ArrayList<>();
 
-    ManualClock(long start) {
+    public ManualClock(long start) {
         this.now = start;
     }
 
@@ -40,7 +43,8 @@ final class ManualClock implements VirtualClock {
         return t;
     }
 
-    void advance(long ns) {
+    /** Moves the clock {@code ns} forward, firing each timer that falls due on the way at its own expiry time. */
+    public void advance(long ns) {
         long end = now + ns;
         while (true) {
             Timer next = null;
