@@ -14,6 +14,7 @@ class ManagerConfigurationTest {
     void validConfigurationApplies() {
         MigrationManager m = new MigrationManager(new FakeSaveVm(0, 1), Map.of("max-bandwidth", "1048576",
                 "downtime-limit", 50L, "capabilities", "xbzrle,auto-converge", "cpu-throttle-tailslow", true));
+        m.addFeatures(ParametersTest.RAM); // DS binds the ram bundle's features after the constructor
         assertEquals(1048576, m.config().parameter("max-bandwidth"), "configuration sizes are bytes");
         assertEquals(50, m.config().parameter("downtime-limit"));
         assertEquals(1, m.config().parameter("cpu-throttle-tailslow"));

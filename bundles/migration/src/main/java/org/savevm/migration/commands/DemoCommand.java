@@ -8,11 +8,19 @@ import java.util.Map;
 import java.util.Objects;
 
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.FieldOption;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.savevm.api.SavevmCommand;
+import org.savevm.api.settings.MigrationFeatures;
 import org.savevm.migration.demo.ChildJvm;
 import org.savevm.migration.demo.ChildProcess;
 import org.savevm.migration.demo.CuttingRelay;
 import org.savevm.migration.demo.StatsTable;
+import org.savevm.migration.params.FeatureTable;
+import org.savevm.migration.params.MigrationConfigState;
 import org.savevm.migration.params.ValueParser;
 import org.savevm.migration.progress.ProgressLine;
 
@@ -24,6 +32,11 @@ import org.savevm.migration.progress.ProgressLine;
 @Component(service = SavevmCommand.class)
 public final class DemoCommand implements SavevmCommand {
     private static final long LISTEN_TIMEOUT_MILLIS = 120_000;
+
+    /** What the installed bundles implement: the child processes run the same bundles as this one. */
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY, fieldOption = FieldOption.UPDATE)
+    private final List<MigrationFeatures> features = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     @Override
     public String name() {
@@ -95,7 +108,7 @@ public final class DemoCommand implements SavevmCommand {
                 i += 2;
             }
             // Refused capabilities and parameters fail here, before any process starts.
-            mig.applyTo(new org.savevm.migration.params.MigrationConfigState());
+            mig.applyTo(new MigrationConfigState(FeatureTable.with(features)));
         } catch (IllegalArgumentException e) {
             err.println("demo: " + e.getMessage());
             err.print(usage());
@@ -107,7 +120,7 @@ public final class DemoCommand implements SavevmCommand {
         }
         long xbzrleCache = 0;
         if (mig.capabilities.contains("xbzrle")) {
-            org.savevm.migration.params.MigrationConfigState probe = new org.savevm.migration.params.MigrationConfigState();
+            MigrationConfigState probe = new MigrationConfigState(FeatureTable.with(features));
             mig.applyTo(probe);
             xbzrleCache = probe.parameter("xbzrle-cache-size");
         }

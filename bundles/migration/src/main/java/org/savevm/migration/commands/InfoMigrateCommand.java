@@ -9,9 +9,9 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.savevm.api.SavevmCommand;
+import org.savevm.api.settings.MigrationCapabilities;
+import org.savevm.api.settings.MigrationParameters;
 import org.savevm.migration.internal.MigrationManager;
-import org.savevm.migration.params.CapabilityTable;
-import org.savevm.migration.params.ParameterTable;
 
 /** {@code info-migrate}: query-migrate, and with options the capabilities and parameters. */
 @Component(service = SavevmCommand.class)
@@ -59,14 +59,14 @@ public final class InfoMigrateCommand implements SavevmCommand {
             shown = new LinkedHashMap<>();
             if (caps) {
                 Map<String, Object> c = new LinkedHashMap<>();
-                for (String name : CapabilityTable.all().keySet()) {
+                for (String name : MigrationCapabilities.ALL) {
                     c.put(name, manager.config().capabilities().contains(name) ? "on" : "off");
                 }
                 shown.put("capabilities", c);
             }
             if (params) {
                 Map<String, Object> ps = new LinkedHashMap<>();
-                manager.config().parameters().forEach((k, v) -> ps.put(k, ParameterTable.spec(k).display(v)));
+                manager.config().parameters().forEach((k, v) -> ps.put(k, MigrationParameters.spec(k).display(v)));
                 shown.put("parameters", ps);
             }
         } else {

@@ -20,8 +20,10 @@ import org.savevm.api.VirtualClock;
 import org.savevm.api.machine.Machine;
 import org.savevm.api.machine.RamMigrationMonitor;
 import org.savevm.api.machine.RamMigrationStats;
+import org.savevm.api.settings.MigrationFeatures;
 import org.savevm.migration.params.ConfigProperties;
 import org.savevm.migration.params.MigrationConfig;
+import org.savevm.migration.params.FeatureTable;
 import org.savevm.migration.params.MigrationConfigState;
 import org.savevm.migration.precopy.GuestControl;
 import org.savevm.migration.precopy.IncomingMigration;
@@ -52,7 +54,11 @@ public final class MigrationManager {
     private static final System.Logger LOG = System.getLogger(MigrationManager.class.getName());
 
     private final SaveVm saveVm;
-    private final MigrationConfigState config = new MigrationConfigState();
+    /** The orchestrator's features and those of the installed bundles (MigrationFeatures services). */
+    private final FeatureTable features = new FeatureTable();
+    private final MigrationConfigState config = new MigrationConfigState(features);
+    /** The last ConfigAdmin properties, applied again when a bundle's features arrive. */
+    private volatile Map<String, Object> configuration = Map.of();
     private final GuestControl guest;
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
@@ -174,7 +180,31 @@ public final class MigrationManager {
         applyConfiguration(props);
     }
 
+    /**
+     * A bundle that implements capabilities or parameters arrived: the configuration is applied again, since it may
+     * name what only this bundle implements (DS binds it after the constructor applied the configuration first).
+     */
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    public void addFeatures(MigrationFeatures f) {
+        features.add(f);
+        if (!configuration.isEmpty()) {
+            applyConfiguration(configuration);
+        }
+    }
+
+    /** A bundle went: what only it implemented is switched off before the next migration. */
+    public void removeFeatures(MigrationFeatures f) {
+        features.remove(f);
+        java.util.Set<String> off = config.dropUnavailable();
+        if (!off.isEmpty()) {
+            LOG.log(System.Logger.Level.WARNING, "capabilities switched off, no installed bundle implements them: {0}",
+                    off);
+        }
+    }
+
     private void applyConfiguration(Map<String, Object> props) {
+        configuration = Map.copyOf(props);
         try {
             Map<String, Long> params = ConfigProperties.parameters(props);
             Optional<java.util.Set<String>> caps = ConfigProperties.capabilities(props);

@@ -7,6 +7,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
+import org.savevm.api.settings.MigrationParameters;
+import org.savevm.api.settings.ParameterSpec;
+
 /** Turns the properties of the ConfigAdmin PID {@code org.savevm.migration} into parameter and capability changes. */
 public final class ConfigProperties {
     private ConfigProperties() {
@@ -15,7 +18,7 @@ public final class ConfigProperties {
     /** Every known parameter present in {@code props}, parsed (strings as HMP would, numbers and booleans as is). */
     public static Map<String, Long> parameters(Map<String, ?> props) {
         Map<String, Long> out = new LinkedHashMap<>();
-        for (ParameterSpec spec : ParameterTable.all().values()) {
+        for (ParameterSpec spec : MigrationParameters.all().values()) {
             Object v = props.get(spec.name());
             if (v == null) {
                 continue;

@@ -3,6 +3,8 @@ package org.savevm.migration.params;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
+import org.savevm.api.settings.MigrationParameters;
+
 /**
  * Metatype of the ConfigAdmin PID {@code org.savevm.migration}. Property names are QEMU's (the
  * {@code $_$} in a method name stands for '-'). Every other numeric parameter of QEMU 7.2 (see
@@ -15,13 +17,13 @@ public @interface MigrationConfig {
     String[] capabilities() default {};
 
     @AttributeDefinition(name = "max-bandwidth", description = "Bytes per second, 0 = unlimited (default 128 MiB/s)")
-    long max$_$bandwidth() default ParameterTable.MAX_THROTTLE;
+    long max$_$bandwidth() default MigrationParameters.MAX_THROTTLE;
 
     @AttributeDefinition(name = "downtime-limit", description = "Longest allowed downtime in ms (0..2000000)")
     long downtime$_$limit() default 300;
 
     @AttributeDefinition(name = "xbzrle-cache-size", description = "XBZRLE page cache bytes, a power of two >= 4096")
-    long xbzrle$_$cache$_$size() default 64L << 20;
+    long xbzrle$_$cache$_$size() default MigrationParameters.XBZRLE_CACHE_SIZE_DEFAULT;
 
     @AttributeDefinition(name = "compress-level", description = "zlib level 0..9")
     long compress$_$level() default 1;

@@ -6,14 +6,31 @@ import java.util.Set;
 import java.util.TreeSet;
 
 import org.savevm.api.MigrationSettings;
+import org.savevm.api.settings.MigrationParameters;
 
 /**
  * The capabilities and parameters currently set (QEMU's MigrationState.parameters and .capabilities).
- * A change is checked as a whole first, so a refused change leaves everything as it was. Thread-safe.
+ * A change is checked as a whole first, so a refused change leaves everything as it was: values against QEMU's
+ * ranges, then names against what the installed bundles implement ({@link FeatureTable}). Thread-safe.
  */
 public final class MigrationConfigState {
-    private final Map<String, Long> parameters = new LinkedHashMap<>(ParameterTable.defaults());
+    private final FeatureTable features;
+    private final Map<String, Long> parameters = new LinkedHashMap<>(MigrationParameters.defaults());
     private final Set<String> capabilities = new TreeSet<>();
+
+    /** Settings checked against {@code features}, which the owner keeps current as bundles come and go. */
+    public MigrationConfigState(FeatureTable features) {
+        this.features = features;
+    }
+
+    /** Settings with the orchestrator's own features only. */
+    public MigrationConfigState() {
+        this(new FeatureTable());
+    }
+
+    public FeatureTable features() {
+        return features;
+    }
 
     public synchronized void setParameter(String name, long value) {
         setParameters(Map.of(name, value));
@@ -23,35 +40,50 @@ public final class MigrationConfigState {
     public synchronized void setParameters(Map<String, Long> changes) {
         Map<String, Long> trial = new LinkedHashMap<>(parameters);
         for (Map.Entry<String, Long> e : changes.entrySet()) {
-            ParameterTable.spec(e.getKey());
+            MigrationParameters.spec(e.getKey());
             trial.put(e.getKey(), e.getValue());
         }
         ParameterCheck.check(trial);
+        // After the range check, so that a value out of range gets QEMU's own message first.
+        changes.keySet().forEach(features::checkParameter);
         parameters.putAll(trial);
     }
 
     /** Parses {@code text} as HMP does for this parameter, then sets it. */
     public synchronized void setParameter(String name, String text) {
-        setParameter(name, ValueParser.parse(ParameterTable.spec(name), text));
+        setParameter(name, ValueParser.parse(MigrationParameters.spec(name), text));
     }
 
     public synchronized void setCapability(String name, boolean on) {
         if (on) {
-            CapabilityTable.checkEnable(name);
+            features.checkCapability(name);
             capabilities.add(name);
         } else {
-            if (!CapabilityTable.known(name)) {
-                throw new IllegalArgumentException("Capability '" + name + "' is unexpected");
-            }
+            FeatureTable.checkKnownCapability(name);
             capabilities.remove(name);
         }
     }
 
     /** Replaces the capability set (all checked first). */
     public synchronized void setCapabilities(Set<String> names) {
-        names.forEach(CapabilityTable::checkEnable);
+        names.forEach(features::checkCapability);
         capabilities.clear();
         capabilities.addAll(names);
+    }
+
+    /**
+     * Switches off every capability that is on but no longer implemented (its bundle went away), so that the next
+     * migration does not start with it; returns those switched off.
+     */
+    public synchronized Set<String> dropUnavailable() {
+        Set<String> gone = new TreeSet<>();
+        for (String c : capabilities) {
+            if (!features.capabilityAvailable(c)) {
+                gone.add(c);
+            }
+        }
+        capabilities.removeAll(gone);
+        return gone;
     }
 
     public synchronized long parameter(String name) {

@@ -2,6 +2,8 @@ package org.savevm.migration.params;
 
 import java.util.Locale;
 
+import org.savevm.api.settings.ParameterSpec;
+
 /** Reads parameter values as HMP's migrate_set_parameter does: sizes with suffixes, on/off booleans. */
 public final class ValueParser {
     private ValueParser() {

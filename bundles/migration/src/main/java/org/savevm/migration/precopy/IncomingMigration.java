@@ -11,8 +11,8 @@ import java.util.function.Function;
 import org.savevm.api.MigrationSettings;
 import org.savevm.api.machine.MultifdReceiver;
 import org.savevm.api.machine.RamBlock;
+import org.savevm.api.settings.MigrationParameters;
 import org.savevm.migration.multifd.MultifdRecvChannels;
-import org.savevm.migration.params.ParameterTable;
 import org.savevm.migration.transport.Connection;
 import org.savevm.migration.transport.Listener;
 import org.savevm.stream.MigrationInput;
@@ -165,7 +165,7 @@ public final class IncomingMigration {
                     if (m != null) {
                         m.abort();
                     }
-                }, ParameterTable.multifdZlib(settings));
+                }, MigrationParameters.multifdZlib(settings));
                 multifd = mf;
                 settings = settings.withAttachment(MultifdReceiver.class, mf);
                 mf.start();

@@ -17,9 +17,9 @@ import org.savevm.api.SaveVm;
 import org.savevm.api.machine.MultifdSender;
 import org.savevm.api.machine.RamMigrationStats;
 import org.savevm.api.machine.RamPostcopySource;
+import org.savevm.api.settings.MigrationParameters;
 import org.savevm.core.commands.PostcopyOutgoing;
 import org.savevm.migration.multifd.MultifdSendChannels;
-import org.savevm.migration.params.ParameterTable;
 import org.savevm.migration.transport.Connection;
 import org.savevm.stream.MigrationOutput;
 
@@ -209,7 +209,7 @@ public final class OutgoingMigration {
                 outs.add(c.output());
             }
             multifd = new MultifdSendChannels(outs,
-                    ParameterTable.multifdZlib(settings) ? (int) settings.parameter("multifd-zlib-level", 1) : -1);
+                    MigrationParameters.multifdZlib(settings) ? (int) settings.parameter("multifd-zlib-level", 1) : -1);
             settings = settings.withAttachment(MultifdSender.class, multifd);
         } catch (IOException | RuntimeException e) {
             for (Connection c : opened) {

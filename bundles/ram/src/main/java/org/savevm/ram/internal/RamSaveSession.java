@@ -14,6 +14,7 @@ import org.savevm.api.machine.MultifdSender;
 import org.savevm.api.machine.PageRange;
 import org.savevm.api.machine.RamBlock;
 import org.savevm.api.machine.RamPostcopySource;
+import org.savevm.api.settings.MigrationParameters;
 import org.savevm.ram.internal.compress.CompressPool;
 import org.savevm.ram.internal.compress.CompressedPageSink;
 import org.savevm.ram.internal.xbzrle.PageCache;
@@ -117,7 +118,7 @@ final class RamSaveSession
         this.xbzrle = settings.capability("xbzrle");
         this.postcopyRam = settings.capability("postcopy-ram");
         this.compress = settings.capability("compress");
-        long cacheSize = settings.parameter("xbzrle-cache-size", 64L << 20);
+        long cacheSize = settings.parameter("xbzrle-cache-size", MigrationParameters.XBZRLE_CACHE_SIZE_DEFAULT);
         this.cache = xbzrle ? new PageCache(cacheSize, PAGE) : null;
         stats.xbzrleCacheSize = xbzrle ? cacheSize : 0;
         this.compressPool = compress ? new CompressPool<>((int) settings.parameter("compress-threads", 8),

@@ -9,6 +9,7 @@ import java.util.TreeSet;
 import java.util.UUID;
 
 import org.savevm.api.MigrationSettings;
+import org.savevm.api.settings.MigrationCapabilities;
 import org.savevm.core.framing.SectionType;
 import org.savevm.stream.MigrationInput;
 import org.savevm.stream.MigrationOutput;
@@ -35,8 +36,8 @@ public final class ConfigurationSection {
     /** Validated capabilities enabled in {@code settings}, in QEMU's enum order. */
     static List<String> validatedCapabilities(MigrationSettings settings) {
         List<String> caps = new ArrayList<>();
-        for (String c : Capabilities.ALL) {
-            if (Capabilities.VALIDATED.contains(c) && settings.capability(c)) {
+        for (String c : MigrationCapabilities.ALL) {
+            if (MigrationCapabilities.VALIDATED.contains(c) && settings.capability(c)) {
                 caps.add(c);
             }
         }
@@ -131,7 +132,7 @@ public final class ConfigurationSection {
                 for (long i = 0; i < count; i++) {
                     long capAt = in.position();
                     String cap = in.getCountedString();
-                    if (!Capabilities.ALL.contains(cap)) {
+                    if (!MigrationCapabilities.ALL.contains(cap)) {
                         throw new MigrationStreamException("Received unknown capability " + cap, capAt);
                     }
                     caps.add(cap);
@@ -159,7 +160,7 @@ public final class ConfigurationSection {
                     + local.targetPageBits(), at);
         }
         List<String> problems = new ArrayList<>();
-        for (String c : new TreeSet<>(Capabilities.VALIDATED)) {
+        for (String c : new TreeSet<>(MigrationCapabilities.VALIDATED)) {
             boolean source = r.capabilities().contains(c);
             boolean target = settings.capability(c);
             if (source != target) {

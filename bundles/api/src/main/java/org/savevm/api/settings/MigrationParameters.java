@@ -1,4 +1,4 @@
-package org.savevm.migration.params;
+package org.savevm.api.settings;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -6,7 +6,8 @@ import java.util.List;
 import java.util.Map;
 
 import org.savevm.api.MigrationSettings;
-import org.savevm.migration.params.ParameterSpec.Kind;
+import org.savevm.api.machine.RamBlock;
+import org.savevm.api.settings.ParameterSpec.Kind;
 
 /**
  * Every migration parameter of QEMU 7.2 that takes a number (qapi/migration.json, defaults from
@@ -14,11 +15,16 @@ import org.savevm.migration.params.ParameterSpec.Kind;
  * parameters (tls-*, block-bitmap-mapping) have no meaning here and are left out; multifd-compression is an
  * enum held as its index (none 0, zlib 1; zstd is refused: no zstd here).
  */
-public final class ParameterTable {
+public final class MigrationParameters {
     /** QEMU's MAX_THROTTLE: 128 MiB/s in 7.2. */
     public static final long MAX_THROTTLE = 128L << 20;
     /** MAX_MIGRATE_DOWNTIME in ms. */
     public static final long MAX_MIGRATE_DOWNTIME = 2000L * 1000;
+    /**
+     * DEFAULT_MIGRATE_CACHE_SIZE: the XBZRLE page cache, 64 MiB. The one source of this default: the table below,
+     * the ConfigAdmin metatype and the ram handler (when settings carry no value) all read it here.
+     */
+    public static final long XBZRLE_CACHE_SIZE_DEFAULT = 64L << 20;
 
     /** QEMU's MultiFDCompression members that this build offers, by index. */
     public static final List<String> MULTIFD_COMPRESSION = List.of("none", "zlib");
@@ -31,7 +37,7 @@ public final class ParameterTable {
         return settings.parameter("multifd-compression", 0) == MULTIFD_COMPRESSION_ZLIB;
     }
 
-    private ParameterTable() {
+    private MigrationParameters() {
     }
 
     private static Map<String, ParameterSpec> build() {
@@ -58,7 +64,7 @@ public final class ParameterTable {
         add(m, "multifd-zlib-level", 1, Kind.INTEGER, 0, 9, "a value between 0 and 9");
         add(m, "multifd-zstd-level", 1, Kind.INTEGER, 0, 20, "a value between 0 and 20");
         // Power of two no less than the target page size: checked in ParameterCheck.
-        add(m, "xbzrle-cache-size", 64L << 20, Kind.SIZE, 4096, Long.MAX_VALUE,
+        add(m, "xbzrle-cache-size", XBZRLE_CACHE_SIZE_DEFAULT, Kind.SIZE, RamBlock.TARGET_PAGE_SIZE, Long.MAX_VALUE,
                 "a power of two no less than the target page size");
         add(m, "max-postcopy-bandwidth", 0, Kind.SIZE, 0, Long.MAX_VALUE,
                 "an integer in the range of 0 to (18446744073709551615UL) bytes/second");
@@ -77,11 +83,17 @@ public final class ParameterTable {
         m.put(name, new ParameterSpec(name, name.replace('-', '_'), def, kind, min, max, expects));
     }
 
+    /** Whether QEMU 7.2 has a parameter of this name (among those kept here). */
+    public static boolean known(String name) {
+        return SPECS.containsKey(name);
+    }
+
     /** Every parameter in QEMU's order. */
     public static Map<String, ParameterSpec> all() {
         return SPECS;
     }
 
+    /** The parameter's definition; IllegalArgumentException with QEMU-style wording when there is none. */
     public static ParameterSpec spec(String name) {
         ParameterSpec s = SPECS.get(name);
         if (s == null) {

@@ -1,4 +1,4 @@
-package org.savevm.migration.params;
+package org.savevm.api.settings;
 
 import java.util.List;
 
