@@ -43,10 +43,10 @@ public class RamPassBenchmark {
         machine = new SimulatedMachine("pc-i440fx-7.2", (long) ramMiB << 20);
         RamBlock ram = machine.ramBlock("pc.ram").orElseThrow();
         Random rnd = new Random(1);
-        byte[] page = new byte[4096];
+        byte[] page = new byte[RamBlock.TARGET_PAGE_SIZE];
         for (long p = 0; p < ram.pages(); p += 2) {
             rnd.nextBytes(page);
-            ram.write(p * 4096, page, 0, 4096);
+            ram.write(p * RamBlock.TARGET_PAGE_SIZE, page, 0, RamBlock.TARGET_PAGE_SIZE);
         }
         handler = new RamHandler(machine);
     }

@@ -86,10 +86,10 @@ public class RamStreamBenchmark {
         if (fill.equals("random")) {
             RamBlock ram = source.ramBlock("pc.ram").orElseThrow();
             Random rnd = new Random(1);
-            byte[] page = new byte[4096];
+            byte[] page = new byte[RamBlock.TARGET_PAGE_SIZE];
             for (long p = 0; p < ram.pages(); p++) {
                 rnd.nextBytes(page);
-                ram.write(p * 4096, page, 0, 4096);
+                ram.write(p * RamBlock.TARGET_PAGE_SIZE, page, 0, RamBlock.TARGET_PAGE_SIZE);
             }
         }
         sourceRam = new RamHandler(source);

@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 
+import org.savevm.api.machine.RamBlock;
+
 /**
  * RAM block lists of the machine types we emulate, so that our MEM_SIZE record matches QEMU's. For
  * {@code pc-i440fx-7.2 -m N} QEMU creates pc.ram (N), pc.bios (256 KiB), pc.rom (128 KiB) and, at machine
@@ -23,7 +25,7 @@ public final class MachineProfile {
             throw new IllegalArgumentException("unsupported machine type '" + type + "' (supported: "
                     + PC_I440FX_7_2 + ")");
         }
-        if (ramSize <= 0 || ramSize % 4096 != 0) {
+        if (ramSize <= 0 || ramSize % RamBlock.TARGET_PAGE_SIZE != 0) {
             throw new IllegalArgumentException("RAM size must be a positive multiple of 4 KiB: " + ramSize);
         }
         List<RamBlockSpec> l = new ArrayList<>();
