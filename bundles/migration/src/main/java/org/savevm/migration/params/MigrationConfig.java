@@ -13,7 +13,7 @@ import org.savevm.api.settings.MigrationParameters;
 @ObjectClassDefinition(id = "org.savevm.migration", name = "savevm migration",
         description = "Migration capabilities and parameters, QEMU 7.2 names and defaults")
 public @interface MigrationConfig {
-    @AttributeDefinition(description = "Capabilities switched on, e.g. xbzrle, compress, auto-converge, events")
+    @AttributeDefinition(description = "Capabilities switched on, e.g. xbzrle, compress, auto-converge, multifd")
     String[] capabilities() default {};
 
     @AttributeDefinition(name = "max-bandwidth", description = "Bytes per second, 0 = unlimited (default 128 MiB/s)")
