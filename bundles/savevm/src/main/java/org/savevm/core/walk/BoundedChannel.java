@@ -1,4 +1,4 @@
-package org.savevm.core.loadvm;
+package org.savevm.core.walk;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
