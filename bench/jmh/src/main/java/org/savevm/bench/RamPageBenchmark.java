@@ -11,10 +11,10 @@ import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.savevm.ram.codec.PageCompression;
+import org.savevm.ram.codec.XbzrleDecoder;
+import org.savevm.ram.codec.XbzrleEncoder;
 import org.savevm.ram.internal.ZeroPages;
-import org.savevm.ram.internal.compress.PageCompression;
-import org.savevm.ram.internal.xbzrle.XbzrleDecoder;
-import org.savevm.ram.internal.xbzrle.XbzrleEncoder;
 
 /** Per-page costs of the RAM handler; one op is one 4 KiB page. */
 @State(Scope.Thread)

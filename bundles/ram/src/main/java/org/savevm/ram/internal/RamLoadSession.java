@@ -15,9 +15,10 @@ import org.savevm.api.machine.MultifdReceiver;
 import org.savevm.api.machine.PageRange;
 import org.savevm.api.machine.RamBlock;
 import org.savevm.api.machine.RamPostcopyDestination;
+import org.savevm.ram.codec.PageCompression;
+import org.savevm.ram.codec.RamFlags;
+import org.savevm.ram.codec.XbzrleDecoder;
 import org.savevm.ram.internal.compress.DecompressPool;
-import org.savevm.ram.internal.compress.PageCompression;
-import org.savevm.ram.internal.xbzrle.XbzrleDecoder;
 import org.savevm.stream.MigrationInput;
 import org.savevm.stream.MigrationStreamException;
 
@@ -27,7 +28,7 @@ import org.savevm.stream.MigrationStreamException;
  * Every refusal names the record's byte offset.
  */
 final class RamLoadSession implements LiveStateHandler.LoadSession, RamPostcopyDestination {
-    private static final int PAGE = RamFlags.TARGET_PAGE_SIZE;
+    private static final int PAGE = RamBlock.TARGET_PAGE_SIZE;
 
     private final Machine machine;
     private final MigrationSettings settings;
@@ -286,11 +287,7 @@ final class RamLoadSession implements LiveStateHandler.LoadSession, RamPostcopyD
 
     private void loadCompressed(MigrationInput in, RamBlock block, long addr, ByteBuffer host, long at)
             throws IOException {
-        int len = in.getBe32();
-        if (len < 0 || len > PageCompression.MAX_COMPRESSED) {
-            throw new MigrationStreamException("ram: Invalid compressed data length: " + len + " (max "
-                    + PageCompression.MAX_COMPRESSED + ")", at);
-        }
+        int len = PageCompression.readLength(in, at, PageCompression.MAX_COMPRESSED);
         if (pool == null) {
             pool = new DecompressPool(Math.max(1, decompressThreads), "savevm-decompress");
         }
@@ -312,15 +309,7 @@ final class RamLoadSession implements LiveStateHandler.LoadSession, RamPostcopyD
 
     private void loadXbzrle(MigrationInput in, RamBlock block, long addr, ByteBuffer host, long at)
             throws IOException {
-        int encoding = in.getByte();
-        int len = in.getBe16();
-        if (encoding != RamFlags.ENCODING_FLAG_XBZRLE) {
-            throw new MigrationStreamException("ram: Failed to load XBZRLE page - wrong compression! (encoding 0x"
-                    + Integer.toHexString(encoding) + ")", at);
-        }
-        if (len > PAGE) {
-            throw new MigrationStreamException("ram: Failed to load XBZRLE page - len overflow! (" + len + ")", at);
-        }
+        int len = XbzrleDecoder.readLength(in, at, PAGE);
         in.readFully(encoded, 0, len);
         host.get(0, scratch, 0, PAGE);
         int r = XbzrleDecoder.decode(encoded, len, scratch, PAGE);

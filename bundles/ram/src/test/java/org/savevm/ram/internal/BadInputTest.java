@@ -12,9 +12,10 @@ import org.junit.jupiter.api.Test;
 import org.savevm.api.LiveStateHandler;
 import org.savevm.api.MigrationSettings;
 import org.savevm.machine.internal.SimulatedMachine;
+import org.savevm.ram.codec.RamFlags;
 import org.savevm.stream.MigrationInput;
-import org.savevm.stream.MigrationStreamException;
 import org.savevm.stream.MigrationOutput;
+import org.savevm.stream.MigrationStreamException;
 
 /** Malformed "ram" sections: each refused with QEMU's reason and the record's byte offset. */
 class BadInputTest {

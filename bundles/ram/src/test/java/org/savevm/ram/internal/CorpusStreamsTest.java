@@ -16,8 +16,9 @@ import org.savevm.api.MigrationSettings;
 import org.savevm.api.PendingBytes;
 import org.savevm.api.machine.RamBlock;
 import org.savevm.machine.internal.SimulatedMachine;
-import org.savevm.ram.internal.compress.PageCompression;
-import org.savevm.ram.internal.xbzrle.XbzrleEncoder;
+import org.savevm.ram.codec.PageCompression;
+import org.savevm.ram.codec.RamFlags;
+import org.savevm.ram.codec.XbzrleEncoder;
 import org.savevm.stream.MigrationOutput;
 
 /** The "ram" sections of real QEMU 7.2 streams, loaded by our loader and checked against our encoders. */

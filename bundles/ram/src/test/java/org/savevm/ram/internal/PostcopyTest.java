@@ -21,6 +21,7 @@ import org.savevm.api.machine.RamBlock;
 import org.savevm.api.machine.RamPostcopyDestination;
 import org.savevm.api.machine.RamPostcopySource;
 import org.savevm.machine.internal.SimulatedMachine;
+import org.savevm.ram.codec.RamFlags;
 import org.savevm.stream.MigrationInput;
 import org.savevm.stream.MigrationOutput;
 import org.savevm.stream.MigrationStreamException;

@@ -17,6 +17,7 @@ import org.savevm.api.MigrationSettings;
 import org.savevm.api.machine.RamBlock;
 import org.savevm.api.machine.RamMigrationStats;
 import org.savevm.machine.internal.SimulatedMachine;
+import org.savevm.ram.codec.RamFlags;
 import org.savevm.stream.MigrationInput;
 import org.savevm.stream.MigrationOutput;
 

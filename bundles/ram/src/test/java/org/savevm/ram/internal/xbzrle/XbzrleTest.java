@@ -6,6 +6,9 @@ import java.util.Arrays;
 import java.util.Random;
 
 import org.junit.jupiter.api.Test;
+import org.savevm.ram.codec.Uleb128;
+import org.savevm.ram.codec.XbzrleDecoder;
+import org.savevm.ram.codec.XbzrleEncoder;
 
 /** The cases of QEMU's tests/unit/test-xbzrle.c, plus the decoder's refusals. */
 class XbzrleTest {

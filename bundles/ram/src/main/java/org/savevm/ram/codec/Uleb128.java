@@ -1,4 +1,4 @@
-package org.savevm.ram.internal.xbzrle;
+package org.savevm.ram.codec;
 
 /**
  * The "small" ULEB128 of QEMU's XBZRLE (util/cutils.c): values 0 … 0x3FFF in one or two bytes. A second

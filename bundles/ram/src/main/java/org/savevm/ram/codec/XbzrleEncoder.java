@@ -1,4 +1,4 @@
-package org.savevm.ram.internal.xbzrle;
+package org.savevm.ram.codec;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;

@@ -1,8 +1,13 @@
-package org.savevm.ram.internal.compress;
+package org.savevm.ram.codec;
 
+import java.io.IOException;
 import java.util.zip.DataFormatException;
 import java.util.zip.Deflater;
 import java.util.zip.Inflater;
+
+import org.savevm.api.machine.RamBlock;
+import org.savevm.stream.MigrationInput;
+import org.savevm.stream.MigrationStreamException;
 
 /**
  * One page in, one independent zlib stream out, as QEMU's qemu_compress_data: deflateReset then
@@ -10,8 +15,8 @@ import java.util.zip.Inflater;
  * {@code new Deflater(level)} is. Not thread-safe: one per worker thread.
  */
 public final class PageCompression {
-    /** zlib's compressBound(4096): the largest COMPRESS_PAGE payload QEMU accepts. */
-    public static final int MAX_COMPRESSED = compressBound(4096);
+    /** zlib's compressBound of a target page: the largest COMPRESS_PAGE payload QEMU accepts. */
+    public static final int MAX_COMPRESSED = compressBound(RamBlock.TARGET_PAGE_SIZE);
 
     private final Deflater deflater;
     private final Inflater inflater = new Inflater();
@@ -21,6 +26,19 @@ public final class PageCompression {
             throw new IllegalArgumentException("compress-level must be 0..9: " + level);
         }
         this.deflater = new Deflater(level, false);
+    }
+
+    /**
+     * Reads the be32 length of a COMPRESS_PAGE payload, refusing more than {@code maxLength} (QEMU:
+     * compressBound of the page size). {@code at} is the record's offset.
+     */
+    public static int readLength(MigrationInput in, long at, int maxLength) throws IOException {
+        int len = in.getBe32();
+        if (len < 0 || len > maxLength) {
+            throw new MigrationStreamException("ram: Invalid compressed data length: " + len + " (max " + maxLength
+                    + ")", at);
+        }
+        return len;
     }
 
     /** zlib's compressBound. */

@@ -1,4 +1,9 @@
-package org.savevm.ram.internal.xbzrle;
+package org.savevm.ram.codec;
+
+import java.io.IOException;
+
+import org.savevm.stream.MigrationInput;
+import org.savevm.stream.MigrationStreamException;
 
 /**
  * Applies an XBZRLE encoding onto the current page (the receiver has no cache). Refuses what QEMU's
@@ -7,6 +12,23 @@ package org.savevm.ram.internal.xbzrle;
  */
 public final class XbzrleDecoder {
     private XbzrleDecoder() {
+    }
+
+    /**
+     * Reads the header of an XBZRLE record's payload (encoding byte, be16 length) with QEMU 7.2's checks;
+     * returns the length of the encoded data that follows. {@code at} is the record's offset.
+     */
+    public static int readLength(MigrationInput in, long at, int pageSize) throws IOException {
+        int encoding = in.getByte();
+        int len = in.getBe16();
+        if (encoding != RamFlags.ENCODING_FLAG_XBZRLE) {
+            throw new MigrationStreamException("ram: Failed to load XBZRLE page - wrong compression! (encoding 0x"
+                    + Integer.toHexString(encoding) + ")", at);
+        }
+        if (len > pageSize) {
+            throw new MigrationStreamException("ram: Failed to load XBZRLE page - len overflow! (" + len + ")", at);
+        }
+        return len;
     }
 
     /**
