@@ -1,7 +1,8 @@
-package org.savevm.core.analyze;
+package org.savevm.analyze.internal;
 
 import java.io.PrintStream;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -14,7 +15,8 @@ public final class AnalysisText {
     private AnalysisText() {
     }
 
-    public static void print(JsonNode r, PrintStream out) {
+    /** {@code analyzed}: the section analyzers' text lines, shown between the sections and the devices. */
+    public static void print(JsonNode r, Map<String, List<String>> analyzed, PrintStream out) {
         out.println("file: " + r.path("file").asText() + " (" + r.path("size").asLong() + " bytes)");
         JsonNode h = r.path("header");
         out.println("header: magic " + h.path("magic").asText() + " (QEVM), version " + h.path("version").asInt());
@@ -35,35 +37,8 @@ public final class AnalysisText {
         }
         out.println("sections:");
         sections(r.path("sections"), out, "  ");
-        JsonNode ram = r.path("ram");
-        if (ram.isObject()) {
-            out.println("ram (page size " + ram.path("page_size").asInt() + "):");
-            for (Iterator<Map.Entry<String, JsonNode>> it = ram.path("blocks").fields(); it.hasNext();) {
-                Map.Entry<String, JsonNode> e = it.next();
-                JsonNode b = e.getValue();
-                out.printf("  block %s: used length 0x%x; pages: zero %d, normal %d, xbzrle %d, compressed %d%s%n",
-                        e.getKey(), b.path("used_length").asLong(), b.path("zero_pages").asLong(),
-                        b.path("normal_pages").asLong(), b.path("xbzrle_pages").asLong(),
-                        b.path("compressed_pages").asLong(),
-                        b.has("dump_file") ? "; dumped to " + b.path("dump_file").asText() : "");
-                out.println("    in the ram sections at bytes " + join(b.path("parts")));
-            }
-            JsonNode parts = ram.path("parts");
-            out.println("  " + parts.size() + " ram sections:");
-            for (JsonNode p : parts) {
-                out.println("    " + p.path("type").asText() + " at byte " + p.path("offset").asLong() + ", "
-                        + p.path("length").asLong() + " bytes, " + p.path("pages").asLong() + " page records");
-            }
-        }
-        JsonNode block = r.path("block");
-        if (block.isObject()) {
-            out.println("block:");
-            for (Iterator<Map.Entry<String, JsonNode>> it = block.path("drives").fields(); it.hasNext();) {
-                Map.Entry<String, JsonNode> e = it.next();
-                out.println("  drive " + e.getKey() + ": " + e.getValue().path("chunks").asLong() + " chunks with data, "
-                        + e.getValue().path("zero_chunks").asLong() + " zero chunks");
-            }
-            out.println("  " + block.path("progress_records").asLong() + " progress records");
+        for (List<String> lines : analyzed.values()) {
+            lines.forEach(out::println);
         }
         out.println("devices:");
         for (Iterator<Map.Entry<String, JsonNode>> it = r.path("devices").fields(); it.hasNext();) {
@@ -133,16 +108,5 @@ public final class AnalysisText {
     private static String shorten(String s) {
         return s.length() <= MAX_VALUE_CHARS ? s
                 : s.substring(0, MAX_VALUE_CHARS) + "... (" + s.length() + " chars; --json has it whole)";
-    }
-
-    private static String join(JsonNode a) {
-        StringBuilder sb = new StringBuilder();
-        for (JsonNode n : a) {
-            if (sb.length() > 0) {
-                sb.append(", ");
-            }
-            sb.append(n.asLong());
-        }
-        return sb.length() == 0 ? "(none)" : sb.toString();
     }
 }

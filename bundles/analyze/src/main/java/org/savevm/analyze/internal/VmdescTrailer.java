@@ -1,4 +1,4 @@
-package org.savevm.core.analyze;
+package org.savevm.analyze.internal;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;

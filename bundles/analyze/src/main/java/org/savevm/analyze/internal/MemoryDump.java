@@ -1,4 +1,4 @@
-package org.savevm.core.analyze;
+package org.savevm.analyze.internal;
 
 import java.io.Closeable;
 import java.io.IOException;
@@ -12,12 +12,14 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
+import org.savevm.api.analyze.MemoryDumpSink;
+
 /**
  * {@code --dump-memory DIR}: one file per RAM block, {@code DIR/<idstr with '/' replaced by '_'>.bin},
  * as long as the block's used length. Pages are written where the stream puts them, so later rounds
  * overwrite earlier ones; what the stream never sent stays zero (a sparse hole).
  */
-final class MemoryDump implements Closeable {
+final class MemoryDump implements MemoryDumpSink, Closeable {
     private final Path dir;
     private final Set<String> names = new HashSet<>();
     private final List<FileChannel> open = new ArrayList<>();
@@ -26,12 +28,14 @@ final class MemoryDump implements Closeable {
         this.dir = dir;
     }
 
-    static String fileName(String idstr) {
+    @Override
+    public String fileName(String idstr) {
         return idstr.replace('/', '_') + ".bin";
     }
 
     /** Creates (or truncates) the file of one block and gives it its length. */
-    FileChannel create(String idstr, long usedLength) throws IOException {
+    @Override
+    public DumpFile create(String idstr, long usedLength) throws IOException {
         String name = fileName(idstr);
         if (!names.add(name)) {
             throw new IOException("RAM blocks '" + idstr + "' and another one map to the same dump file " + name);
@@ -48,10 +52,20 @@ final class MemoryDump implements Closeable {
         if (usedLength > 0) {
             ch.write(ByteBuffer.allocate(1), usedLength - 1);
         }
-        return ch;
+        return new DumpFile() {
+            @Override
+            public void write(long offset, byte[] data, int length) throws IOException {
+                MemoryDump.write(ch, offset, data, length);
+            }
+
+            @Override
+            public void read(long offset, byte[] data, int length) throws IOException {
+                MemoryDump.read(ch, offset, data, length);
+            }
+        };
     }
 
-    static void write(FileChannel ch, long offset, byte[] page, int len) throws IOException {
+    private static void write(FileChannel ch, long offset, byte[] page, int len) throws IOException {
         ByteBuffer b = ByteBuffer.wrap(page, 0, len);
         long pos = offset;
         while (b.hasRemaining()) {
@@ -60,7 +74,7 @@ final class MemoryDump implements Closeable {
     }
 
     /** The current content of a page (zeros where nothing was written yet). */
-    static void read(FileChannel ch, long offset, byte[] page, int len) throws IOException {
+    private static void read(FileChannel ch, long offset, byte[] page, int len) throws IOException {
         ByteBuffer b = ByteBuffer.wrap(page, 0, len);
         long pos = offset;
         while (b.hasRemaining()) {

@@ -1,10 +1,11 @@
-package org.savevm.core.cli;
+package org.savevm.analyze.internal;
 
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 import org.osgi.service.component.annotations.Activate;
@@ -13,10 +14,9 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.savevm.api.SavevmCommand;
+import org.savevm.api.analyze.SectionAnalyzer;
 import org.savevm.api.vmstate.VMStateEngine;
 import org.savevm.api.vmstate.VMStateJson;
-import org.savevm.core.analyze.AnalysisText;
-import org.savevm.core.analyze.StreamAnalyzer;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -31,15 +31,25 @@ public final class AnalyzeStreamCommand implements SavevmCommand {
     static final String NAME = "analyze-stream";
     private final VMStateJson json;
     private final VMStateEngine engine;
+    private final List<SectionAnalyzer> analyzers;
 
+    /**
+     * @param analyzers the section analyzers the format-owning bundles offer; the internal "block"
+     *                  analyzer serves until one of them reads "block"
+     */
     @Activate
     public AnalyzeStreamCommand(
             @Reference(name = "json", cardinality = ReferenceCardinality.OPTIONAL,
                     policyOption = ReferencePolicyOption.GREEDY) VMStateJson json,
             @Reference(name = "engine", cardinality = ReferenceCardinality.OPTIONAL,
-                    policyOption = ReferencePolicyOption.GREEDY) VMStateEngine engine) {
+                    policyOption = ReferencePolicyOption.GREEDY) VMStateEngine engine,
+            @Reference(name = "analyzers", cardinality = ReferenceCardinality.MULTIPLE,
+                    policyOption = ReferencePolicyOption.GREEDY) List<SectionAnalyzer> analyzers) {
         this.json = json;
         this.engine = engine;
+        List<SectionAnalyzer> all = new ArrayList<>(analyzers);
+        all.add(new BlockChunkAnalyzer());
+        this.analyzers = List.copyOf(all);
     }
 
     @Override
@@ -99,11 +109,12 @@ public final class AnalyzeStreamCommand implements SavevmCommand {
             return 1;
         }
         ObjectNode result;
+        StreamAnalyzer analyzer = new StreamAnalyzer(json, engine, analyzers, dir);
         try {
             if (dir != null) {
                 Files.createDirectories(dir);
             }
-            result = new StreamAnalyzer(json, engine, dir).analyze(path);
+            result = analyzer.analyze(path);
         } catch (IOException e) {
             err.println(NAME + ": " + file + ": " + e.getMessage());
             return 1;
@@ -111,7 +122,7 @@ public final class AnalyzeStreamCommand implements SavevmCommand {
         if (asJson) {
             out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(result));
         } else {
-            AnalysisText.print(result, out);
+            AnalysisText.print(result, analyzer.described(), out);
         }
         return 0;
     }
