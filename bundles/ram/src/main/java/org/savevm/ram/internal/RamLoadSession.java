@@ -17,6 +17,7 @@ import org.savevm.api.machine.RamBlock;
 import org.savevm.api.machine.RamPostcopyDestination;
 import org.savevm.ram.codec.PageCompression;
 import org.savevm.ram.codec.RamFlags;
+import org.savevm.ram.codec.RecordBlocks;
 import org.savevm.ram.codec.XbzrleDecoder;
 import org.savevm.ram.internal.compress.DecompressPool;
 import org.savevm.stream.MigrationInput;
@@ -41,7 +42,8 @@ final class RamLoadSession implements LiveStateHandler.LoadSession, RamPostcopyD
     private final Set<Long> decompressing = new HashSet<>();
     private DecompressPool pool;
     private RecordObserver observer;
-    private RamBlock lastRecvBlock;
+    private final RecordBlocks<RamBlock> recordBlocks = new RecordBlocks<>((id, at) -> this.machine.ramBlock(id)
+            .orElseThrow(() -> new MigrationStreamException("ram: Can't find block " + id, at)));
     private long pagesLoaded;
     private volatile boolean postcopy;
     private final MultifdReceiver multifd;
@@ -108,7 +110,7 @@ final class RamLoadSession implements LiveStateHandler.LoadSession, RamPostcopyD
             RamBlock block = null;
             ByteBuffer host = null;
             if ((flags & RamFlags.PAGE_KINDS) != 0) {
-                block = blockFromStream(in, flags, at);
+                block = recordBlocks.read(in, flags, at);
                 if (addr >= block.usedLength()) {
                     throw new MigrationStreamException("ram: Illegal RAM offset 0x" + Long.toHexString(addr)
                             + " in block " + block.idstr() + " (used length 0x" + Long.toHexString(block.usedLength())
@@ -224,21 +226,6 @@ final class RamLoadSession implements LiveStateHandler.LoadSession, RamPostcopyD
         for (int i = 0; i < PAGE; i += 8) {
             page.putLong(i, pattern);
         }
-    }
-
-    private RamBlock blockFromStream(MigrationInput in, int flags, long at) throws IOException {
-        if ((flags & RamFlags.CONTINUE) != 0) {
-            if (lastRecvBlock == null) {
-                throw new MigrationStreamException("ram: record with CONTINUE (flags 0x" + Integer.toHexString(flags)
-                        + ") before any block was named", at);
-            }
-            return lastRecvBlock;
-        }
-        String id = in.getCountedString();
-        RamBlock b = machine.ramBlock(id).orElseThrow(() -> new MigrationStreamException(
-                "ram: Can't find block " + id, at));
-        lastRecvBlock = b;
-        return b;
     }
 
     /** MEM_SIZE: the source's block list; every block must exist here, lengths must match or be resizable. */

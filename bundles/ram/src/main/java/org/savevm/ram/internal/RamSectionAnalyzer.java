@@ -16,6 +16,7 @@ import org.savevm.api.analyze.SectionAnalysis;
 import org.savevm.api.analyze.SectionAnalyzer;
 import org.savevm.ram.codec.PageCompression;
 import org.savevm.ram.codec.RamFlags;
+import org.savevm.ram.codec.RecordBlocks;
 import org.savevm.ram.codec.XbzrleDecoder;
 import org.savevm.stream.MigrationInput;
 import org.savevm.stream.MigrationStreamException;
@@ -76,7 +77,7 @@ public final class RamSectionAnalyzer implements SectionAnalyzer {
         private final byte[] page;
         private final byte[] data;
         private PageCompression zlib;
-        private Block last;
+        private final RecordBlocks<Block> recordBlocks = new RecordBlocks<>(this::named);
         private long memSizeTotal = -1;
         private Map<String, Object> currentPart;
 
@@ -105,7 +106,7 @@ public final class RamSectionAnalyzer implements SectionAnalyzer {
                 long addr = RamFlags.offset(v, pageSize);
                 Block b = null;
                 if ((flags & RamFlags.PAGE_KINDS) != 0) {
-                    b = block(in, flags, at);
+                    b = recordBlocks.read(in, flags, at);
                     if (Long.compareUnsigned(addr, b.usedLength) >= 0) {
                         throw new MigrationStreamException(String.format("ram: illegal RAM offset 0x%x in block %s "
                                 + "(used length 0x%x), record flags 0x%x", addr, b.idstr, b.usedLength, flags), at);
@@ -192,21 +193,12 @@ public final class RamSectionAnalyzer implements SectionAnalyzer {
             }
         }
 
-        private Block block(MigrationInput in, int flags, long at) throws IOException {
-            if ((flags & RamFlags.CONTINUE) != 0) {
-                if (last == null) {
-                    throw new MigrationStreamException("ram: record with CONTINUE (flags 0x" + Integer.toHexString(flags)
-                            + ") before any block was named", at);
-                }
-                return last;
-            }
-            String id = in.getCountedString();
+        private Block named(String id, long at) throws MigrationStreamException {
             Block b = blocks.get(id);
             if (b == null) {
                 throw new MigrationStreamException("ram: page of block '" + id + "', which the MEM_SIZE block list "
                         + (memSizeTotal < 0 ? "has not given yet" : "does not name"), at);
             }
-            last = b;
             return b;
         }
 

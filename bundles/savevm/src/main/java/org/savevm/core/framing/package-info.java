@@ -1,7 +1,7 @@
 /**
  * The framing of a QEMU 7.2 stream that the savevm core owns: section types, section headers and
- * footers, the file header, the vmdesc trailer and QEMU's JSON string quoting, for writers and for
- * visitors of the {@link org.savevm.core.walk.StreamWalker}.
+ * footers, the file header and the vmdesc trailer, for writers and for visitors of the
+ * {@link org.savevm.core.walk.StreamWalker}.
  */
 @Export
 @Version("1.0.0")

@@ -1,4 +1,4 @@
-package org.savevm.device.rtc.internal;
+package org.savevm.testing;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,9 +13,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * Test helper: finds a FULL device section of a real QEMU stream by idstr and instance, with its body
  * length taken from the stream's vmdesc trailer and the trailer's JSON entry for that section.
  */
-record CorpusSection(int sectionId, int version, int bodyOffset, int bodyLength, String vmdescEntry) {
+public record CorpusSection(int sectionId, int version, int bodyOffset, int bodyLength, String vmdescEntry) {
 
-    static byte[] resource(String name) throws IOException {
+    /** A test resource of the module under test, by its name at the root of its test resources. */
+    public static byte[] resource(String name) throws IOException {
         try (InputStream in = CorpusSection.class.getResourceAsStream("/" + name)) {
             if (in == null) {
                 throw new IOException("missing test resource " + name);
@@ -24,7 +25,7 @@ record CorpusSection(int sectionId, int version, int bodyOffset, int bodyLength,
         }
     }
 
-    static CorpusSection find(byte[] stream, String idstr, int instance) throws IOException {
+    public static CorpusSection find(byte[] stream, String idstr, int instance) throws IOException {
         byte[] marker = "{\"page_size\"".getBytes(StandardCharsets.US_ASCII);
         int json = lastIndexOf(stream, marker);
         if (json < 5 || stream[json - 5] != 0x06 || ByteBuffer.wrap(stream, json - 4, 4).getInt() != stream.length - json) {
@@ -57,12 +58,24 @@ record CorpusSection(int sectionId, int version, int bodyOffset, int bodyLength,
         throw new IOException("no FULL section " + idstr + " " + instance);
     }
 
-    byte[] body(byte[] stream) {
+    /** Every (name, instance_id) of the stream's vmdesc, in stream order. */
+    public static java.util.List<String[]> entries(byte[] stream) throws IOException {
+        byte[] marker = "{\"page_size\"".getBytes(StandardCharsets.US_ASCII);
+        int json = lastIndexOf(stream, marker);
+        String text = new String(stream, json, stream.length - json, StandardCharsets.UTF_8);
+        java.util.List<String[]> out = new java.util.ArrayList<>();
+        for (JsonNode d : new ObjectMapper().readTree(text).get("devices")) {
+            out.add(new String[] {d.get("name").asText(), d.get("instance_id").asText()});
+        }
+        return out;
+    }
+
+    public byte[] body(byte[] stream) {
         return Arrays.copyOfRange(stream, bodyOffset, bodyOffset + bodyLength);
     }
 
     /** The vmdesc members the engine writes (the entry without name, instance_id and braces). */
-    String vmdescMembers() {
+    public String vmdescMembers() {
         int start = vmdescEntry.indexOf("\"vmsd_name\"");
         return vmdescEntry.substring(start, vmdescEntry.length() - 1);
     }

@@ -1,4 +1,4 @@
-package org.savevm.core.framing;
+package org.savevm.stream.json;
 
 /** JSON string quoting exactly as QEMU 6.0+'s JSONWriter does it (qobject/json-writer.c). */
 public final class JsonText {
