@@ -11,6 +11,7 @@ import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.savevm.api.machine.RamBlock;
 import org.savevm.ram.codec.PageCompression;
 import org.savevm.ram.codec.XbzrleDecoder;
 import org.savevm.ram.codec.XbzrleEncoder;
@@ -21,7 +22,7 @@ import org.savevm.ram.internal.ZeroPages;
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 public class RamPageBenchmark {
-    private static final int PAGE = 4096;
+    private static final int PAGE = RamBlock.TARGET_PAGE_SIZE;
 
     private ByteBuffer zeroPage;
     private ByteBuffer dataPage;

@@ -42,14 +42,15 @@ final class RamLoadSession implements LiveStateHandler.LoadSession, RamPostcopyD
     private final Set<Long> decompressing = new HashSet<>();
     private DecompressPool pool;
     private RecordObserver observer;
-    private final RecordBlocks<RamBlock> recordBlocks = new RecordBlocks<>((id, at) -> this.machine.ramBlock(id)
-            .orElseThrow(() -> new MigrationStreamException("ram: Can't find block " + id, at)));
+    private final RecordBlocks<RamBlock> recordBlocks;
     private long pagesLoaded;
     private volatile boolean postcopy;
     private final MultifdReceiver multifd;
 
     RamLoadSession(Machine machine, MigrationSettings settings) {
         this.machine = machine;
+        this.recordBlocks = new RecordBlocks<>((id, at) -> machine.ramBlock(id)
+                .orElseThrow(() -> new MigrationStreamException("ram: Can't find block " + id, at)));
         this.settings = settings;
         this.compressAccepted = settings.capability("compress");
         this.multifd = settings.attachment(MultifdReceiver.class).orElse(null);

@@ -28,7 +28,7 @@ import org.savevm.stream.MigrationStreamException;
 
 /** Postcopy RAM: discard ranges, page requests served first, a faulting destination guest. */
 class PostcopyTest {
-    private static final int PAGE = 4096;
+    private static final int PAGE = RamBlock.TARGET_PAGE_SIZE;
     private static final MigrationSettings POSTCOPY = MigrationSettings.DEFAULTS.withCapability("postcopy-ram", true);
 
     private static void fillPages(RamBlock ram, long from, long to, Random rnd) {

@@ -23,7 +23,7 @@ import org.savevm.stream.MigrationOutput;
 
 /** Save → load of RAM through memory streams with the guest changing pages between iterations. */
 class RoundTripTest {
-    private static final int PAGE = 4096;
+    private static final int PAGE = RamBlock.TARGET_PAGE_SIZE;
 
     static Stream<Arguments> settings() {
         MigrationSettings none = MigrationSettings.DEFAULTS;
