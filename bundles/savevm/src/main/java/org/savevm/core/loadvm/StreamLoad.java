@@ -97,7 +97,7 @@ public final class StreamLoad implements StreamVisitor<LoadedSection> {
     public LoadedSection section(SectionHeader h, LoadedSection started) throws IOException {
         if (started != null) {
             if (!started.section().isLive()) {
-                throw new MigrationStreamException(h.typeName() + " section for " + started.describe()
+                throw new MigrationStreamException(h.typeName() + " section for " + h.describe()
                         + ", which is a device section", h.offset());
             }
             return started;
@@ -113,7 +113,7 @@ public final class StreamLoad implements StreamVisitor<LoadedSection> {
             throw new MigrationStreamException("START section for " + h.describe()
                     + ", which is a device section here (expected FULL)", at);
         }
-        return new LoadedSection(s, h.sectionId(), h.version(), h.instanceId(), h.idstr());
+        return new LoadedSection(s, h.version());
     }
 
     @Override
