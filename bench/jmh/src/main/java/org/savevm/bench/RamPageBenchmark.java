@@ -11,17 +11,18 @@ import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.savevm.api.machine.RamBlock;
+import org.savevm.ram.codec.PageCompression;
+import org.savevm.ram.codec.XbzrleDecoder;
+import org.savevm.ram.codec.XbzrleEncoder;
 import org.savevm.ram.internal.ZeroPages;
-import org.savevm.ram.internal.compress.PageCompression;
-import org.savevm.ram.internal.xbzrle.XbzrleDecoder;
-import org.savevm.ram.internal.xbzrle.XbzrleEncoder;
 
 /** Per-page costs of the RAM handler; one op is one 4 KiB page. */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 public class RamPageBenchmark {
-    private static final int PAGE = 4096;
+    private static final int PAGE = RamBlock.TARGET_PAGE_SIZE;
 
     private ByteBuffer zeroPage;
     private ByteBuffer dataPage;

@@ -17,6 +17,7 @@ import org.savevm.api.machine.RamMigrationMonitor;
 import org.savevm.api.machine.RamMigrationStats;
 import org.savevm.api.machine.RamPostcopyDestination;
 import org.savevm.api.machine.RamPostcopySource;
+import org.savevm.ram.codec.RamFlags;
 
 /**
  * The "ram" live handler (instance 0, version 4). QEMU registers "block" then "ram" early, as section ids

@@ -15,9 +15,11 @@ import org.savevm.api.machine.MultifdReceiver;
 import org.savevm.api.machine.PageRange;
 import org.savevm.api.machine.RamBlock;
 import org.savevm.api.machine.RamPostcopyDestination;
+import org.savevm.ram.codec.PageCompression;
+import org.savevm.ram.codec.RamFlags;
+import org.savevm.ram.codec.RecordBlocks;
+import org.savevm.ram.codec.XbzrleDecoder;
 import org.savevm.ram.internal.compress.DecompressPool;
-import org.savevm.ram.internal.compress.PageCompression;
-import org.savevm.ram.internal.xbzrle.XbzrleDecoder;
 import org.savevm.stream.MigrationInput;
 import org.savevm.stream.MigrationStreamException;
 
@@ -27,7 +29,7 @@ import org.savevm.stream.MigrationStreamException;
  * Every refusal names the record's byte offset.
  */
 final class RamLoadSession implements LiveStateHandler.LoadSession, RamPostcopyDestination {
-    private static final int PAGE = RamFlags.TARGET_PAGE_SIZE;
+    private static final int PAGE = RamBlock.TARGET_PAGE_SIZE;
 
     private final Machine machine;
     private final MigrationSettings settings;
@@ -40,13 +42,15 @@ final class RamLoadSession implements LiveStateHandler.LoadSession, RamPostcopyD
     private final Set<Long> decompressing = new HashSet<>();
     private DecompressPool pool;
     private RecordObserver observer;
-    private RamBlock lastRecvBlock;
+    private final RecordBlocks<RamBlock> recordBlocks;
     private long pagesLoaded;
     private volatile boolean postcopy;
     private final MultifdReceiver multifd;
 
     RamLoadSession(Machine machine, MigrationSettings settings) {
         this.machine = machine;
+        this.recordBlocks = new RecordBlocks<>((id, at) -> machine.ramBlock(id)
+                .orElseThrow(() -> new MigrationStreamException("ram: Can't find block " + id, at)));
         this.settings = settings;
         this.compressAccepted = settings.capability("compress");
         this.multifd = settings.attachment(MultifdReceiver.class).orElse(null);
@@ -107,7 +111,7 @@ final class RamLoadSession implements LiveStateHandler.LoadSession, RamPostcopyD
             RamBlock block = null;
             ByteBuffer host = null;
             if ((flags & RamFlags.PAGE_KINDS) != 0) {
-                block = blockFromStream(in, flags, at);
+                block = recordBlocks.read(in, flags, at);
                 if (addr >= block.usedLength()) {
                     throw new MigrationStreamException("ram: Illegal RAM offset 0x" + Long.toHexString(addr)
                             + " in block " + block.idstr() + " (used length 0x" + Long.toHexString(block.usedLength())
@@ -225,21 +229,6 @@ final class RamLoadSession implements LiveStateHandler.LoadSession, RamPostcopyD
         }
     }
 
-    private RamBlock blockFromStream(MigrationInput in, int flags, long at) throws IOException {
-        if ((flags & RamFlags.CONTINUE) != 0) {
-            if (lastRecvBlock == null) {
-                throw new MigrationStreamException("ram: record with CONTINUE (flags 0x" + Integer.toHexString(flags)
-                        + ") before any block was named", at);
-            }
-            return lastRecvBlock;
-        }
-        String id = in.getCountedString();
-        RamBlock b = machine.ramBlock(id).orElseThrow(() -> new MigrationStreamException(
-                "ram: Can't find block " + id, at));
-        lastRecvBlock = b;
-        return b;
-    }
-
     /** MEM_SIZE: the source's block list; every block must exist here, lengths must match or be resizable. */
     private void loadBlockList(MigrationInput in, long total, long at) throws IOException {
         long remaining = total;
@@ -286,11 +275,7 @@ final class RamLoadSession implements LiveStateHandler.LoadSession, RamPostcopyD
 
     private void loadCompressed(MigrationInput in, RamBlock block, long addr, ByteBuffer host, long at)
             throws IOException {
-        int len = in.getBe32();
-        if (len < 0 || len > PageCompression.MAX_COMPRESSED) {
-            throw new MigrationStreamException("ram: Invalid compressed data length: " + len + " (max "
-                    + PageCompression.MAX_COMPRESSED + ")", at);
-        }
+        int len = PageCompression.readLength(in, at, PageCompression.MAX_COMPRESSED);
         if (pool == null) {
             pool = new DecompressPool(Math.max(1, decompressThreads), "savevm-decompress");
         }
@@ -312,15 +297,7 @@ final class RamLoadSession implements LiveStateHandler.LoadSession, RamPostcopyD
 
     private void loadXbzrle(MigrationInput in, RamBlock block, long addr, ByteBuffer host, long at)
             throws IOException {
-        int encoding = in.getByte();
-        int len = in.getBe16();
-        if (encoding != RamFlags.ENCODING_FLAG_XBZRLE) {
-            throw new MigrationStreamException("ram: Failed to load XBZRLE page - wrong compression! (encoding 0x"
-                    + Integer.toHexString(encoding) + ")", at);
-        }
-        if (len > PAGE) {
-            throw new MigrationStreamException("ram: Failed to load XBZRLE page - len overflow! (" + len + ")", at);
-        }
+        int len = XbzrleDecoder.readLength(in, at, PAGE);
         in.readFully(encoded, 0, len);
         host.get(0, scratch, 0, PAGE);
         int r = XbzrleDecoder.decode(encoded, len, scratch, PAGE);

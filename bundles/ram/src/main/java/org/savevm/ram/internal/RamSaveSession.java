@@ -15,10 +15,11 @@ import org.savevm.api.machine.PageRange;
 import org.savevm.api.machine.RamBlock;
 import org.savevm.api.machine.RamPostcopySource;
 import org.savevm.api.settings.MigrationParameters;
+import org.savevm.ram.codec.RamFlags;
+import org.savevm.ram.codec.XbzrleEncoder;
 import org.savevm.ram.internal.compress.CompressPool;
 import org.savevm.ram.internal.compress.CompressedPageSink;
 import org.savevm.ram.internal.xbzrle.PageCache;
-import org.savevm.ram.internal.xbzrle.XbzrleEncoder;
 import org.savevm.stream.MigrationOutput;
 
 /**
@@ -30,7 +31,7 @@ final class RamSaveSession
     /** ram_save_iterate stops after this long (QEMU's MAX_WAIT, 50 ms), checked every 64 pages. */
     static final long MAX_WAIT_NANOS = 50_000_000L;
     private static final long RATE_PERIOD_NANOS = 1_000_000_000L;
-    private static final int PAGE = RamFlags.TARGET_PAGE_SIZE;
+    private static final int PAGE = RamBlock.TARGET_PAGE_SIZE;
 
     /** A block with its migration bitmap (bit set: page still to send). */
     static final class BlockState {

@@ -1,6 +1,8 @@
 package org.savevm.ram.internal;
 
+import org.savevm.api.machine.RamBlock;
 import org.savevm.api.machine.RamMigrationStats;
+import org.savevm.ram.codec.RamFlags;
 
 /**
  * Counters of one save session. Written by the migration thread only; read (racily but without tearing,
@@ -34,7 +36,7 @@ final class RamSaveStats {
         long ms = Math.max(1, (end - startNanos) / 1_000_000L);
         double mbps = startNanos == 0 ? 0 : transferred * 8.0 / 1000.0 / ms;
         return new RamMigrationStats(transferred, remaining, total, duplicate, normal,
-                normal * RamFlags.TARGET_PAGE_SIZE, dirtySyncCount, dirtyPagesRate, mbps, pagesPerSecond,
+                normal * RamBlock.TARGET_PAGE_SIZE, dirtySyncCount, dirtyPagesRate, mbps, pagesPerSecond,
                 xbzrleCacheSize, xbzrleBytes, xbzrlePages, xbzrleCacheMiss, xbzrleOverflow, compressedPages,
                 compressedSize, bytesDirtyPeriod, bytesXferPeriod, iterations);
     }

@@ -5,6 +5,8 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
+import org.savevm.api.machine.RamBlock;
+
 /**
  * QEMU's buffer_is_zero for pages. Page-sized buffers are compared with a constant zero page through
  * the JDK's vectorized mismatch; other lengths go eight bytes at a time.
@@ -12,7 +14,7 @@ import java.nio.ByteOrder;
 public final class ZeroPages {
     private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class,
             ByteOrder.nativeOrder());
-    private static final int PAGE = 4096;
+    private static final int PAGE = RamBlock.TARGET_PAGE_SIZE;
     private static final int WARM_UP_ROUNDS = 400;
     /** Immutable: never written, shared read-only. */
     private static final ByteBuffer ZERO_DIRECT = ByteBuffer.allocateDirect(PAGE).asReadOnlyBuffer();

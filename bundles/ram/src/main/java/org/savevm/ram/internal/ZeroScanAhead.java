@@ -3,6 +3,7 @@ package org.savevm.ram.internal;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 
 import org.savevm.api.machine.RamBlock;
+import org.savevm.ram.codec.RamFlags;
 
 /**
  * A second thread that checks 64-page groups (256 KiB, one word of the migration bitmap) for zeros ahead
@@ -22,7 +23,7 @@ final class ZeroScanAhead implements AutoCloseable {
     private static final int DATA = 3;
     /** The migration thread waits this long for a group the helper is reading, then reads it itself. */
     private static final long WAIT_NANOS = 100_000L;
-    private static final int PAGE = RamFlags.TARGET_PAGE_SIZE;
+    private static final int PAGE = RamBlock.TARGET_PAGE_SIZE;
     /** Where the helper resumes when the migration thread has caught up with it: 16 groups (4 MiB) on. */
     private static final int AHEAD_GROUPS = 16;
     private static final long GROUP_BYTES = 64L * PAGE;

@@ -11,13 +11,16 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.savevm.api.LiveStateHandler;
 import org.savevm.api.MigrationSettings;
+import org.savevm.api.machine.RamBlock;
 import org.savevm.machine.internal.SimulatedMachine;
+import org.savevm.ram.codec.RamFlags;
 import org.savevm.stream.MigrationInput;
-import org.savevm.stream.MigrationStreamException;
 import org.savevm.stream.MigrationOutput;
+import org.savevm.stream.MigrationStreamException;
 
 /** Malformed "ram" sections: each refused with QEMU's reason and the record's byte offset. */
 class BadInputTest {
+    private static final int PAGE = RamBlock.TARGET_PAGE_SIZE;
     private SimulatedMachine machine;
 
     @BeforeEach
@@ -139,9 +142,9 @@ class BadInputTest {
         assertMessage(refused(new Body().be64(RamFlags.FULL).build()), "Unknown combination of migration flags: 0x1", 0);
         byte[] zeroAndPage = new Body().be64(RamFlags.ZERO | RamFlags.PAGE).name("pc.ram").u8(0).build();
         assertMessage(refused(zeroAndPage), "Unknown combination of migration flags: 0xa", 0);
-        byte[] page = new byte[4096];
+        byte[] page = new byte[PAGE];
         byte[] flush = new Body().be64(RamFlags.PAGE).name("pc.ram").raw(page).be64(0x200).build();
-        assertMessage(refused(flush), "Unknown combination of migration flags: 0x200", 8 + 7 + 4096);
+        assertMessage(refused(flush), "Unknown combination of migration flags: 0x200", 8 + 7 + PAGE);
         byte[] hook = new Body().be64(RamFlags.HOOK).build();
         assertMessage(refused(hook), "RDMA hook", 0);
     }
@@ -160,9 +163,9 @@ class BadInputTest {
 
     @Test
     void compressedPageWithCompressOff() throws Exception {
-        byte[] b = new Body().be64(RamFlags.PAGE).name("pc.ram").raw(new byte[4096])
+        byte[] b = new Body().be64(RamFlags.PAGE).name("pc.ram").raw(new byte[PAGE])
                 .be64(0x1000 | RamFlags.COMPRESS_PAGE | RamFlags.CONTINUE).be32(10).raw(new byte[10]).eos().build();
-        assertMessage(refused(b), "Received an unexpected compressed page", 8 + 7 + 4096);
+        assertMessage(refused(b), "Received an unexpected compressed page", 8 + 7 + PAGE);
     }
 
     @Test
@@ -207,12 +210,12 @@ class BadInputTest {
 
     @Test
     void failedXbzrleLeavesThePageUntouched() throws Exception {
-        machine.ramBlock("pc.ram").orElseThrow().fill(0x5000, 4096, (byte) 7);
+        machine.ramBlock("pc.ram").orElseThrow().fill(0x5000, PAGE, (byte) 7);
         byte[] undecodable = new Body().be64(0x5000 | RamFlags.XBZRLE).name("pc.ram").u8(1).be16(5)
                 .raw(new byte[] {0, 1, 9, 0, 1}).eos().build();
         refused(undecodable);
-        byte[] p = new byte[4096];
-        machine.ramBlock("pc.ram").orElseThrow().read(0x5000, p, 0, 4096);
+        byte[] p = new byte[PAGE];
+        machine.ramBlock("pc.ram").orElseThrow().read(0x5000, p, 0, PAGE);
         for (byte x : p) {
             assertEquals(7, x);
         }
@@ -234,8 +237,8 @@ class BadInputTest {
     void zeroRecordWithAFillByteFillsThePage() throws Exception {
         byte[] b = new Body().be64(0x2000 | RamFlags.ZERO).name("pc.ram").u8(0x5a).eos().build();
         load(b, MigrationSettings.DEFAULTS);
-        byte[] p = new byte[4096];
-        machine.ramBlock("pc.ram").orElseThrow().read(0x2000, p, 0, 4096);
+        byte[] p = new byte[PAGE];
+        machine.ramBlock("pc.ram").orElseThrow().read(0x2000, p, 0, PAGE);
         for (byte x : p) {
             assertEquals(0x5a, x);
         }

@@ -16,12 +16,14 @@ import org.savevm.api.MigrationSettings;
 import org.savevm.api.PendingBytes;
 import org.savevm.api.machine.RamBlock;
 import org.savevm.machine.internal.SimulatedMachine;
-import org.savevm.ram.internal.compress.PageCompression;
-import org.savevm.ram.internal.xbzrle.XbzrleEncoder;
+import org.savevm.ram.codec.PageCompression;
+import org.savevm.ram.codec.RamFlags;
+import org.savevm.ram.codec.XbzrleEncoder;
 import org.savevm.stream.MigrationOutput;
 
 /** The "ram" sections of real QEMU 7.2 streams, loaded by our loader and checked against our encoders. */
 class CorpusStreamsTest {
+    private static final int PAGE = RamBlock.TARGET_PAGE_SIZE;
     private static final long MIB16 = 16L << 20;
 
     /** Counts record kinds and checks every XBZRLE and compressed record against our own encoders. */
@@ -35,7 +37,7 @@ class CorpusStreamsTest {
         long compressedWithoutContinue;
         long compressedAfterXbzrle;
         final List<String> namedKinds = new ArrayList<>();
-        private final byte[] dst = new byte[4096];
+        private final byte[] dst = new byte[PAGE];
         private final PageCompression deflate;
 
         Checker(int level) {
@@ -64,7 +66,7 @@ class CorpusStreamsTest {
         public void xbzrle(RamBlock block, long addr, byte[] before, byte[] encoded, int len, byte[] after) {
             xbzrleRecords++;
             xbzrleBytes += 3 + len;
-            int ours = XbzrleEncoder.encode(before, after, 4096, dst, 4096);
+            int ours = XbzrleEncoder.encode(before, after, PAGE, dst, PAGE);
             assertEquals(len, ours, "XBZRLE length at 0x" + Long.toHexString(addr));
             assertArrayEquals(encoded, java.util.Arrays.copyOf(dst, ours), "XBZRLE bytes at 0x" + Long.toHexString(addr));
         }
@@ -72,11 +74,11 @@ class CorpusStreamsTest {
         @Override
         public void compressed(RamBlock block, long addr, int flags, byte[] data, int len) {
             compressed++;
-            byte[] page = new byte[4096];
+            byte[] page = new byte[PAGE];
             Inflater inf = new Inflater();
             try {
                 inf.setInput(data, 0, len);
-                assertEquals(4096, inf.inflate(page));
+                assertEquals(PAGE, inf.inflate(page));
                 assertTrue(inf.finished());
             } catch (java.util.zip.DataFormatException e) {
                 fail(e);
@@ -84,7 +86,7 @@ class CorpusStreamsTest {
                 inf.end();
             }
             byte[] out = new byte[PageCompression.MAX_COMPRESSED];
-            int n = deflate.compress(page, 0, 4096, out);
+            int n = deflate.compress(page, 0, PAGE, out);
             assertArrayEquals(data, java.util.Arrays.copyOf(out, n), "recompressed page 0x" + Long.toHexString(addr));
         }
     }

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.savevm.api.LiveStateHandler;
+import org.savevm.ram.codec.RamFlags;
 import org.savevm.stream.MigrationInput;
 
 /**

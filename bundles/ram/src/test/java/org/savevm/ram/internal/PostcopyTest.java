@@ -21,13 +21,14 @@ import org.savevm.api.machine.RamBlock;
 import org.savevm.api.machine.RamPostcopyDestination;
 import org.savevm.api.machine.RamPostcopySource;
 import org.savevm.machine.internal.SimulatedMachine;
+import org.savevm.ram.codec.RamFlags;
 import org.savevm.stream.MigrationInput;
 import org.savevm.stream.MigrationOutput;
 import org.savevm.stream.MigrationStreamException;
 
 /** Postcopy RAM: discard ranges, page requests served first, a faulting destination guest. */
 class PostcopyTest {
-    private static final int PAGE = 4096;
+    private static final int PAGE = RamBlock.TARGET_PAGE_SIZE;
     private static final MigrationSettings POSTCOPY = MigrationSettings.DEFAULTS.withCapability("postcopy-ram", true);
 
     private static void fillPages(RamBlock ram, long from, long to, Random rnd) {

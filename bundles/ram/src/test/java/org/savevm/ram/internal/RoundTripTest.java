@@ -6,10 +6,10 @@ import java.io.ByteArrayOutputStream;
 import java.util.Random;
 import java.util.stream.Stream;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.junit.jupiter.api.Test;
 import org.savevm.api.LiveStateHandler;
 import org.savevm.api.MigrationSettings;
 import org.savevm.api.PendingBytes;
@@ -17,12 +17,13 @@ import org.savevm.api.machine.RamBlock;
 import org.savevm.api.machine.RamMigrationStats;
 import org.savevm.api.machine.WorkloadSpec;
 import org.savevm.machine.internal.SimulatedMachine;
+import org.savevm.ram.codec.RamFlags;
 import org.savevm.stream.MigrationInput;
 import org.savevm.stream.MigrationOutput;
 
 /** Save → load of RAM through memory streams with the guest changing pages between iterations. */
 class RoundTripTest {
-    private static final int PAGE = 4096;
+    private static final int PAGE = RamBlock.TARGET_PAGE_SIZE;
 
     static Stream<Arguments> settings() {
         MigrationSettings none = MigrationSettings.DEFAULTS;

@@ -17,6 +17,7 @@ import org.savevm.api.MigrationSettings;
 import org.savevm.api.machine.RamBlock;
 import org.savevm.api.machine.RamMigrationStats;
 import org.savevm.machine.internal.SimulatedMachine;
+import org.savevm.ram.codec.RamFlags;
 import org.savevm.stream.MigrationInput;
 import org.savevm.stream.MigrationOutput;
 
@@ -25,7 +26,7 @@ import org.savevm.stream.MigrationOutput;
  * as QEMU's save_zero_page; pages with data in such a range go one by one.
  */
 class ZeroRunTest {
-    private static final int PAGE = 4096;
+    private static final int PAGE = RamBlock.TARGET_PAGE_SIZE;
 
     @Test
     void zeroRunsWriteOneZeroRecordPerPageAndDataPagesStayNormal() throws Exception {

@@ -18,6 +18,21 @@ public record SectionHeader(int type, int sectionId, String idstr, int instanceI
         return type == SectionType.START || type == SectionType.FULL;
     }
 
+    /** "START", "PART", "END" or "FULL". */
+    public String typeName() {
+        return SectionType.name(type);
+    }
+
+    /** "section 'X' instance N": the stream's names, which the user can find in the stream. */
+    public String describe() {
+        return "section '" + idstr + "' instance " + Integer.toUnsignedString(instanceId);
+    }
+
+    /** A PART or END header of this (START) section: its type and offset with this one's names. */
+    public SectionHeader continuedAs(int partType, long partOffset) {
+        return new SectionHeader(partType, sectionId, idstr, instanceId, version, partOffset);
+    }
+
     public static void writeStartOrFull(MigrationOutput out, int type, int sectionId, String idstr, int instanceId,
             int version) {
         out.putByte(type);

@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import org.savevm.stream.MigrationInput;
 import org.savevm.stream.MigrationOutput;
 import org.savevm.stream.MigrationStreamException;
+import org.savevm.stream.json.JsonText;
 
 /**
  * The vmdesc JSON trailer written after EOF: {@code {"page_size": 4096, "devices": [...]}} in QEMU 7.2's

@@ -1,22 +1,15 @@
 package org.savevm.core.loadvm;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
 
 import org.savevm.api.MigrationSettings;
-import org.savevm.core.commands.DiscardRange;
 import org.savevm.core.commands.IncomingCommands;
-import org.savevm.core.commands.MigrationCommand;
-import org.savevm.stream.MigrationInput;
+import org.savevm.core.walk.StreamCommand;
 import org.savevm.stream.MigrationStreamException;
 
 /**
- * loadvm_process_command: reads one QEMU_VM_COMMAND record, checks its id and length against QEMU
- * 7.2's table and hands it to the destination's {@link IncomingCommands}. The payload (at most 65535
- * bytes) is read whole and parsed from memory, so a wrong inner length cannot desynchronise the stream.
+ * loadvm_process_command: the destination's checks of one command the walker decoded (return path
+ * open, postcopy advise against the local settings) and its hand-over to {@link IncomingCommands}.
  */
 final class CommandDispatcher {
     /** POSTCOPY_LISTEN was processed: the stream is in postcopy, and no vmdesc trailer will follow. */
@@ -26,50 +19,32 @@ final class CommandDispatcher {
         return listened;
     }
 
-    /** Callback for the nested stream of a PACKAGED command. */
-    interface PackageLoader {
-        void loadPackage(MigrationInput in, long length, long commandOffset) throws IOException;
-    }
-
     private final IncomingCommands commands;
     private final MigrationSettings settings;
     private final int targetPageSize;
-    private final LoadLimits limits;
     private boolean returnPathOpen;
 
-    CommandDispatcher(IncomingCommands commands, MigrationSettings settings, int targetPageSize, LoadLimits limits) {
+    CommandDispatcher(IncomingCommands commands, MigrationSettings settings, int targetPageSize) {
         this.commands = commands;
         this.settings = settings;
         this.targetPageSize = targetPageSize;
-        this.limits = limits;
     }
 
-    /** Reads and processes the command whose 0x08 byte was at {@code at}. */
-    void process(MigrationInput in, long at, PackageLoader packages) throws IOException {
-        int id = in.getBe16();
-        int len = in.getBe16();
-        MigrationCommand cmd = MigrationCommand.ofId(id);
-        if (cmd == null) {
-            throw new MigrationStreamException(String.format("MIG_CMD 0x%x unknown (len 0x%x)", id, len), at);
-        }
-        if (cmd.length() != -1 && cmd.length() != len) {
-            throw new MigrationStreamException(cmd + " received bad length: cmd " + id + " len " + len + ", expected "
-                    + cmd.length(), at);
-        }
-        long payloadAt = in.position();
-        ByteBuffer p = ByteBuffer.wrap(in.readBytes(len));
+    /** Processes one decoded command (a PACKAGED blob is walked by the walker after this). */
+    void process(StreamCommand c) throws IOException {
         try {
-            dispatch(cmd, len, p, in, at, packages);
+            dispatch(c);
         } catch (MigrationStreamException e) {
             throw e;
         } catch (IOException | RuntimeException e) {
-            throw new MigrationStreamException("command " + cmd + " failed: " + e.getMessage(), payloadAt, e);
+            throw new MigrationStreamException("command " + c.command() + " failed: " + e.getMessage(),
+                    c.offset() + 5, e);
         }
     }
 
-    private void dispatch(MigrationCommand cmd, int len, ByteBuffer p, MigrationInput in, long at,
-            PackageLoader packages) throws IOException {
-        switch (cmd) {
+    private void dispatch(StreamCommand c) throws IOException {
+        long at = c.offset();
+        switch (c.command()) {
         case OPEN_RETURN_PATH:
             if (returnPathOpen) {
                 throw new MigrationStreamException("CMD_OPEN_RETURN_PATH called when RP already open", at);
@@ -77,17 +52,15 @@ final class CommandDispatcher {
             returnPathOpen = true;
             commands.openReturnPath();
             break;
-        case PING: {
-            int value = p.getInt();
+        case PING:
             if (!returnPathOpen) {
                 throw new MigrationStreamException(String.format("CMD_PING (0x%x) received with no return path",
-                        value), at);
+                        (int) c.value()), at);
             }
-            commands.ping(value);
+            commands.ping((int) c.value());
             break;
-        }
         case POSTCOPY_ADVISE:
-            advise(len, p, at);
+            advise(c);
             break;
         case POSTCOPY_LISTEN:
             commands.postcopyListen();
@@ -97,97 +70,42 @@ final class CommandDispatcher {
             commands.postcopyRun();
             break;
         case POSTCOPY_RAM_DISCARD:
-            discard(len, p, at);
+            commands.postcopyRamDiscard(c.blockName(), c.ranges());
             break;
-        case PACKAGED: {
-            long length = Integer.toUnsignedLong(p.getInt());
-            if (length > limits.maxPackagedLength()) {
-                throw new MigrationStreamException("Unreasonably large packaged state: " + length + " (limit "
-                        + limits.maxPackagedLength() + ")", at);
-            }
-            packages.loadPackage(in, length, at);
+        case PACKAGED:
             break;
-        }
         case ENABLE_COLO:
             commands.enableColo();
             break;
         case POSTCOPY_RESUME:
             commands.postcopyResume();
             break;
-        case RECV_BITMAP: {
-            if (len < 1) {
-                throw new MigrationStreamException("RECV_BITMAP: failed to read block name", at);
-            }
-            int n = p.get() & 0xff;
-            if (n == 0) {
-                throw new MigrationStreamException("RECV_BITMAP: failed to read block name", at);
-            }
-            if (len != n + 1) {
-                throw new MigrationStreamException("RECV_BITMAP: invalid payload length (" + len + ")", at);
-            }
-            byte[] name = new byte[n];
-            p.get(name);
-            commands.receivedBitmapRequest(new String(name, StandardCharsets.UTF_8));
+        case RECV_BITMAP:
+            commands.receivedBitmapRequest(c.blockName());
             break;
-        }
         default:
-            throw new IllegalStateException(cmd.toString());
+            throw new IllegalStateException(c.command().toString());
         }
     }
 
-    private void advise(int len, ByteBuffer p, long at) throws IOException {
+    private void advise(StreamCommand c) throws IOException {
         boolean postcopyRam = settings.capability("postcopy-ram");
-        switch (len) {
-        case 0:
+        long at = c.offset();
+        if (c.advice() == null) {
             if (postcopyRam) {
                 throw new MigrationStreamException("RAM postcopy is enabled but have 0 byte advise", at);
             }
             commands.postcopyAdvise(false, 0, 0);
             return;
-        case 16:
-            if (!postcopyRam) {
-                throw new MigrationStreamException("RAM postcopy is disabled but have 16 byte advise", at);
-            }
-            long summary = p.getLong();
-            long remoteTps = p.getLong();
-            if (remoteTps != targetPageSize) {
-                throw new MigrationStreamException("Postcopy needs matching target page sizes (s=" + remoteTps + " d="
-                        + targetPageSize + ")", at);
-            }
-            commands.postcopyAdvise(true, summary, remoteTps);
-            return;
-        default:
-            throw new MigrationStreamException("CMD_POSTCOPY_ADVISE invalid length (" + len + ")", at);
         }
-    }
-
-    private void discard(int len, ByteBuffer p, long at) throws IOException {
-        if (len < 1 + 1 + 1 + 1 + 2 * 8) {
-            throw new MigrationStreamException("CMD_POSTCOPY_RAM_DISCARD invalid length (" + len + ")", at);
+        if (!postcopyRam) {
+            throw new MigrationStreamException("RAM postcopy is disabled but have 16 byte advise", at);
         }
-        int version = p.get() & 0xff;
-        if (version != 0) {
-            throw new MigrationStreamException("CMD_POSTCOPY_RAM_DISCARD invalid version (" + version + ")", at);
+        long remoteTps = c.advice().targetPageSize();
+        if (remoteTps != targetPageSize) {
+            throw new MigrationStreamException("Postcopy needs matching target page sizes (s=" + remoteTps + " d="
+                    + targetPageSize + ")", at);
         }
-        int n = p.get() & 0xff;
-        if (2 + n + 1 > len) {
-            throw new MigrationStreamException("CMD_POSTCOPY_RAM_DISCARD block name of " + n
-                    + " bytes runs past the command length " + len, at);
-        }
-        byte[] name = new byte[n];
-        p.get(name);
-        int nil = p.get() & 0xff;
-        if (nil != 0) {
-            throw new MigrationStreamException("CMD_POSTCOPY_RAM_DISCARD missing nil (" + nil + ")", at);
-        }
-        int rest = len - 3 - n;
-        if (rest % 16 != 0) {
-            throw new MigrationStreamException("CMD_POSTCOPY_RAM_DISCARD invalid length (" + len + ")", at);
-        }
-        List<DiscardRange> ranges = new ArrayList<>(rest / 16);
-        for (int i = 0; i < rest / 16; i++) {
-            ranges.add(new DiscardRange(p.getLong(), p.getLong()));
-        }
-        commands.postcopyRamDiscard(new String(name, StandardCharsets.UTF_8), ranges);
+        commands.postcopyAdvise(true, c.advice().pageSizeSummary(), remoteTps);
     }
 }

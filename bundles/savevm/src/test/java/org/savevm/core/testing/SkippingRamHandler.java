@@ -7,14 +7,20 @@ import java.util.Map;
 import org.savevm.api.LiveStateHandler;
 import org.savevm.api.MigrationSettings;
 import org.savevm.api.SectionRegistration;
+import org.savevm.api.machine.RamBlock;
+import org.savevm.ram.codec.PageCompression;
+import org.savevm.ram.codec.RamFlags;
+import org.savevm.ram.codec.XbzrleDecoder;
 import org.savevm.stream.MigrationInput;
 import org.savevm.stream.MigrationStreamException;
 
 /**
- * Reads QEMU 7.2 "ram" section bodies record by record without keeping the pages (the real handler
- * lives in the ram bundle): enough to walk corpus streams. Records the MEM_SIZE block list and counts.
+ * Reads QEMU 7.2 "ram" section bodies record by record through the ram bundle's codec without keeping
+ * the pages (the real handler needs a machine): enough to load corpus streams. Records the MEM_SIZE
+ * block list and counts.
  */
 public final class SkippingRamHandler implements LiveStateHandler {
+    private static final int PAGE = RamBlock.TARGET_PAGE_SIZE;
     public final Map<String, Long> blocks = new LinkedHashMap<>();
     public long zeroPages;
     public long normalPages;
@@ -36,17 +42,16 @@ public final class SkippingRamHandler implements LiveStateHandler {
         return new LoadSession() {
             @Override
             public void load(MigrationInput in, int version) throws IOException {
-                if (version != 4) {
+                if (version != RamFlags.VERSION) {
                     throw new MigrationStreamException("ram: version " + version, in.position());
                 }
                 chunks++;
                 while (true) {
                     long at = in.position();
                     long v = in.getBe64();
-                    int flags = (int) (v & 0xfff);
-                    long addr = v & ~0xfffL;
-                    if ((flags & 0x04) != 0) {
-                        long total = addr;
+                    int flags = RamFlags.flags(v, PAGE);
+                    if ((flags & RamFlags.MEM_SIZE) != 0) {
+                        long total = RamFlags.offset(v, PAGE);
                         long seen = 0;
                         while (seen < total) {
                             String name = in.getCountedString();
@@ -55,24 +60,23 @@ public final class SkippingRamHandler implements LiveStateHandler {
                             seen += len;
                         }
                     }
-                    if ((flags & (0x02 | 0x08 | 0x40 | 0x100)) != 0 && (flags & 0x20) == 0) {
+                    if ((flags & RamFlags.PAGE_KINDS) != 0 && (flags & RamFlags.CONTINUE) == 0) {
                         in.getCountedString();
                     }
-                    if ((flags & 0x02) != 0) {
+                    if ((flags & RamFlags.ZERO) != 0) {
                         in.getByte();
                         zeroPages++;
-                    } else if ((flags & 0x08) != 0) {
-                        in.skip(4096);
+                    } else if ((flags & RamFlags.PAGE) != 0) {
+                        in.skip(PAGE);
                         normalPages++;
-                    } else if ((flags & 0x40) != 0) {
-                        in.getByte();
-                        in.skip(in.getBe16());
-                    } else if ((flags & 0x100) != 0) {
-                        in.skip(Integer.toUnsignedLong(in.getBe32()));
-                    } else if ((flags & ~(0x10 | 0x04)) != 0) {
+                    } else if ((flags & RamFlags.XBZRLE) != 0) {
+                        in.skip(XbzrleDecoder.readLength(in, at, PAGE));
+                    } else if ((flags & RamFlags.COMPRESS_PAGE) != 0) {
+                        in.skip(PageCompression.readLength(in, at, PageCompression.MAX_COMPRESSED));
+                    } else if ((flags & ~(RamFlags.EOS | RamFlags.MEM_SIZE)) != 0) {
                         throw new MigrationStreamException("ram: unknown flags 0x" + Integer.toHexString(flags), at);
                     }
-                    if ((flags & 0x10) != 0) {
+                    if ((flags & RamFlags.EOS) != 0) {
                         return;
                     }
                 }

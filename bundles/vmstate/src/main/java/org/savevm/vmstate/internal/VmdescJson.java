@@ -3,6 +3,8 @@ package org.savevm.vmstate.internal;
 import java.util.ArrayDeque;
 import java.util.Deque;
 
+import org.savevm.stream.json.JsonText;
+
 /**
  * QEMU 7.2's JSONWriter in its compact (non-pretty) mode, appending to a caller's buffer: {@code ", "}
  * between members, {@code ": "} after keys, nothing after an opening bracket. The first member written
@@ -23,14 +25,14 @@ public final class VmdescJson {
         }
         needComma = true;
         if (name != null) {
-            quote(out, name);
+            JsonText.appendQuoted(out, name);
             out.append(": ");
         }
     }
 
     void str(String name, String value) {
         member(name);
-        quote(out, value);
+        JsonText.appendQuoted(out, value);
     }
 
     void integer(String name, long value) {
@@ -71,36 +73,5 @@ public final class VmdescJson {
         stack.pop();
         needComma = true;
         out.append(']');
-    }
-
-    /** JSONWriter's string escaping: short escapes, \\uXXXX (upper-case) below 0x20 and from 0x7F on. */
-    public static void quote(StringBuilder sb, String s) {
-        sb.append('"');
-        for (int i = 0; i < s.length();) {
-            int cp = s.codePointAt(i);
-            i += Character.charCount(cp);
-            switch (cp) {
-            case '"' -> sb.append("\\\"");
-            case '\\' -> sb.append("\\\\");
-            case '\b' -> sb.append("\\b");
-            case '\f' -> sb.append("\\f");
-            case '\n' -> sb.append("\\n");
-            case '\r' -> sb.append("\\r");
-            case '\t' -> sb.append("\\t");
-            default -> {
-                if (cp < 0x20 || cp >= 0x7f) {
-                    if (cp >= 0x10000) {
-                        char[] pair = Character.toChars(cp);
-                        sb.append(String.format("\\u%04X\\u%04X", (int) pair[0], (int) pair[1]));
-                    } else {
-                        sb.append(String.format("\\u%04X", cp));
-                    }
-                } else {
-                    sb.append((char) cp);
-                }
-            }
-            }
-        }
-        sb.append('"');
     }
 }

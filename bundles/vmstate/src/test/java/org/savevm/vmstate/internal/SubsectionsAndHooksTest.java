@@ -212,7 +212,7 @@ class SubsectionsAndHooksTest {
     @Test
     void jsonStringsAreEscapedLikeQemu() {
         StringBuilder sb = new StringBuilder();
-        VmdescJson.quote(sb, "a\"b\\c\n\u0001\u007f\u00e9\ud83d\ude00");
+        org.savevm.stream.json.JsonText.appendQuoted(sb, "a\"b\\c\n\u0001\u007f\u00e9\ud83d\ude00");
         assertEquals("\"a\\\"b\\\\c\\n\\u0001\\u007F\\u00E9\\uD83D\\uDE00\"", sb.toString());
     }
 }

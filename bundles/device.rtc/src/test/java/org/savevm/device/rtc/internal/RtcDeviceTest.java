@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.savevm.api.vmstate.VMStateException;
 import org.savevm.stream.MigrationInput;
 import org.savevm.stream.MigrationOutput;
+import org.savevm.testing.CorpusSection;
 import org.savevm.testing.CorpusStreams;
 import org.savevm.testing.ManualClock;
 import org.savevm.vmstate.internal.VMStateEngineComponent;

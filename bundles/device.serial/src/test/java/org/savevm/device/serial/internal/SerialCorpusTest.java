@@ -11,6 +11,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.savevm.stream.MigrationInput;
 import org.savevm.stream.MigrationOutput;
+import org.savevm.testing.CorpusSection;
 import org.savevm.testing.CorpusStreams;
 import org.savevm.vmstate.internal.VMStateEngineComponent;
 import org.savevm.vmstate.internal.VMStateLimits;

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
+import org.savevm.testing.CorpusSection;
 import org.savevm.vmstate.internal.check.VmstateStaticChecker;
 import org.savevm.vmstate.internal.json.DumpVmstateWriter;
 

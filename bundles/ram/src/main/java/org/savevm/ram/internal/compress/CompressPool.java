@@ -11,6 +11,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import org.savevm.api.machine.RamBlock;
+import org.savevm.ram.codec.PageCompression;
 import org.savevm.ram.internal.ZeroPages;
 
 /**
@@ -32,7 +34,7 @@ public final class CompressPool<B> implements AutoCloseable {
     private final ArrayDeque<Job<B>> idle = new ArrayDeque<>();
 
     private static final class Job<B> {
-        final byte[] page = new byte[4096];
+        final byte[] page = new byte[RamBlock.TARGET_PAGE_SIZE];
         final byte[] out = new byte[PageCompression.MAX_COMPRESSED];
         B block;
         long offset;
@@ -80,18 +82,18 @@ public final class CompressPool<B> implements AutoCloseable {
         Job<B> job = idle.poll();
         job.block = block;
         job.offset = offset;
-        page.duplicate().get(job.page, 0, 4096);
+        page.duplicate().get(job.page, 0, RamBlock.TARGET_PAGE_SIZE);
         job.future = executor.submit(() -> run(job));
         inFlight.addLast(job);
         return true;
     }
 
     private void run(Job<B> job) {
-        if (ZeroPages.isZero(job.page, 0, 4096)) {
+        if (ZeroPages.isZero(job.page, 0, RamBlock.TARGET_PAGE_SIZE)) {
             job.len = -1;
             return;
         }
-        job.len = compression.get().compress(job.page, 0, 4096, job.out);
+        job.len = compression.get().compress(job.page, 0, RamBlock.TARGET_PAGE_SIZE, job.out);
     }
 
     private void drainOne(CompressedPageSink<B> sink) throws IOException {

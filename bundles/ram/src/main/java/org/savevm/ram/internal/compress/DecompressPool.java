@@ -13,6 +13,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.zip.DataFormatException;
 
+import org.savevm.api.machine.RamBlock;
+import org.savevm.ram.codec.PageCompression;
 import org.savevm.stream.MigrationStreamException;
 
 /**
@@ -30,7 +32,7 @@ public final class DecompressPool implements AutoCloseable {
 
     private static final class Job {
         final byte[] in = new byte[PageCompression.MAX_COMPRESSED];
-        final byte[] page = new byte[4096];
+        final byte[] page = new byte[RamBlock.TARGET_PAGE_SIZE];
         int len;
         ByteBuffer target;
         long streamOffset;
@@ -91,7 +93,7 @@ public final class DecompressPool implements AutoCloseable {
         inFlight.register();
         executor.execute(() -> {
             try {
-                int n = inflater.get().decompress(job.in, job.len, job.page, 4096);
+                int n = inflater.get().decompress(job.in, job.len, job.page, RamBlock.TARGET_PAGE_SIZE);
                 job.target.put(0, job.page, 0, n);
                 if (job.onPlaced != null) {
                     job.onPlaced.run();

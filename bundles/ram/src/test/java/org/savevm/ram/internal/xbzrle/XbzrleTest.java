@@ -6,10 +6,14 @@ import java.util.Arrays;
 import java.util.Random;
 
 import org.junit.jupiter.api.Test;
+import org.savevm.api.machine.RamBlock;
+import org.savevm.ram.codec.Uleb128;
+import org.savevm.ram.codec.XbzrleDecoder;
+import org.savevm.ram.codec.XbzrleEncoder;
 
 /** The cases of QEMU's tests/unit/test-xbzrle.c, plus the decoder's refusals. */
 class XbzrleTest {
-    private static final int PAGE = 4096;
+    private static final int PAGE = RamBlock.TARGET_PAGE_SIZE;
 
     @Test
     void uleb128RoundTripsEveryValueWithTheSameLength() {
@@ -122,7 +126,7 @@ class XbzrleTest {
         cur[PAGE - 1] = 9;
         assertEquals(4, XbzrleEncoder.encode(old, cur, PAGE, new byte[4], 4));
         assertEquals(XbzrleEncoder.OVERFLOW, XbzrleEncoder.encode(old, cur, PAGE, new byte[3], 3));
-        // A fully changed page: zrun 0 (1 byte), nzrun 4096 (2 bytes) + 4096 bytes does not fit a page.
+        // A fully changed page: zrun 0 (1 byte), nzrun PAGE (2 bytes) + PAGE bytes does not fit a page.
         byte[] ones = new byte[PAGE];
         Arrays.fill(ones, (byte) 1);
         assertEquals(XbzrleEncoder.OVERFLOW, XbzrleEncoder.encode(old, ones, PAGE, new byte[PAGE], PAGE));

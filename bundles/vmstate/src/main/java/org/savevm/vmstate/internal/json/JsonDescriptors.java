@@ -13,6 +13,7 @@ import java.util.regex.Pattern;
 import org.savevm.api.vmstate.GenericState;
 import org.savevm.api.vmstate.VMStateDescription;
 import org.savevm.api.vmstate.VMStateField;
+import org.savevm.stream.json.JsonText;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -156,7 +157,7 @@ public final class JsonDescriptors {
                 if (sb.length() > 0) {
                     sb.append(", ");
                 }
-                org.savevm.vmstate.internal.VmdescJson.quote(sb, DuplicateKeys.original(e.getKey()));
+                JsonText.appendQuoted(sb, DuplicateKeys.original(e.getKey()));
                 sb.append(": ");
                 render(sb, e.getValue());
             }
@@ -175,7 +176,7 @@ public final class JsonDescriptors {
                     sb.append(", ");
                 }
                 first = false;
-                org.savevm.vmstate.internal.VmdescJson.quote(sb, DuplicateKeys.original(e.getKey()));
+                JsonText.appendQuoted(sb, DuplicateKeys.original(e.getKey()));
                 sb.append(": ");
                 render(sb, e.getValue());
             }
@@ -190,7 +191,7 @@ public final class JsonDescriptors {
             }
             sb.append(']');
         } else if (v.isTextual()) {
-            org.savevm.vmstate.internal.VmdescJson.quote(sb, v.asText());
+            JsonText.appendQuoted(sb, v.asText());
         } else {
             sb.append(v.asText());
         }

@@ -13,6 +13,7 @@ import org.savevm.api.vmstate.GenericState;
 import org.savevm.api.vmstate.VMStateDescription;
 import org.savevm.stream.MigrationInput;
 import org.savevm.stream.MigrationOutput;
+import org.savevm.testing.CorpusSection;
 import org.savevm.testing.CorpusStreams;
 import org.savevm.vmstate.internal.VMStateInterpreter;
 import org.savevm.vmstate.internal.VMStateLimits;
