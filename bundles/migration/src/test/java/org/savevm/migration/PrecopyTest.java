@@ -19,9 +19,9 @@ import org.savevm.api.MigrationSettings;
 import org.savevm.api.SaveVm;
 import org.savevm.migration.internal.MigrationManager;
 import org.savevm.migration.precopy.IncomingMigration;
-import org.savevm.migration.precopy.MigrationInfo;
-import org.savevm.migration.precopy.MigrationListener;
-import org.savevm.migration.precopy.MigrationStatus;
+import org.savevm.api.migration.MigrationInfo;
+import org.savevm.api.migration.MigrationListener;
+import org.savevm.api.migration.MigrationStatus;
 import org.savevm.migration.precopy.OutgoingMigration;
 import org.savevm.stream.MigrationOutput;
 

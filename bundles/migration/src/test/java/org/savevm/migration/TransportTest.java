@@ -11,8 +11,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.savevm.migration.internal.MigrationManager;
 import org.savevm.migration.precopy.IncomingMigration;
-import org.savevm.migration.precopy.MigrationListener;
-import org.savevm.migration.precopy.MigrationStatus;
+import org.savevm.api.migration.MigrationListener;
+import org.savevm.api.migration.MigrationStatus;
 import org.savevm.migration.precopy.OutgoingMigration;
 
 /** Each transport carries a whole stream both ways; the fake destination checks every byte. */

@@ -23,10 +23,11 @@ import org.savevm.api.machine.RamMigrationStats;
 import org.savevm.migration.params.ConfigProperties;
 import org.savevm.migration.params.MigrationConfig;
 import org.savevm.migration.params.MigrationConfigState;
-import org.savevm.migration.precopy.GuestControl;
+import org.savevm.api.migration.GuestControl;
+import org.savevm.api.migration.MigrationService;
 import org.savevm.migration.precopy.IncomingMigration;
-import org.savevm.migration.precopy.MigrationInfo;
-import org.savevm.migration.precopy.MigrationListener;
+import org.savevm.api.migration.MigrationInfo;
+import org.savevm.api.migration.MigrationListener;
 import org.savevm.migration.precopy.OutgoingMigration;
 import org.savevm.migration.precopy.StreamEnds;
 import org.savevm.core.commands.DiscardRange;
@@ -38,7 +39,7 @@ import org.savevm.core.commands.StreamLoader;
 import org.savevm.core.commands.StreamSaver;
 import org.savevm.stream.MigrationInput;
 import org.savevm.stream.MigrationOutput;
-import org.savevm.migration.transport.MigrationUri;
+import org.savevm.api.migration.MigrationUri;
 import org.savevm.migration.transport.Transports;
 
 /**
@@ -46,9 +47,9 @@ import org.savevm.migration.transport.Transports;
  * parameters (ConfigAdmin PID {@code org.savevm.migration} and the migrate-set-* commands), at most one
  * outgoing and one incoming migration at a time.
  */
-@Component(service = MigrationManager.class, configurationPid = "org.savevm.migration")
+@Component(service = {MigrationManager.class, MigrationService.class}, configurationPid = "org.savevm.migration")
 @Designate(ocd = MigrationConfig.class)
-public final class MigrationManager {
+public final class MigrationManager implements MigrationService {
     private static final System.Logger LOG = System.getLogger(MigrationManager.class.getName());
 
     private final SaveVm saveVm;
@@ -202,10 +203,25 @@ public final class MigrationManager {
         return config;
     }
 
+    @Override
+    public MigrationSettings settings() {
+        return config.snapshot();
+    }
+
+    @Override
+    public MigrationSettings trySettings(List<String> capabilities, Map<String, String> parameters) {
+        MigrationConfigState probe = new MigrationConfigState();
+        capabilities.forEach(c -> probe.setCapability(c, true));
+        parameters.forEach(probe::setParameter);
+        return probe.snapshot();
+    }
+
+    @Override
     public GuestControl guest() {
         return guest;
     }
 
+    @Override
     public Optional<Machine> machine() {
         return Optional.ofNullable(machine);
     }
@@ -215,6 +231,7 @@ public final class MigrationManager {
     }
 
     /** QEMU's migrate_set_capability refuses while a migration runs. */
+    @Override
     public void setCapability(String name, boolean on) {
         if (running()) {
             throw new IllegalStateException("There's a migration process in progress");
@@ -222,6 +239,7 @@ public final class MigrationManager {
         config.setCapability(name, on);
     }
 
+    @Override
     public void setParameter(String name, String value) {
         config.setParameter(name, value);
     }
@@ -233,6 +251,7 @@ public final class MigrationManager {
     }
 
     /** Starts an outgoing migration (QEMU's qmp_migrate). */
+    @Override
     public synchronized OutgoingMigration migrate(String uri, MigrationListener listener) {
         MigrationUri parsed = MigrationUri.parse(uri);
         if (running()) {
@@ -275,6 +294,7 @@ public final class MigrationManager {
     }
 
     /** Starts listening for an incoming migration (QEMU's -incoming / migrate-incoming). */
+    @Override
     public synchronized IncomingMigration incoming(String uri, boolean autostart, MigrationListener listener)
             throws IOException {
         MigrationUri parsed = MigrationUri.parse(uri);

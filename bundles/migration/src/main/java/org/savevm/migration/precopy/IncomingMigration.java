@@ -1,5 +1,10 @@
 package org.savevm.migration.precopy;
 
+import org.savevm.api.migration.GuestControl;
+import org.savevm.api.migration.Incoming;
+import org.savevm.api.migration.MigrationInfo;
+import org.savevm.api.migration.MigrationListener;
+import org.savevm.api.migration.MigrationStatus;
 import java.io.IOException;
 import java.nio.channels.ReadableByteChannel;
 import java.util.ArrayList;
@@ -22,7 +27,7 @@ import org.savevm.stream.MigrationInput;
  * stream, keeps the guest stopped while it loads, and starts the guest only when everything loaded and
  * {@code autostart} is set (QEMU without -S). A failed load leaves the guest stopped.
  */
-public final class IncomingMigration {
+public final class IncomingMigration implements Incoming {
     private static final System.Logger LOG = System.getLogger(IncomingMigration.class.getName());
     private static final int STREAM_BUFFER = 1024 * 1024;
 
@@ -67,24 +72,29 @@ public final class IncomingMigration {
         thread.start();
     }
 
+    @Override
     public MigrationStatus status() {
         return status;
     }
 
     /** The address in use, e.g. with the port picked for {@code tcp:HOST:0}. */
+    @Override
     public String address() {
         return listener.address().toString();
     }
 
     /** Wall-clock time (ms since the epoch) at which the load ended, 0 before. */
+    @Override
     public long finishedEpochMillis() {
         return finishedEpochMillis;
     }
 
+    @Override
     public String error() {
         return error;
     }
 
+    @Override
     public boolean await(long timeout, TimeUnit unit) throws InterruptedException {
         long deadline = System.nanoTime() + unit.toNanos(timeout);
         synchronized (lock) {
@@ -99,6 +109,7 @@ public final class IncomingMigration {
         return true;
     }
 
+    @Override
     public void cancel() {
         cancelRequested = true;
         try {
@@ -112,6 +123,7 @@ public final class IncomingMigration {
         }
     }
 
+    @Override
     public MigrationInfo info() {
         MigrationInput i = in;
         long bytes = i == null ? 0 : i.position();

@@ -1,5 +1,10 @@
 package org.savevm.migration.precopy;
 
+import org.savevm.api.migration.GuestControl;
+import org.savevm.api.migration.Outgoing;
+import org.savevm.api.migration.MigrationInfo;
+import org.savevm.api.migration.MigrationListener;
+import org.savevm.api.migration.MigrationStatus;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,7 +33,7 @@ import org.savevm.stream.MigrationOutput;
  * the pending bytes do not fit in downtime-limit at the measured bandwidth, stop the guest, complete.
  * A failure or cancel at any point leaves the guest running with its RAM untouched.
  */
-public final class OutgoingMigration {
+public final class OutgoingMigration implements Outgoing {
     private static final System.Logger LOG = System.getLogger(OutgoingMigration.class.getName());
     private static final int STREAM_BUFFER = 256 * 1024;
 
@@ -117,6 +122,7 @@ public final class OutgoingMigration {
         thread.start();
     }
 
+    @Override
     public MigrationStatus status() {
         return status;
     }
@@ -126,6 +132,7 @@ public final class OutgoingMigration {
     }
 
     /** Waits for the end; false when it did not end in time. */
+    @Override
     public boolean await(long timeout, TimeUnit unit) throws InterruptedException {
         long deadline = System.nanoTime() + unit.toNanos(timeout);
         synchronized (lock) {
@@ -144,6 +151,7 @@ public final class OutgoingMigration {
     }
 
     /** QEMU's migrate_fd_cancel: breaks the connection; the thread then ends as cancelled. */
+    @Override
     public void cancel() {
         synchronized (lock) {
             if (!status.running()) {
@@ -164,6 +172,7 @@ public final class OutgoingMigration {
         }
     }
 
+    @Override
     public MigrationInfo info() {
         MigrationStatus st = status;
         long now = System.nanoTime();
@@ -432,6 +441,7 @@ public final class OutgoingMigration {
     }
 
     /** QEMU's migrate-start-postcopy: switch to postcopy at the next chance (needs capability postcopy-ram). */
+    @Override
     public void startPostcopy() {
         if (!settings.capability("postcopy-ram")) {
             throw new IllegalStateException("Enable postcopy with migrate_set_capability before the start of migration");

@@ -22,7 +22,7 @@ import org.savevm.api.machine.RamBlock;
 import org.savevm.machine.internal.SimulatedMachine;
 import org.savevm.migration.transport.Connection;
 import org.savevm.migration.transport.Listener;
-import org.savevm.migration.transport.MigrationUri;
+import org.savevm.api.migration.MigrationUri;
 import org.savevm.migration.transport.Transports;
 import org.savevm.ram.internal.CorpusWalker;
 import org.savevm.ram.internal.QemuProcess;

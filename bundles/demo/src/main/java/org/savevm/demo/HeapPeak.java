@@ -1,4 +1,4 @@
-package org.savevm.migration.demo;
+package org.savevm.demo;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;

@@ -1,4 +1,4 @@
-package org.savevm.migration.transport;
+package org.savevm.api.migration;
 
 /**
  * A migration address as QEMU writes it: {@code tcp:HOST:PORT}, {@code unix:PATH}, {@code file:PATH}

@@ -1,8 +1,10 @@
-package org.savevm.migration.commands;
+package org.savevm.demo.commands;
 
 import java.util.List;
 
-import org.savevm.migration.params.ValueParser;
+import org.savevm.api.migration.MigrationOptions;
+
+import org.savevm.api.migration.Sizes;
 
 /** Options of the demo's two child processes. */
 final class DemoChildOptions {
@@ -31,7 +33,7 @@ final class DemoChildOptions {
             }
             String v = MigrationOptions.value(args, i);
             switch (a) {
-                case "--ram" -> o.ram = ValueParser.parseSize(v, 0);
+                case "--ram" -> o.ram = Sizes.parse(v, 0);
                 case "--fill" -> o.fill = v;
                 case "--dirty-rate" -> o.dirtyRate = parseRate(v);
                 case "--seed" -> o.seed = Long.parseLong(v);
@@ -56,6 +58,6 @@ final class DemoChildOptions {
         if (t.length() > 1 && (t.endsWith("B") || t.endsWith("b")) && Character.isLetter(t.charAt(t.length() - 2))) {
             t = t.substring(0, t.length() - 1);
         }
-        return ValueParser.parseSize(t, 0);
+        return Sizes.parse(t, 0);
     }
 }

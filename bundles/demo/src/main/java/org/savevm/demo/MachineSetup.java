@@ -1,4 +1,4 @@
-package org.savevm.migration.demo;
+package org.savevm.demo;
 
 import java.io.IOException;
 import java.util.Dictionary;

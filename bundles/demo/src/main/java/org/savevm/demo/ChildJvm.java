@@ -1,4 +1,4 @@
-package org.savevm.migration.demo;
+package org.savevm.demo;
 
 import java.nio.file.Path;
 import java.util.ArrayList;

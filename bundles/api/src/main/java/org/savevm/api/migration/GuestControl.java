@@ -1,4 +1,4 @@
-package org.savevm.migration.precopy;
+package org.savevm.api.migration;
 
 /**
  * What the orchestrator does to the guest: stop it for the switchover, start it again after a failure

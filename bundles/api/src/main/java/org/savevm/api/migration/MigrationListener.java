@@ -1,4 +1,4 @@
-package org.savevm.migration.precopy;
+package org.savevm.api.migration;
 
 /** Told about a migration's progress: QEMU's MIGRATION and MIGRATION_PASS events. */
 public interface MigrationListener {

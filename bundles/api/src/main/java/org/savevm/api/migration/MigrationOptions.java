@@ -1,19 +1,28 @@
-package org.savevm.migration.commands;
+package org.savevm.api.migration;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import org.savevm.migration.params.MigrationConfigState;
+/**
+ * The {@code --capability NAME} (or {@code -c}) and {@code --parameter NAME=VALUE} (or {@code -p}) options
+ * of every command that starts a migration, in the order given.
+ */
+public final class MigrationOptions {
+    private final List<String> capabilities = new ArrayList<>();
+    private final Map<String, String> parameters = new LinkedHashMap<>();
 
-/** {@code --capability NAME} and {@code --parameter NAME=VALUE} options shared by migrate, incoming and the demo. */
-final class MigrationOptions {
-    final List<String> capabilities = new ArrayList<>();
-    final Map<String, String> parameters = new LinkedHashMap<>();
+    public List<String> capabilities() {
+        return capabilities;
+    }
+
+    public Map<String, String> parameters() {
+        return parameters;
+    }
 
     /** Consumes the option at {@code args[i]} if it is one of ours; returns the next index, or -1. */
-    int take(List<String> args, int i) {
+    public int take(List<String> args, int i) {
         String a = args.get(i);
         if (a.equals("--capability") || a.equals("-c")) {
             capabilities.add(value(args, i));
@@ -34,7 +43,7 @@ final class MigrationOptions {
         return -1;
     }
 
-    static String value(List<String> args, int i) {
+    public static String value(List<String> args, int i) {
         if (i + 1 >= args.size()) {
             throw new IllegalArgumentException(args.get(i) + " needs a value");
         }
@@ -49,18 +58,18 @@ final class MigrationOptions {
         parameters.put(nv.substring(0, eq), nv.substring(eq + 1));
     }
 
-    /** Applies everything to {@code config}; throws with QEMU's message on the first refusal. */
-    void applyTo(MigrationConfigState config) {
+    /** Applies everything to {@code migration}; throws with QEMU's message on the first refusal. */
+    public void applyTo(MigrationService migration) {
         for (String c : capabilities) {
-            config.setCapability(c, true);
+            migration.setCapability(c, true);
         }
         for (Map.Entry<String, String> e : parameters.entrySet()) {
-            config.setParameter(e.getKey(), e.getValue());
+            migration.setParameter(e.getKey(), e.getValue());
         }
     }
 
     /** Back to command-line form, for a child process. */
-    List<String> toArgs() {
+    public List<String> toArgs() {
         List<String> out = new ArrayList<>();
         capabilities.forEach(c -> {
             out.add("--capability");

@@ -1,4 +1,4 @@
-package org.savevm.migration.commands;
+package org.savevm.demo.commands;
 
 import java.io.PrintStream;
 import java.util.LinkedHashMap;
@@ -15,14 +15,15 @@ import org.savevm.api.SavevmCommand;
 import org.savevm.api.StateRegistry;
 import org.savevm.api.machine.Machine;
 import org.savevm.api.machine.WorkloadSpec;
-import org.savevm.migration.demo.GuestSetup;
-import org.savevm.migration.demo.HeapPeak;
-import org.savevm.migration.demo.MachineSetup;
-import org.savevm.migration.internal.MigrationManager;
-import org.savevm.migration.precopy.MigrationInfo;
-import org.savevm.migration.precopy.MigrationListener;
-import org.savevm.migration.precopy.MigrationStatus;
-import org.savevm.migration.precopy.OutgoingMigration;
+import org.savevm.demo.GuestSetup;
+import org.savevm.demo.HeapPeak;
+import org.savevm.demo.MachineSetup;
+import org.savevm.api.SaveVm;
+import org.savevm.api.migration.MigrationInfo;
+import org.savevm.api.migration.MigrationListener;
+import org.savevm.api.migration.MigrationService;
+import org.savevm.api.migration.MigrationStatus;
+import org.savevm.api.migration.Outgoing;
 
 /**
  * {@code demo-source} (internal, started by {@code demo}): fills RAM, runs the workload, migrates, and
@@ -35,15 +36,17 @@ public final class DemoSourceCommand implements SavevmCommand {
     /** Full-page writes: the dirty rate in bytes is then the rate of dirtied page bytes. */
     private static final int WRITE_SIZE = 4096;
 
-    private final MigrationManager manager;
+    private final MigrationService manager;
+    private final SaveVm saveVm;
     private final ConfigurationAdmin configAdmin;
     private final StateRegistry registry;
 
     @Activate
-    public DemoSourceCommand(@Reference MigrationManager manager,
+    public DemoSourceCommand(@Reference MigrationService manager, @Reference SaveVm saveVm,
             @Reference(cardinality = ReferenceCardinality.OPTIONAL) ConfigurationAdmin configAdmin,
             @Reference(cardinality = ReferenceCardinality.OPTIONAL) StateRegistry registry) {
         this.manager = manager;
+        this.saveVm = saveVm;
         this.configAdmin = configAdmin;
         this.registry = registry;
     }
@@ -69,7 +72,7 @@ public final class DemoSourceCommand implements SavevmCommand {
         DemoChildOptions o;
         try {
             o = DemoChildOptions.parse(args);
-            o.migration.applyTo(manager.config());
+            o.migration.applyTo(manager);
             if (o.uri == null) {
                 throw new IllegalArgumentException("--uri is required");
             }
@@ -94,9 +97,9 @@ public final class DemoSourceCommand implements SavevmCommand {
         out.flush();
 
         long startEpoch = System.currentTimeMillis();
-        boolean postcopy = manager.config().capabilities().contains("postcopy-ram");
-        OutgoingMigration[] started = new OutgoingMigration[1];
-        OutgoingMigration m = manager.migrate(o.uri, new ProgressPrinter(out) {
+        boolean postcopy = manager.settings().capability("postcopy-ram");
+        Outgoing[] started = new Outgoing[1];
+        Outgoing m = manager.migrate(o.uri, new ProgressPrinter(out) {
             @Override
             public synchronized void pass(long pass, MigrationInfo info) {
                 super.pass(pass, info);
@@ -120,7 +123,7 @@ public final class DemoSourceCommand implements SavevmCommand {
         done.put("guest-running", manager.guest().running());
         if (info.status() == MigrationStatus.COMPLETED) {
             done.put("ram-hash", now.ramHash());
-            done.put("device-hash", GuestSetup.deviceHash(manager.saveVm()));
+            done.put("device-hash", GuestSetup.deviceHash(saveVm));
         } else if (hashBefore != null) {
             manager.guest().stop();
             done.put("ram-intact", hashBefore.equals(now.ramHash()));
@@ -171,7 +174,7 @@ public final class DemoSourceCommand implements SavevmCommand {
         }
 
         @Override
-        public synchronized void stateChanged(org.savevm.migration.precopy.MigrationStatus status, MigrationInfo info) {
+        public synchronized void stateChanged(MigrationStatus status, MigrationInfo info) {
             print(info);
         }
 

@@ -1,4 +1,4 @@
-package org.savevm.migration.commands;
+package org.savevm.demo.commands;
 
 import java.io.PrintStream;
 import java.util.LinkedHashMap;
@@ -13,13 +13,14 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.savevm.api.SavevmCommand;
 import org.savevm.api.machine.Machine;
-import org.savevm.migration.demo.GuestSetup;
-import org.savevm.migration.demo.HeapPeak;
-import org.savevm.migration.demo.MachineSetup;
-import org.savevm.migration.internal.MigrationManager;
-import org.savevm.migration.precopy.IncomingMigration;
-import org.savevm.migration.precopy.MigrationListener;
-import org.savevm.migration.precopy.MigrationStatus;
+import org.savevm.demo.GuestSetup;
+import org.savevm.demo.HeapPeak;
+import org.savevm.demo.MachineSetup;
+import org.savevm.api.SaveVm;
+import org.savevm.api.migration.Incoming;
+import org.savevm.api.migration.MigrationListener;
+import org.savevm.api.migration.MigrationService;
+import org.savevm.api.migration.MigrationStatus;
 
 /**
  * {@code demo-dest} (internal, started by {@code demo}): the destination process. Prints JSON lines:
@@ -28,13 +29,15 @@ import org.savevm.migration.precopy.MigrationStatus;
  */
 @Component(service = SavevmCommand.class)
 public final class DemoDestCommand implements SavevmCommand {
-    private final MigrationManager manager;
+    private final MigrationService manager;
+    private final SaveVm saveVm;
     private final ConfigurationAdmin configAdmin;
 
     @Activate
-    public DemoDestCommand(@Reference MigrationManager manager,
+    public DemoDestCommand(@Reference MigrationService manager, @Reference SaveVm saveVm,
             @Reference(cardinality = ReferenceCardinality.OPTIONAL) ConfigurationAdmin configAdmin) {
         this.manager = manager;
+        this.saveVm = saveVm;
         this.configAdmin = configAdmin;
     }
 
@@ -58,7 +61,7 @@ public final class DemoDestCommand implements SavevmCommand {
         DemoChildOptions o;
         try {
             o = DemoChildOptions.parse(args);
-            o.migration.applyTo(manager.config());
+            o.migration.applyTo(manager);
             if (o.uri == null) {
                 throw new IllegalArgumentException("--uri is required");
             }
@@ -67,7 +70,7 @@ public final class DemoDestCommand implements SavevmCommand {
             return 2;
         }
         Machine machine = MachineSetup.sized(configAdmin, manager::machine, o.ram, 60_000);
-        IncomingMigration m = manager.incoming(o.uri, false, MigrationListener.NONE);
+        Incoming m = manager.incoming(o.uri, false, MigrationListener.NONE);
         Map<String, Object> listening = new LinkedHashMap<>();
         listening.put("event", "listening");
         listening.put("uri", m.address());
@@ -86,7 +89,7 @@ public final class DemoDestCommand implements SavevmCommand {
         if (m.status() == MigrationStatus.COMPLETED) {
             Machine now = manager.machine().orElse(machine);
             loaded.put("ram-hash", now.ramHash());
-            loaded.put("device-hash", GuestSetup.deviceHash(manager.saveVm()));
+            loaded.put("device-hash", GuestSetup.deviceHash(saveVm));
         } else {
             loaded.put("error", m.error());
         }

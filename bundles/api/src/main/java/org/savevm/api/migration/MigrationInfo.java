@@ -1,4 +1,4 @@
-package org.savevm.migration.precopy;
+package org.savevm.api.migration;
 
 import java.util.LinkedHashMap;
 import java.util.Map;

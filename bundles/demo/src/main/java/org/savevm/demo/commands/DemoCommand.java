@@ -1,4 +1,4 @@
-package org.savevm.migration.commands;
+package org.savevm.demo.commands;
 
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -7,13 +7,19 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
+import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.savevm.api.MigrationSettings;
 import org.savevm.api.SavevmCommand;
-import org.savevm.migration.demo.ChildJvm;
-import org.savevm.migration.demo.ChildProcess;
-import org.savevm.migration.demo.CuttingRelay;
-import org.savevm.migration.demo.StatsTable;
-import org.savevm.migration.params.ValueParser;
+import org.savevm.api.migration.MigrationOptions;
+import org.savevm.api.migration.MigrationService;
+import org.savevm.api.migration.MigrationUri;
+import org.savevm.api.migration.Sizes;
+import org.savevm.demo.ChildJvm;
+import org.savevm.demo.ChildProcess;
+import org.savevm.demo.CuttingRelay;
+import org.savevm.demo.StatsTable;
 import org.savevm.migration.progress.ProgressLine;
 
 /**
@@ -24,6 +30,13 @@ import org.savevm.migration.progress.ProgressLine;
 @Component(service = SavevmCommand.class)
 public final class DemoCommand implements SavevmCommand {
     private static final long LISTEN_TIMEOUT_MILLIS = 120_000;
+
+    private final MigrationService migration;
+
+    @Activate
+    public DemoCommand(@Reference MigrationService migration) {
+        this.migration = migration;
+    }
 
     @Override
     public String name() {
@@ -61,6 +74,7 @@ public final class DemoCommand implements SavevmCommand {
         boolean progress = true;
         long cutAfter = -1;
         long dirtyRate = 50L << 20;
+        MigrationSettings settings;
         MigrationOptions mig = new MigrationOptions();
         try {
             for (int i = 0; i < args.size();) {
@@ -77,7 +91,7 @@ public final class DemoCommand implements SavevmCommand {
                 }
                 String v = MigrationOptions.value(args, i);
                 switch (a) {
-                    case "--ram" -> ram = ValueParser.parseSize(v, 0);
+                    case "--ram" -> ram = Sizes.parse(v, 0);
                     case "--fill", "--seed" -> {
                         childArgs.add(a);
                         childArgs.add(v);
@@ -88,14 +102,14 @@ public final class DemoCommand implements SavevmCommand {
                         childArgs.add(v);
                     }
                     case "--uri" -> uri = v;
-                    case "--cut-after" -> cutAfter = ValueParser.parseSize(v, 0);
+                    case "--cut-after" -> cutAfter = Sizes.parse(v, 0);
                     case "--timeout" -> timeoutSeconds = Long.parseLong(v);
                     default -> throw new IllegalArgumentException("unexpected argument: " + a);
                 }
                 i += 2;
             }
             // Refused capabilities and parameters fail here, before any process starts.
-            mig.applyTo(new org.savevm.migration.params.MigrationConfigState());
+            settings = migration.trySettings(mig.capabilities(), mig.parameters());
         } catch (IllegalArgumentException e) {
             err.println("demo: " + e.getMessage());
             err.print(usage());
@@ -105,12 +119,7 @@ public final class DemoCommand implements SavevmCommand {
             err.println("demo: system property savevm.jar is not set; run it as java -jar savevm.jar demo");
             return 2;
         }
-        long xbzrleCache = 0;
-        if (mig.capabilities.contains("xbzrle")) {
-            org.savevm.migration.params.MigrationConfigState probe = new org.savevm.migration.params.MigrationConfigState();
-            mig.applyTo(probe);
-            xbzrleCache = probe.parameter("xbzrle-cache-size");
-        }
+        long xbzrleCache = settings.capability("xbzrle") ? settings.parameter("xbzrle-cache-size", 0) : 0;
         List<String> common = new ArrayList<>(List.of("--ram", Long.toString(ram), "--timeout",
                 Long.toString(timeoutSeconds)));
         common.addAll(mig.toArgs());
@@ -134,7 +143,7 @@ public final class DemoCommand implements SavevmCommand {
             CuttingRelay relay = null;
             String sourceTarget = address;
             if (cutAfter >= 0) {
-                org.savevm.migration.transport.MigrationUri d = org.savevm.migration.transport.MigrationUri.parse(address);
+                MigrationUri d = MigrationUri.parse(address);
                 relay = new CuttingRelay(d.host(), d.port(), cutAfter);
                 sourceTarget = relay.uri();
             }
