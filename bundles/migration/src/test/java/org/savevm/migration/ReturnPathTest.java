@@ -11,10 +11,10 @@ import java.nio.channels.Channels;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
-import org.savevm.migration.internal.MigrationManager;
-import org.savevm.migration.precopy.IncomingMigration;
 import org.savevm.api.migration.MigrationListener;
 import org.savevm.api.migration.MigrationStatus;
+import org.savevm.migration.internal.MigrationManager;
+import org.savevm.migration.precopy.IncomingMigration;
 import org.savevm.migration.precopy.OutgoingMigration;
 import org.savevm.migration.precopy.ReturnPathReader;
 
@@ -22,7 +22,7 @@ import org.savevm.migration.precopy.ReturnPathReader;
 class ReturnPathTest {
 
     private static MigrationManager manager(FakeSaveVm vm, FakeGuest guest) {
-        return new MigrationManager(vm, vm.starter(), vm.receiver(), guest);
+        return new MigrationManager(vm, guest);
     }
 
     @Test

@@ -3,6 +3,7 @@ package org.savevm.api.migration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import org.savevm.api.machine.RamBlock;
 import org.savevm.api.machine.RamMigrationStats;
 
 /**
@@ -59,7 +60,7 @@ public record MigrationInfo(MigrationStatus status, long totalTime, long setupTi
             c.put("pages", ram.compressedPages());
             c.put("compressed-size", ram.compressedSize());
             c.put("compression-rate", ram.compressedSize() == 0 ? 0.0
-                    : (double) ram.compressedPages() * 4096 / ram.compressedSize());
+                    : (double) ram.compressedPages() * RamBlock.TARGET_PAGE_SIZE / ram.compressedSize());
             m.put("compression", c);
         }
         if (autoConverge && throttlePercent > 0) {
@@ -84,7 +85,7 @@ public record MigrationInfo(MigrationStatus status, long totalTime, long setupTi
         r.put("mbps", Math.round(mbps * 1000) / 1000.0);
         r.put("dirty-sync-count", ram != null ? ram.dirtySyncCount() : 0);
         r.put("postcopy-requests", postcopyRequests);
-        r.put("page-size", 4096);
+        r.put("page-size", RamBlock.TARGET_PAGE_SIZE);
         r.put("multifd-bytes", multifdBytes);
         r.put("pages-per-second", ram != null ? ram.pagesPerSecond() : 0);
         r.put("precopy-bytes", precopyBytes);

@@ -2,8 +2,8 @@ package org.savevm.demo.commands;
 
 import java.util.List;
 
+import org.savevm.api.machine.RamBlock;
 import org.savevm.api.migration.MigrationOptions;
-
 import org.savevm.api.migration.Sizes;
 
 /** Options of the demo's two child processes. */
@@ -43,7 +43,7 @@ final class DemoChildOptions {
             }
             i += 2;
         }
-        if (o.ram < (1 << 20) || o.ram % 4096 != 0) {
+        if (o.ram < (1 << 20) || o.ram % RamBlock.TARGET_PAGE_SIZE != 0) {
             throw new IllegalArgumentException("--ram must be a multiple of 4 KiB and at least 1 MiB");
         }
         return o;

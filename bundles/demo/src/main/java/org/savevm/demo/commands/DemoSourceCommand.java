@@ -11,19 +11,20 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.savevm.api.SaveVm;
 import org.savevm.api.SavevmCommand;
 import org.savevm.api.StateRegistry;
 import org.savevm.api.machine.Machine;
+import org.savevm.api.machine.RamBlock;
 import org.savevm.api.machine.WorkloadSpec;
-import org.savevm.demo.GuestSetup;
-import org.savevm.demo.HeapPeak;
-import org.savevm.demo.MachineSetup;
-import org.savevm.api.SaveVm;
 import org.savevm.api.migration.MigrationInfo;
 import org.savevm.api.migration.MigrationListener;
 import org.savevm.api.migration.MigrationService;
 import org.savevm.api.migration.MigrationStatus;
 import org.savevm.api.migration.Outgoing;
+import org.savevm.demo.GuestSetup;
+import org.savevm.demo.HeapPeak;
+import org.savevm.demo.MachineSetup;
 
 /**
  * {@code demo-source} (internal, started by {@code demo}): fills RAM, runs the workload, migrates, and
@@ -34,7 +35,7 @@ import org.savevm.api.migration.Outgoing;
 public final class DemoSourceCommand implements SavevmCommand {
     private static final long PROGRESS_MILLIS = 250;
     /** Full-page writes: the dirty rate in bytes is then the rate of dirtied page bytes. */
-    private static final int WRITE_SIZE = 4096;
+    private static final int WRITE_SIZE = RamBlock.TARGET_PAGE_SIZE;
 
     private final MigrationService manager;
     private final SaveVm saveVm;

@@ -1,10 +1,5 @@
 package org.savevm.migration.precopy;
 
-import org.savevm.api.migration.GuestControl;
-import org.savevm.api.migration.Incoming;
-import org.savevm.api.migration.MigrationInfo;
-import org.savevm.api.migration.MigrationListener;
-import org.savevm.api.migration.MigrationStatus;
 import java.io.IOException;
 import java.nio.channels.ReadableByteChannel;
 import java.util.ArrayList;
@@ -13,9 +8,18 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
+import org.savevm.api.DiscardRange;
+import org.savevm.api.IncomingCommands;
+import org.savevm.api.MigrationContext;
 import org.savevm.api.MigrationSettings;
+import org.savevm.api.SaveVm;
 import org.savevm.api.machine.MultifdReceiver;
 import org.savevm.api.machine.RamBlock;
+import org.savevm.api.migration.GuestControl;
+import org.savevm.api.migration.Incoming;
+import org.savevm.api.migration.MigrationInfo;
+import org.savevm.api.migration.MigrationListener;
+import org.savevm.api.migration.MigrationStatus;
 import org.savevm.migration.multifd.MultifdRecvChannels;
 import org.savevm.migration.params.ParameterTable;
 import org.savevm.migration.transport.Connection;
@@ -31,12 +35,13 @@ public final class IncomingMigration implements Incoming {
     private static final System.Logger LOG = System.getLogger(IncomingMigration.class.getName());
     private static final int STREAM_BUFFER = 1024 * 1024;
 
-    private final StreamEnds.Receiver receiver;
+    private final SaveVm saveVm;
     private final Listener listener;
     /** The multifd channels must connect this soon after the main stream. */
     private static final long MULTIFD_ACCEPT_MILLIS = 30_000;
-    /** Replaced once by the same settings with the multifd channels attached, before the load begins. */
-    private volatile MigrationSettings settings;
+    private final MigrationSettings settings;
+    /** This migration as the handlers see it: the multifd channels go in, the ram handler's postcopy destination comes out. */
+    private final MigrationContext context;
     private volatile MultifdRecvChannels multifd;
     private volatile Function<String, Optional<RamBlock>> ramBlocks = name -> Optional.empty();
     private final GuestControl guest;
@@ -54,11 +59,12 @@ public final class IncomingMigration implements Incoming {
     private volatile long finishedEpochMillis;
     private Thread thread;
 
-    public IncomingMigration(StreamEnds.Receiver receiver, Listener listener, MigrationSettings settings, GuestControl guest,
+    public IncomingMigration(SaveVm saveVm, Listener listener, MigrationSettings settings, GuestControl guest,
             boolean autostart, MigrationListener events) {
-        this.receiver = receiver;
+        this.saveVm = saveVm;
         this.listener = listener;
         this.settings = settings;
+        this.context = new MigrationContext(settings);
         this.guest = guest;
         this.autostart = autostart;
         this.events = events;
@@ -179,7 +185,7 @@ public final class IncomingMigration implements Incoming {
                     }
                 }, ParameterTable.multifdZlib(settings));
                 multifd = mf;
-                settings = settings.withAttachment(MultifdReceiver.class, mf);
+                context.publish(MultifdReceiver.class, mf);
                 mf.start();
             }
             if (cancelRequested) {
@@ -188,9 +194,9 @@ public final class IncomingMigration implements Incoming {
             acceptNanos = System.nanoTime();
             in = new MigrationInput(c.input(), STREAM_BUFFER);
             setStatus(MigrationStatus.ACTIVE);
-            receiver.load(in, settings, new StreamEnds.ReturnPathSink() {
+            saveVm.load(in, context, new IncomingCommands() {
                 @Override
-                public void open() throws IOException {
+                public void openReturnPath() throws IOException {
                     returnPath = new ReturnPathWriter(c.output());
                 }
 
@@ -204,8 +210,10 @@ public final class IncomingMigration implements Incoming {
                 }
 
                 @Override
-                public void postcopyDiscard(String block, long start, long length) throws IOException {
-                    postcopy.discard(settings, block, start, length);
+                public void postcopyRamDiscard(String block, List<DiscardRange> ranges) throws IOException {
+                    for (DiscardRange r : ranges) {
+                        postcopy.discard(context, block, r.start(), r.length());
+                    }
                 }
 
                 @Override
@@ -214,9 +222,9 @@ public final class IncomingMigration implements Incoming {
                     if (w == null) {
                         throw new IOException("POSTCOPY_LISTEN without a return path: page requests could not be sent");
                     }
-                    postcopy.listen(settings, (block, offset) -> {
+                    postcopy.listen(context, (block, offset) -> {
                         try {
-                            w.requestPages(block, offset, 4096);
+                            w.requestPages(block, offset, RamBlock.TARGET_PAGE_SIZE);
                         } catch (IOException e) {
                             LOG.log(System.Logger.Level.WARNING, "page request for " + block + " failed", e);
                         }

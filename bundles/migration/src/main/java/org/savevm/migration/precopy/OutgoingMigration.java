@@ -1,10 +1,5 @@
 package org.savevm.migration.precopy;
 
-import org.savevm.api.migration.GuestControl;
-import org.savevm.api.migration.Outgoing;
-import org.savevm.api.migration.MigrationInfo;
-import org.savevm.api.migration.MigrationListener;
-import org.savevm.api.migration.MigrationStatus;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,16 +8,22 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 import java.util.function.LongSupplier;
 
+import org.savevm.api.MigrationContext;
 import org.savevm.api.MigrationSettings;
 import org.savevm.api.PendingBytes;
 import org.savevm.api.SaveVm;
 import org.savevm.api.machine.MultifdSender;
+import org.savevm.api.machine.RamBlock;
+import org.savevm.api.machine.RamMigrationMonitor;
 import org.savevm.api.machine.RamMigrationStats;
 import org.savevm.api.machine.RamPostcopySource;
-import org.savevm.core.commands.PostcopyOutgoing;
+import org.savevm.api.migration.GuestControl;
+import org.savevm.api.migration.MigrationInfo;
+import org.savevm.api.migration.MigrationListener;
+import org.savevm.api.migration.MigrationStatus;
+import org.savevm.api.migration.Outgoing;
 import org.savevm.migration.multifd.MultifdSendChannels;
 import org.savevm.migration.params.ParameterTable;
 import org.savevm.migration.transport.Connection;
@@ -48,15 +49,15 @@ public final class OutgoingMigration implements Outgoing {
     /** How long the end of a migration waits for a listener still printing its events. */
     private static final long EVENT_DRAIN_SECONDS = 10;
 
-    private final StreamEnds.Starter starter;
+    private final SaveVm saveVm;
     private final ConnectionOpener opener;
-    /** Replaced once by the same settings with the multifd channels attached, before the save begins. */
-    private volatile MigrationSettings settings;
+    private final MigrationSettings settings;
+    /** This migration as the handlers see it: the multifd channels go in, the ram stats and postcopy source come out. */
+    private final MigrationContext context;
     private volatile MultifdSendChannels multifd;
     private final LongSupplier maxBandwidth;
     private final LongSupplier downtimeLimit;
     private final GuestControl guest;
-    private final Function<MigrationSettings, Optional<RamMigrationStats>> ramStats;
     private final MigrationListener listener;
     /**
      * Listener calls go out on their own thread, in order: a listener printing to a terminal or building
@@ -75,7 +76,6 @@ public final class OutgoingMigration implements Outgoing {
     private volatile boolean startPostcopy;
     private volatile boolean inPostcopy;
     private volatile ReturnPathReader rpReader;
-    private volatile Function<MigrationSettings, Optional<RamPostcopySource>> postcopySource = s -> Optional.empty();
     private volatile boolean cancelRequested;
     private volatile Connection connection;
     private volatile MigrationOutput out;
@@ -96,16 +96,15 @@ public final class OutgoingMigration implements Outgoing {
     private long lastPeriodKey = Long.MIN_VALUE;
     private long lastSyncCount;
 
-    public OutgoingMigration(StreamEnds.Starter starter, ConnectionOpener opener, MigrationSettings settings,
-            LongSupplier maxBandwidth, LongSupplier downtimeLimit, GuestControl guest,
-            Function<MigrationSettings, Optional<RamMigrationStats>> ramStats, MigrationListener listener) {
-        this.starter = starter;
+    public OutgoingMigration(SaveVm saveVm, ConnectionOpener opener, MigrationSettings settings,
+            LongSupplier maxBandwidth, LongSupplier downtimeLimit, GuestControl guest, MigrationListener listener) {
+        this.saveVm = saveVm;
         this.opener = opener;
         this.settings = settings;
+        this.context = new MigrationContext(settings);
         this.maxBandwidth = maxBandwidth;
         this.downtimeLimit = downtimeLimit;
         this.guest = guest;
-        this.ramStats = ramStats;
         this.listener = listener;
         this.limiter = new SliceRateLimiter(maxBandwidth.getAsLong());
         this.autoConverge = new AutoConverge(settings.parameter("throttle-trigger-threshold", 50),
@@ -181,7 +180,7 @@ public final class OutgoingMigration implements Outgoing {
         long pos = endPosition >= 0 ? endPosition : o == null ? 0 : o.position();
         long precopy = downtimeStartPosition >= 0 ? downtimeStartPosition : pos;
         long downBytes = downtimeStartPosition >= 0 ? pos - downtimeStartPosition : 0;
-        RamMigrationStats ram = ramStats.apply(settings).orElse(null);
+        RamMigrationStats ram = ramStats().orElse(null);
         return new MigrationInfo(st, total, setupTime, downtime, expectedDowntime, ram, pos, precopy, downBytes,
                 mbps, guest.throttlePercent(), settings.capability("xbzrle"), settings.capability("compress"),
                 settings.capability("auto-converge"), st == MigrationStatus.FAILED ? error : null, rpReader == null ? 0 : rpReader.pageRequests(),
@@ -219,7 +218,7 @@ public final class OutgoingMigration implements Outgoing {
             }
             multifd = new MultifdSendChannels(outs,
                     ParameterTable.multifdZlib(settings) ? (int) settings.parameter("multifd-zlib-level", 1) : -1);
-            settings = settings.withAttachment(MultifdSender.class, multifd);
+            context.publish(MultifdSender.class, multifd);
         } catch (IOException | RuntimeException e) {
             for (Connection c : opened) {
                 c.abort();
@@ -301,7 +300,16 @@ public final class OutgoingMigration implements Outgoing {
                 rpReader = rp;
                 rp.start();
             }
-            outgoing = starter.begin(o, settings, returnPath, postcopy);
+            outgoing = saveVm.beginSave(o, context, commands -> {
+                if (returnPath) {
+                    commands.openReturnPath();
+                    commands.ping(1);
+                }
+                if (postcopy) {
+                    // ram_pagesize_summary: every block here uses the target page size.
+                    commands.postcopyAdvise(RamBlock.TARGET_PAGE_SIZE, RamBlock.TARGET_PAGE_SIZE);
+                }
+            });
             o.flush();
             setupTime = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - setupStart);
             if (!advance(MigrationStatus.SETUP, MigrationStatus.ACTIVE)) {
@@ -336,7 +344,7 @@ public final class OutgoingMigration implements Outgoing {
                     continue;
                 }
                 if (inPostcopy) {
-                    ((PostcopyOutgoing) outgoing).iteratePostcopy();
+                    outgoing.iteratePostcopy();
                 } else {
                     outgoing.iterate();
                 }
@@ -351,7 +359,7 @@ public final class OutgoingMigration implements Outgoing {
             if (inPostcopy) {
                 // QEMU's migration_completion in postcopy-active: the rest of RAM, EOF; guest long stopped.
                 limiter.setBandwidth(0);
-                ((PostcopyOutgoing) outgoing).completePostcopy();
+                outgoing.completePostcopy();
             } else {
                 // Switchover (QEMU's migration_completion): stop the guest, send the rest unlimited.
                 downtimeStart = System.nanoTime();
@@ -421,15 +429,12 @@ public final class OutgoingMigration implements Outgoing {
      */
     private void postcopyStart(MigrationOutput o, SaveVm.Outgoing outgoing,
             ReturnPathReader rp) throws IOException {
-        if (!(outgoing instanceof PostcopyOutgoing pc)) {
-            throw new IOException("the savevm core in use cannot do postcopy");
-        }
-        RamPostcopySource ram = postcopySource.apply(settings)
+        RamPostcopySource ram = context.find(RamPostcopySource.class)
                 .orElseThrow(() -> new IOException("postcopy-ram: the ram handler offers no postcopy source"));
         limiter.setBandwidth(0);
         // Requests may come as soon as the destination runs; the ram handler queues them until iterate.
         rp.acceptPageRequests(ram::requestPages);
-        PostcopySwitch.write(o, pc, ram);
+        PostcopySwitch.write(o, saveVm, outgoing, ram);
         o.flush();
         inPostcopy = true;
         limiter.setBandwidth(settings.parameter("max-postcopy-bandwidth", 0));
@@ -447,11 +452,6 @@ public final class OutgoingMigration implements Outgoing {
             throw new IllegalStateException("Enable postcopy with migrate_set_capability before the start of migration");
         }
         startPostcopy = true;
-    }
-
-    /** Where the ram handler's postcopy controls come from (RamMigrationMonitor.postcopySource). */
-    public void setPostcopySource(Function<MigrationSettings, Optional<RamPostcopySource>> source) {
-        this.postcopySource = source;
     }
 
     private void fail(Exception e, boolean restartGuest) {
@@ -475,6 +475,11 @@ public final class OutgoingMigration implements Outgoing {
             LOG.log(System.Logger.Level.DEBUG, "migration failed", e);
         }
         fire(status);
+    }
+
+    /** The ram handler's stats of this migration, once its save session is open. */
+    private Optional<RamMigrationStats> ramStats() {
+        return context.find(RamMigrationMonitor.class).map(RamMigrationMonitor::stats);
     }
 
     private boolean limiterActive() {
@@ -519,7 +524,7 @@ public final class OutgoingMigration implements Outgoing {
         double bandwidth = transferred / spentMs;
         thresholdBytes = (long) (bandwidth * downtimeLimit.getAsLong());
         mbps = transferred * 8.0 / (spentMs / 1000.0) / 1e6;
-        Optional<RamMigrationStats> ram = ramStats.apply(settings);
+        Optional<RamMigrationStats> ram = ramStats();
         if (ram.isPresent() && bandwidth > 0 && transferred > 10000) {
             expectedDowntime = (long) (ram.get().remaining() / bandwidth);
         }

@@ -2,7 +2,7 @@ package org.savevm.migration.precopy;
 
 import java.io.IOException;
 
-import org.savevm.api.MigrationSettings;
+import org.savevm.api.MigrationContext;
 import org.savevm.api.machine.PageFaultHandler;
 
 /** The destination's postcopy work on guest RAM: stale ranges, page faults, and the end of it. */
@@ -11,12 +11,12 @@ public interface PostcopyIncoming {
     };
 
     /** POSTCOPY_RAM_DISCARD: the range is stale until its page arrives. */
-    default void discard(MigrationSettings settings, String block, long start, long length) throws IOException {
+    default void discard(MigrationContext context, String block, long start, long length) throws IOException {
         throw new IOException("POSTCOPY_RAM_DISCARD received, but no ram handler here does postcopy");
     }
 
     /** POSTCOPY_LISTEN: pages are placed one by one from now on; guest writes to missing ones fault. */
-    default void listen(MigrationSettings settings, PageFaultHandler faults) throws IOException {
+    default void listen(MigrationContext context, PageFaultHandler faults) throws IOException {
         throw new IOException("POSTCOPY_LISTEN received, but no ram handler here does postcopy");
     }
 

@@ -7,11 +7,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.savevm.api.DiscardRange;
+import org.savevm.api.OutgoingCommands;
+import org.savevm.api.SaveVm;
 import org.savevm.api.machine.PageRange;
 import org.savevm.api.machine.RamPostcopySource;
-import org.savevm.core.commands.CommandWriter;
-import org.savevm.core.commands.DiscardRange;
-import org.savevm.core.commands.PostcopyOutgoing;
 import org.savevm.stream.MigrationOutput;
 
 /**
@@ -23,9 +23,9 @@ final class PostcopySwitch {
     private PostcopySwitch() {
     }
 
-    static void write(MigrationOutput o, PostcopyOutgoing pc, RamPostcopySource ram) throws IOException {
+    static void write(MigrationOutput o, SaveVm saveVm, SaveVm.Outgoing pc, RamPostcopySource ram) throws IOException {
         pc.completeNonPostcopiable();
-        CommandWriter w = new CommandWriter(o);
+        OutgoingCommands w = saveVm.commands(o);
         w.ping(2);
         Map<String, List<DiscardRange>> discards = new LinkedHashMap<>();
         for (PageRange r : ram.startPostcopy()) {
@@ -36,7 +36,7 @@ final class PostcopySwitch {
         }
         ByteArrayOutputStream blob = new ByteArrayOutputStream();
         MigrationOutput bo = MigrationOutput.of(blob);
-        CommandWriter bw = new CommandWriter(bo);
+        OutgoingCommands bw = saveVm.commands(bo);
         bw.postcopyListen();
         pc.writeDeviceSections(bo);
         bw.ping(3);

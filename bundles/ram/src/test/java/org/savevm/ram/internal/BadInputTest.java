@@ -10,11 +10,12 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.savevm.api.LiveStateHandler;
+import org.savevm.api.MigrationContext;
 import org.savevm.api.MigrationSettings;
 import org.savevm.machine.internal.SimulatedMachine;
 import org.savevm.stream.MigrationInput;
-import org.savevm.stream.MigrationStreamException;
 import org.savevm.stream.MigrationOutput;
+import org.savevm.stream.MigrationStreamException;
 
 /** Malformed "ram" sections: each refused with QEMU's reason and the record's byte offset. */
 class BadInputTest {
@@ -76,7 +77,7 @@ class BadInputTest {
     }
 
     private MigrationStreamException refused(byte[] body, MigrationSettings settings, int version) throws Exception {
-        try (LiveStateHandler.LoadSession load = new RamHandler(machine).beginLoad(settings)) {
+        try (LiveStateHandler.LoadSession load = new RamHandler(machine).beginLoad(new MigrationContext(settings))) {
             return assertThrows(MigrationStreamException.class, () -> load.load(MigrationInput.of(body), version));
         }
     }
@@ -91,7 +92,7 @@ class BadInputTest {
     }
 
     private void load(byte[] body, MigrationSettings settings) throws Exception {
-        try (LiveStateHandler.LoadSession load = new RamHandler(machine).beginLoad(settings)) {
+        try (LiveStateHandler.LoadSession load = new RamHandler(machine).beginLoad(new MigrationContext(settings))) {
             load.load(MigrationInput.of(body), 4);
         }
     }

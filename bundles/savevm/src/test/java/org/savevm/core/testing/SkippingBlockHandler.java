@@ -1,9 +1,7 @@
 package org.savevm.core.testing;
 
-import java.io.IOException;
-
 import org.savevm.api.LiveStateHandler;
-import org.savevm.api.MigrationSettings;
+import org.savevm.api.MigrationContext;
 import org.savevm.api.SectionRegistration;
 import org.savevm.stream.MigrationInput;
 import org.savevm.stream.MigrationStreamException;
@@ -20,12 +18,12 @@ public final class SkippingBlockHandler implements LiveStateHandler {
     }
 
     @Override
-    public SaveSession beginSave(MigrationSettings settings) {
+    public SaveSession beginSave(MigrationContext context) {
         throw new UnsupportedOperationException("load only");
     }
 
     @Override
-    public LoadSession beginLoad(MigrationSettings settings) {
+    public LoadSession beginLoad(MigrationContext context) {
         return (MigrationInput in, int version) -> {
             while (true) {
                 long at = in.position();

@@ -1,13 +1,16 @@
-package org.savevm.core.commands;
+package org.savevm.api;
 
 import java.io.IOException;
 import java.util.List;
+
+import org.osgi.annotation.versioning.ConsumerType;
 
 /**
  * What a destination does with the QEMU_VM_COMMAND records of an incoming stream. The savevm core has
  * already checked ids and lengths when these are called. The defaults suit loading a file: no return
  * path (pongs are dropped), postcopy commands other than ADVISE and RUN refused.
  */
+@ConsumerType
 public interface IncomingCommands {
     /** Defaults only. */
     IncomingCommands NONE = new IncomingCommands() {
