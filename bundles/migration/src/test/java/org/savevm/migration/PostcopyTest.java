@@ -18,10 +18,10 @@ import org.savevm.api.migration.MigrationInfo;
 import org.savevm.api.migration.MigrationListener;
 import org.savevm.api.migration.MigrationStatus;
 import org.savevm.api.migration.MigrationUri;
+import org.savevm.migration.incoming.IncomingMigration;
+import org.savevm.migration.outgoing.OutgoingMigration;
 import org.savevm.migration.params.MigrationConfigState;
-import org.savevm.migration.precopy.IncomingMigration;
-import org.savevm.migration.precopy.OutgoingMigration;
-import org.savevm.migration.precopy.PostcopyIncoming;
+import org.savevm.migration.postcopy.PostcopyIncoming;
 import org.savevm.migration.transport.Transports;
 
 /** The switch to postcopy and what each end does with it, with the fake core's own command parsing. */

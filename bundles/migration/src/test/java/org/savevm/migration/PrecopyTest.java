@@ -22,9 +22,9 @@ import org.savevm.api.SaveVm;
 import org.savevm.api.migration.MigrationInfo;
 import org.savevm.api.migration.MigrationListener;
 import org.savevm.api.migration.MigrationStatus;
+import org.savevm.migration.incoming.IncomingMigration;
 import org.savevm.migration.internal.MigrationManager;
-import org.savevm.migration.precopy.IncomingMigration;
-import org.savevm.migration.precopy.OutgoingMigration;
+import org.savevm.migration.outgoing.OutgoingMigration;
 import org.savevm.stream.MigrationOutput;
 
 /** The precopy state machine, convergence, rate limit and cancel, over loopback TCP with a fake core. */

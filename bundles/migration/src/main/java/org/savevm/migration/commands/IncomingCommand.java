@@ -8,11 +8,11 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.savevm.api.SavevmCommand;
-import org.savevm.api.migration.MigrationOptions;
-import org.savevm.migration.internal.MigrationManager;
-import org.savevm.migration.precopy.IncomingMigration;
 import org.savevm.api.migration.MigrationListener;
+import org.savevm.api.migration.MigrationOptions;
 import org.savevm.api.migration.MigrationStatus;
+import org.savevm.migration.incoming.IncomingMigration;
+import org.savevm.migration.internal.MigrationManager;
 
 /** {@code incoming [-S] [-d] URI}: waits for a migration and loads it (QEMU's -incoming). */
 @Component(service = SavevmCommand.class)

@@ -24,11 +24,12 @@ import org.savevm.api.migration.MigrationInfo;
 import org.savevm.api.migration.MigrationListener;
 import org.savevm.api.migration.MigrationService;
 import org.savevm.api.migration.MigrationUri;
+import org.savevm.migration.incoming.IncomingMigration;
+import org.savevm.migration.outgoing.OutgoingMigration;
 import org.savevm.migration.params.ConfigProperties;
 import org.savevm.migration.params.MigrationConfig;
 import org.savevm.migration.params.MigrationConfigState;
-import org.savevm.migration.precopy.IncomingMigration;
-import org.savevm.migration.precopy.OutgoingMigration;
+import org.savevm.migration.postcopy.RamPostcopyIncoming;
 import org.savevm.migration.transport.Transports;
 
 /**

@@ -1,4 +1,4 @@
-package org.savevm.migration.precopy;
+package org.savevm.migration.outgoing;
 
 /**
  * QEMU's auto-converge (ram.c migration_trigger_throttle and mig_throttle_guest_down): once per dirty

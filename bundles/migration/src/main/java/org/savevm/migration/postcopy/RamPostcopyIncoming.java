@@ -1,4 +1,4 @@
-package org.savevm.migration.internal;
+package org.savevm.migration.postcopy;
 
 import java.io.IOException;
 import java.util.function.Supplier;
@@ -9,16 +9,16 @@ import org.savevm.api.machine.PageFaultHandler;
 import org.savevm.api.machine.PageRange;
 import org.savevm.api.machine.RamBlock;
 import org.savevm.api.machine.RamPostcopyDestination;
-import org.savevm.migration.precopy.PostcopyIncoming;
+import org.savevm.migration.postcopy.PostcopyIncoming;
 
 /** The destination's postcopy through the ram handler's RamPostcopyDestination and the machine's RAM blocks. */
-final class RamPostcopyIncoming implements PostcopyIncoming {
+public final class RamPostcopyIncoming implements PostcopyIncoming {
     /** How long a guest write to a missing page waits for it. */
     private static final long FAULT_TIMEOUT_MILLIS = 60_000;
 
     private final Supplier<Machine> machine;
 
-    RamPostcopyIncoming(Supplier<Machine> machine) {
+    public RamPostcopyIncoming(Supplier<Machine> machine) {
         this.machine = machine;
     }
 

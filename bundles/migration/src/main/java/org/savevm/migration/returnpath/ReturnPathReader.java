@@ -1,4 +1,4 @@
-package org.savevm.migration.precopy;
+package org.savevm.migration.returnpath;
 
 import java.io.EOFException;
 import java.io.IOException;

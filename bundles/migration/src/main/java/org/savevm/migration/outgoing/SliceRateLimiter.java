@@ -1,4 +1,4 @@
-package org.savevm.migration.precopy;
+package org.savevm.migration.outgoing;
 
 import org.savevm.stream.RateLimiter;
 

@@ -1,4 +1,4 @@
-package org.savevm.migration.precopy;
+package org.savevm.migration.incoming;
 
 import java.io.IOException;
 import java.nio.channels.ReadableByteChannel;
@@ -22,6 +22,10 @@ import org.savevm.api.migration.MigrationListener;
 import org.savevm.api.migration.MigrationStatus;
 import org.savevm.migration.multifd.MultifdRecvChannels;
 import org.savevm.migration.params.ParameterTable;
+import org.savevm.migration.postcopy.PostcopyIncoming;
+import org.savevm.migration.returnpath.ReturnPathWriter;
+import org.savevm.migration.state.MigrationStateMachine;
+import org.savevm.migration.state.MigrationTransitions;
 import org.savevm.migration.transport.Connection;
 import org.savevm.migration.transport.Listener;
 import org.savevm.stream.MigrationInput;
@@ -49,7 +53,8 @@ public final class IncomingMigration implements Incoming {
     private final MigrationListener events;
     private final Object lock = new Object();
 
-    private volatile MigrationStatus status = MigrationStatus.NONE;
+    /** QEMU's mis->state: moves only along the destination's transition table. */
+    private final MigrationStateMachine state = new MigrationStateMachine(MigrationTransitions.INCOMING, lock);
     private volatile Connection connection;
     private volatile MigrationInput in;
     private volatile boolean cancelRequested;
@@ -72,7 +77,10 @@ public final class IncomingMigration implements Incoming {
 
     public void start() {
         guest.stop();
-        setStatus(MigrationStatus.SETUP);
+        if (!state.compareAndSet(MigrationStatus.NONE, MigrationStatus.SETUP)) {
+            throw new IllegalStateException("this incoming migration was started already");
+        }
+        stateChanged(MigrationStatus.SETUP);
         thread = new Thread(this::run, "incoming_migration");
         thread.setDaemon(true);
         thread.start();
@@ -80,7 +88,7 @@ public final class IncomingMigration implements Incoming {
 
     @Override
     public MigrationStatus status() {
-        return status;
+        return state.status();
     }
 
     /** The address in use, e.g. with the port picked for {@code tcp:HOST:0}. */
@@ -102,17 +110,7 @@ public final class IncomingMigration implements Incoming {
 
     @Override
     public boolean await(long timeout, TimeUnit unit) throws InterruptedException {
-        long deadline = System.nanoTime() + unit.toNanos(timeout);
-        synchronized (lock) {
-            while (!status.finished()) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    return false;
-                }
-                TimeUnit.NANOSECONDS.timedWait(lock, left);
-            }
-        }
-        return true;
+        return state.awaitFinished(timeout, unit);
     }
 
     @Override
@@ -135,16 +133,18 @@ public final class IncomingMigration implements Incoming {
         long bytes = i == null ? 0 : i.position();
         long total = totalTime >= 0 ? totalTime
                 : acceptNanos == 0 ? 0 : TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - acceptNanos);
-        MigrationStatus st = status;
+        MigrationStatus st = state.status();
         return new MigrationInfo(st, total, 0, 0, 0, null, bytes, bytes, 0, 0, 0, false, false, false,
                 st == MigrationStatus.FAILED ? error : null, 0, multifd == null ? 0 : multifd.bytes());
     }
 
-    private void setStatus(MigrationStatus s) {
-        synchronized (lock) {
-            status = s;
-            lock.notifyAll();
-        }
+    /** Moves from the current state to {@code s} (refused if the table has no such move) and tells the listener. */
+    private void enter(MigrationStatus s) {
+        state.moveTo(s);
+        stateChanged(s);
+    }
+
+    private void stateChanged(MigrationStatus s) {
         try {
             events.stateChanged(s, info());
         } catch (RuntimeException e) {
@@ -193,7 +193,7 @@ public final class IncomingMigration implements Incoming {
             }
             acceptNanos = System.nanoTime();
             in = new MigrationInput(c.input(), STREAM_BUFFER);
-            setStatus(MigrationStatus.ACTIVE);
+            enter(MigrationStatus.ACTIVE);
             saveVm.load(in, context, new IncomingCommands() {
                 @Override
                 public void openReturnPath() throws IOException {
@@ -232,12 +232,17 @@ public final class IncomingMigration implements Incoming {
                 }
 
                 @Override
-                public void postcopyRun() {
+                public void postcopyRun() throws IOException {
+                    // The stream is untrusted: a second RUN, or a RUN without postcopy, is an error in it.
+                    if (state.status() != MigrationStatus.ACTIVE) {
+                        throw new IOException("POSTCOPY_RUN in state " + state.status().qemuName()
+                                + " at offset " + in.position());
+                    }
                     // QEMU's loadvm_postcopy_handle_run: the guest runs on the destination from here.
                     if (autostart) {
                         guest.start();
                     }
-                    setStatus(MigrationStatus.POSTCOPY_ACTIVE);
+                    enter(MigrationStatus.POSTCOPY_ACTIVE);
                 }
             });
             postcopy.finish();
@@ -253,10 +258,10 @@ public final class IncomingMigration implements Incoming {
             }
             totalTime = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - acceptNanos);
             finishedEpochMillis = System.currentTimeMillis();
-            if (autostart && status != MigrationStatus.POSTCOPY_ACTIVE) {
+            if (autostart && state.status() != MigrationStatus.POSTCOPY_ACTIVE) {
                 guest.start();
             }
-            setStatus(MigrationStatus.COMPLETED);
+            enter(MigrationStatus.COMPLETED);
         } catch (IOException | RuntimeException e) {
             postcopy.finish();
             ReturnPathWriter w = returnPath;
@@ -276,7 +281,7 @@ public final class IncomingMigration implements Incoming {
             totalTime = acceptNanos == 0 ? 0 : TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - acceptNanos);
             finishedEpochMillis = System.currentTimeMillis();
             LOG.log(System.Logger.Level.DEBUG, "incoming migration failed", e);
-            setStatus(MigrationStatus.FAILED);
+            enter(MigrationStatus.FAILED);
         } finally {
             Connection c = connection;
             if (c != null) {

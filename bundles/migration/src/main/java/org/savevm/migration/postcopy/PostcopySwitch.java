@@ -1,4 +1,4 @@
-package org.savevm.migration.precopy;
+package org.savevm.migration.postcopy;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -19,11 +19,11 @@ import org.savevm.stream.MigrationOutput;
  * go on in postcopy, PING(2), the discard ranges of every page still to send, then one PACKAGED blob
  * with LISTEN, the device sections, PING(3) and RUN.
  */
-final class PostcopySwitch {
+public final class PostcopySwitch {
     private PostcopySwitch() {
     }
 
-    static void write(MigrationOutput o, SaveVm saveVm, SaveVm.Outgoing pc, RamPostcopySource ram) throws IOException {
+    public static void write(MigrationOutput o, SaveVm saveVm, SaveVm.Outgoing pc, RamPostcopySource ram) throws IOException {
         pc.completeNonPostcopiable();
         OutgoingCommands w = saveVm.commands(o);
         w.ping(2);

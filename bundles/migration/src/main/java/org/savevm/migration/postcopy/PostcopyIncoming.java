@@ -1,4 +1,4 @@
-package org.savevm.migration.precopy;
+package org.savevm.migration.postcopy;
 
 import java.io.IOException;
 

@@ -1,4 +1,4 @@
-package org.savevm.migration.precopy;
+package org.savevm.migration.returnpath;
 
 /** QEMU 7.2's return-path message types (destination → source): be16 type, be16 length, payload. */
 public final class ReturnPathMessage {

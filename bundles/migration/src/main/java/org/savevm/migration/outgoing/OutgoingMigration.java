@@ -1,4 +1,4 @@
-package org.savevm.migration.precopy;
+package org.savevm.migration.outgoing;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -26,6 +26,10 @@ import org.savevm.api.migration.MigrationStatus;
 import org.savevm.api.migration.Outgoing;
 import org.savevm.migration.multifd.MultifdSendChannels;
 import org.savevm.migration.params.ParameterTable;
+import org.savevm.migration.postcopy.PostcopySwitch;
+import org.savevm.migration.returnpath.ReturnPathReader;
+import org.savevm.migration.state.MigrationStateMachine;
+import org.savevm.migration.state.MigrationTransitions;
 import org.savevm.migration.transport.Connection;
 import org.savevm.stream.MigrationOutput;
 
@@ -72,7 +76,8 @@ public final class OutgoingMigration implements Outgoing {
     private final SliceRateLimiter limiter;
     private final AutoConverge autoConverge;
 
-    private volatile MigrationStatus status = MigrationStatus.NONE;
+    /** QEMU's s->state: moves only along the source's transition table, compare-and-set. */
+    private final MigrationStateMachine state = new MigrationStateMachine(MigrationTransitions.OUTGOING, lock);
     private volatile boolean startPostcopy;
     private volatile boolean inPostcopy;
     private volatile ReturnPathReader rpReader;
@@ -115,7 +120,10 @@ public final class OutgoingMigration implements Outgoing {
 
     /** Starts the migration thread. */
     public void start() {
-        setStatus(MigrationStatus.SETUP);
+        if (!state.compareAndSet(MigrationStatus.NONE, MigrationStatus.SETUP)) {
+            throw new IllegalStateException("this migration was started already");
+        }
+        LOG.log(System.Logger.Level.DEBUG, "migration status: setup");
         thread = new Thread(this::run, "live_migration");
         thread.setDaemon(true);
         thread.start();
@@ -123,7 +131,7 @@ public final class OutgoingMigration implements Outgoing {
 
     @Override
     public MigrationStatus status() {
-        return status;
+        return state.status();
     }
 
     public MigrationSettings settings() {
@@ -133,15 +141,8 @@ public final class OutgoingMigration implements Outgoing {
     /** Waits for the end; false when it did not end in time. */
     @Override
     public boolean await(long timeout, TimeUnit unit) throws InterruptedException {
-        long deadline = System.nanoTime() + unit.toNanos(timeout);
-        synchronized (lock) {
-            while (!status.finished()) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    return false;
-                }
-                TimeUnit.NANOSECONDS.timedWait(lock, left);
-            }
+        if (!state.awaitFinished(timeout, unit)) {
+            return false;
         }
         if (thread != null) {
             thread.join(Math.max(1, unit.toMillis(timeout)));
@@ -153,11 +154,12 @@ public final class OutgoingMigration implements Outgoing {
     @Override
     public void cancel() {
         synchronized (lock) {
-            if (!status.running()) {
+            MigrationStatus now = state.status();
+            if (!now.running() || now == MigrationStatus.CANCELLING) {
                 return;
             }
             cancelRequested = true;
-            setStatusLocked(MigrationStatus.CANCELLING);
+            state.compareAndSet(now, MigrationStatus.CANCELLING);
             lock.notifyAll();
         }
         fire(MigrationStatus.CANCELLING);
@@ -173,7 +175,7 @@ public final class OutgoingMigration implements Outgoing {
 
     @Override
     public MigrationInfo info() {
-        MigrationStatus st = status;
+        MigrationStatus st = state.status();
         long now = System.nanoTime();
         long total = totalTime >= 0 ? totalTime : TimeUnit.NANOSECONDS.toMillis(now - startNanos);
         MigrationOutput o = out;
@@ -185,21 +187,6 @@ public final class OutgoingMigration implements Outgoing {
                 mbps, guest.throttlePercent(), settings.capability("xbzrle"), settings.capability("compress"),
                 settings.capability("auto-converge"), st == MigrationStatus.FAILED ? error : null, rpReader == null ? 0 : rpReader.pageRequests(),
                 multifd == null ? 0 : multifd.bytes());
-    }
-
-    private void setStatus(MigrationStatus s) {
-        synchronized (lock) {
-            setStatusLocked(s);
-        }
-    }
-
-    private void setStatusLocked(MigrationStatus s) {
-        if (status == s) {
-            return;
-        }
-        status = s;
-        lock.notifyAll();
-        LOG.log(System.Logger.Level.DEBUG, "migration status: {0}", s.qemuName());
     }
 
     /**
@@ -227,15 +214,13 @@ public final class OutgoingMigration implements Outgoing {
         }
     }
 
-    /** Moves on only if no cancel came in between (QEMU's migrate_set_state compare-and-swap). */
+    /** Moves on only if no cancel came in between (QEMU's migrate_set_state compare-and-set). */
     private boolean advance(MigrationStatus from, MigrationStatus to) {
-        synchronized (lock) {
-            if (status != from) {
-                return false;
-            }
-            setStatusLocked(to);
-            return true;
+        if (!state.compareAndSet(from, to)) {
+            return false;
         }
+        LOG.log(System.Logger.Level.DEBUG, "migration status: {0}", to.qemuName());
+        return true;
     }
 
     /** Tells the listener about the transition to {@code to}; the info may already be newer. */
@@ -462,19 +447,21 @@ public final class OutgoingMigration implements Outgoing {
         MigrationOutput o = out;
         endPosition = o == null ? 0 : o.position();
         totalTime = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
+        MigrationStatus end;
         synchronized (lock) {
             if (cancelRequested) {
-                setStatusLocked(MigrationStatus.CANCELLED);
+                // migrate_fd_cleanup: cancelling ends as cancelled, whatever broke on the way
+                end = MigrationStatus.CANCELLED;
             } else {
-                String msg = e.getMessage() == null ? e.toString() : e.getMessage();
-                error = msg;
-                setStatusLocked(MigrationStatus.FAILED);
+                error = e.getMessage() == null ? e.toString() : e.getMessage();
+                end = MigrationStatus.FAILED;
             }
+            state.moveTo(end);
         }
         if (!cancelRequested) {
             LOG.log(System.Logger.Level.DEBUG, "migration failed", e);
         }
-        fire(status);
+        fire(end);
     }
 
     /** The ram handler's stats of this migration, once its save session is open. */
