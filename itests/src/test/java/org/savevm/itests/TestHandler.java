@@ -1,7 +1,7 @@
 package org.savevm.itests;
 
 import org.savevm.api.LiveStateHandler;
-import org.savevm.api.MigrationSettings;
+import org.savevm.api.MigrationContext;
 import org.savevm.api.PendingBytes;
 import org.savevm.api.SectionRegistration;
 import org.savevm.stream.MigrationOutput;
@@ -20,7 +20,7 @@ final class TestHandler implements LiveStateHandler {
     }
 
     @Override
-    public SaveSession beginSave(MigrationSettings settings) {
+    public SaveSession beginSave(MigrationContext context) {
         return new SaveSession() {
             @Override
             public void setup(MigrationOutput out) {
@@ -43,7 +43,7 @@ final class TestHandler implements LiveStateHandler {
     }
 
     @Override
-    public LoadSession beginLoad(MigrationSettings settings) {
+    public LoadSession beginLoad(MigrationContext context) {
         return (in, version) -> {
         };
     }

@@ -15,6 +15,7 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.savevm.api.LiveStateHandler;
+import org.savevm.api.MigrationContext;
 import org.savevm.api.MigrationSettings;
 import org.savevm.api.machine.RamBlock;
 import org.savevm.machine.internal.SimulatedMachine;
@@ -63,7 +64,7 @@ public class RamPassBenchmark {
                 : MigrationSettings.DEFAULTS;
         SinkChannel ch = new SinkChannel(null);
         MigrationOutput out = new MigrationOutput(ch);
-        try (LiveStateHandler.SaveSession save = handler.beginSave(s)) {
+        try (LiveStateHandler.SaveSession save = handler.beginSave(new MigrationContext(s))) {
             save.setup(out);
             while (!save.iterate(out)) {
                 // until the pass is done

@@ -17,6 +17,7 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.savevm.api.LiveStateHandler;
+import org.savevm.api.MigrationContext;
 import org.savevm.api.MigrationSettings;
 import org.savevm.api.machine.RamBlock;
 import org.savevm.machine.internal.SimulatedMachine;
@@ -107,7 +108,7 @@ public class RamStreamBenchmark {
 
     private long save(SinkChannel ch) throws IOException {
         MigrationOutput out = new MigrationOutput(ch);
-        try (LiveStateHandler.SaveSession save = sourceRam.beginSave(MigrationSettings.DEFAULTS)) {
+        try (LiveStateHandler.SaveSession save = sourceRam.beginSave(new MigrationContext(MigrationSettings.DEFAULTS))) {
             save.setup(out);
             while (!save.iterate(out)) {
                 // until the pass is done
@@ -127,7 +128,7 @@ public class RamStreamBenchmark {
     @Benchmark
     public long load() throws IOException {
         MigrationInput in = new MigrationInput(new BufferChannel(stream.duplicate()));
-        try (LiveStateHandler.LoadSession load = destinationRam.beginLoad(MigrationSettings.DEFAULTS)) {
+        try (LiveStateHandler.LoadSession load = destinationRam.beginLoad(new MigrationContext(MigrationSettings.DEFAULTS))) {
             while (!in.atEnd()) {
                 load.load(in, 4);
             }

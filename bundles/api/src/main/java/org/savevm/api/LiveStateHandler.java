@@ -13,6 +13,8 @@ import org.savevm.stream.MigrationOutput;
  *
  * <p>Per-migration state belongs in the object returned by {@link #beginSave} / {@link #beginLoad},
  * never in the handler service itself, so that a save and a load (or two saves) can run side by side.
+ * What the orchestrator needs to see of it (stats, postcopy controls) the handler publishes in the
+ * {@link MigrationContext}.
  */
 @ConsumerType
 public interface LiveStateHandler extends StateHandler {
@@ -88,9 +90,9 @@ public interface LiveStateHandler extends StateHandler {
         return false;
     }
 
-    /** save_setup's context: opens a per-migration save session. */
-    SaveSession beginSave(MigrationSettings settings) throws IOException;
+    /** save_setup's context: opens a save session for this migration. */
+    SaveSession beginSave(MigrationContext context) throws IOException;
 
-    /** load_setup's context: opens a per-migration load session. */
-    LoadSession beginLoad(MigrationSettings settings) throws IOException;
+    /** load_setup's context: opens a load session for this migration. */
+    LoadSession beginLoad(MigrationContext context) throws IOException;
 }

@@ -8,7 +8,10 @@ import org.savevm.stream.MigrationOutput;
 
 /**
  * The savevm core (QEMU's savevm.c): writes and reads whole streams over the registry's handlers.
- * Snapshots and live migration both drive it.
+ * Snapshots and live migration both drive it; this is the whole of the orchestrator's contract with the
+ * core: save (with a hook for the commands QEMU's migration thread sends before setup), load (with the
+ * destination's command callbacks), the postcopy steps, and per-migration objects such as the multifd
+ * channels through the {@link MigrationContext}.
  */
 @ProviderType
 public interface SaveVm {
@@ -29,19 +32,64 @@ public interface SaveVm {
         /** END sections, FULL device sections, EOF and the vmdesc trailer; flushes. Guest must be stopped. */
         void complete() throws IOException;
 
+        /*
+         * Postcopy, in migration.c's postcopy_start order: completeNonPostcopiable, commands (ping,
+         * discards), writeDeviceSections into the PACKAGED blob, then iteratePostcopy rounds and
+         * completePostcopy.
+         */
+
+        /** END sections of the live handlers that cannot continue in postcopy. */
+        void completeNonPostcopiable() throws IOException;
+
+        /** The FULL device sections into {@code blob} (the PACKAGED buffer): no EOF and no vmdesc, as in postcopy. */
+        void writeDeviceSections(MigrationOutput blob) throws IOException;
+
+        /** One round of PART sections for the postcopiable live handlers only; true when they are all done. */
+        boolean iteratePostcopy() throws IOException;
+
+        /** END sections of the postcopiable handlers (save_live_complete_postcopy), then EOF; no vmdesc. */
+        void completePostcopy() throws IOException;
+
         /** Cleanup of every live handler's save session; safe after failure or cancel. */
         @Override
         void close();
     }
 
+    /** Written after the header and configuration, before any START section. */
+    @FunctionalInterface
+    interface BeforeSetup {
+        BeforeSetup NONE = commands -> {
+        };
+
+        /** QEMU's migration thread sends OPEN_RETURN_PATH, PING(1), POSTCOPY_ADVISE and ENABLE_COLO here. */
+        void write(OutgoingCommands commands) throws IOException;
+    }
+
     /**
      * Freezes the registry, fails with the blockers if any, writes the header, the configuration
-     * section (unless {@code send-configuration} is off) and every live handler's START section.
+     * section (unless {@code send-configuration} is off), {@code beforeSetup}'s commands and every live
+     * handler's START section; the handlers' sessions are opened with {@code context}.
      */
-    Outgoing beginSave(MigrationOutput out, MigrationSettings settings) throws IOException;
+    Outgoing beginSave(MigrationOutput out, MigrationContext context, BeforeSetup beforeSetup) throws IOException;
 
-    /** Loads a whole stream up to EOF (qemu_loadvm_state). Throws with idstr, instance and offset on error. */
-    void load(MigrationInput in, MigrationSettings settings) throws IOException;
+    /** A snapshot or a plain stream: {@link #beginSave(MigrationOutput, MigrationContext, BeforeSetup)} with no commands. */
+    default Outgoing beginSave(MigrationOutput out, MigrationSettings settings) throws IOException {
+        return beginSave(out, new MigrationContext(settings), BeforeSetup.NONE);
+    }
+
+    /**
+     * Loads a whole stream up to EOF (qemu_loadvm_state), handing every QEMU_VM_COMMAND to {@code commands}.
+     * Throws with idstr, instance and offset on error.
+     */
+    void load(MigrationInput in, MigrationContext context, IncomingCommands commands) throws IOException;
+
+    /** A snapshot or a file: {@link #load(MigrationInput, MigrationContext, IncomingCommands)} with the default commands. */
+    default void load(MigrationInput in, MigrationSettings settings) throws IOException {
+        load(in, new MigrationContext(settings), IncomingCommands.NONE);
+    }
+
+    /** Writes QEMU_VM_COMMAND records into {@code out}: the main stream, or a PACKAGED blob. */
+    OutgoingCommands commands(MigrationOutput out);
 
     /** Device state only: header, FULL sections of non-live handlers, EOF (qemu_save_device_state). */
     void saveDeviceState(MigrationOutput out) throws IOException;

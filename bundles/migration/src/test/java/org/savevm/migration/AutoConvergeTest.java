@@ -3,8 +3,8 @@ package org.savevm.migration;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import org.junit.jupiter.api.Test;
-import org.savevm.migration.precopy.AutoConverge;
-import org.savevm.migration.precopy.SliceRateLimiter;
+import org.savevm.migration.outgoing.AutoConverge;
+import org.savevm.migration.outgoing.SliceRateLimiter;
 
 class AutoConvergeTest {
     @Test

@@ -10,12 +10,12 @@ import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.savevm.api.migration.MigrationListener;
+import org.savevm.api.migration.MigrationStatus;
+import org.savevm.api.migration.MigrationUri;
+import org.savevm.migration.incoming.IncomingMigration;
 import org.savevm.migration.internal.MigrationManager;
-import org.savevm.migration.precopy.IncomingMigration;
-import org.savevm.migration.precopy.MigrationListener;
-import org.savevm.migration.precopy.MigrationStatus;
-import org.savevm.migration.precopy.OutgoingMigration;
-import org.savevm.migration.transport.MigrationUri;
+import org.savevm.migration.outgoing.OutgoingMigration;
 
 /**
  * The connection dies after a random number of bytes (seeded, so a failure can be replayed): the

@@ -2,7 +2,7 @@ package org.savevm.migration;
 
 import java.util.concurrent.atomic.AtomicInteger;
 
-import org.savevm.migration.precopy.GuestControl;
+import org.savevm.api.migration.GuestControl;
 
 /** A guest that only remembers what was done to it. */
 public final class FakeGuest implements GuestControl {

@@ -1,13 +1,20 @@
 package org.savevm.migration;
 
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
+import org.savevm.api.DiscardRange;
+import org.savevm.api.IncomingCommands;
+import org.savevm.api.MigrationContext;
 import org.savevm.api.MigrationSettings;
+import org.savevm.api.OutgoingCommands;
 import org.savevm.api.PendingBytes;
 import org.savevm.api.SaveVm;
-import org.savevm.migration.precopy.StreamEnds;
+import org.savevm.api.machine.RamPostcopySource;
+import org.savevm.core.commands.CommandWriter;
 import org.savevm.stream.MigrationInput;
 import org.savevm.stream.MigrationOutput;
 import org.savevm.stream.MigrationStreamException;
@@ -35,23 +42,8 @@ public final class FakeSaveVm implements SaveVm {
     /** The destination refuses the stream after reading all of it (a device that does not load). */
     volatile boolean refuseAtEnd;
 
-    /** Starter that writes the fake's return-path commands (tag 2 open, tag 3 ping) after the magic. */
-    StreamEnds.Starter starter() {
-        return (out, settings, rp, advise) -> {
-            Outgoing o = beginSave(out, settings);
-            if (rp) {
-                out.putByte(2).putByte(3).putBe32(1);
-            }
-            if (advise) {
-                new org.savevm.core.commands.CommandWriter(out).postcopyAdvise(4096, 4096);
-            }
-            return o;
-        };
-    }
-
-    StreamEnds.Receiver receiver() {
-        return this::load;
-    }
+    /** Published in the context of a postcopy-ram save, as the ram handler publishes its own. */
+    volatile RamPostcopySource postcopySource;
 
     public FakeSaveVm(long totalBytes, int chunk) {
         this.totalBytes = totalBytes;
@@ -62,11 +54,24 @@ public final class FakeSaveVm implements SaveVm {
         return (byte) (streamOffset * 31 + (streamOffset >>> 8));
     }
 
+    /** QEMU_VM_COMMAND records as the savevm core writes them. */
     @Override
-    public Outgoing beginSave(MigrationOutput out, MigrationSettings settings) throws IOException {
+    public OutgoingCommands commands(MigrationOutput out) {
+        return new CommandWriter(out);
+    }
+
+    @Override
+    public Outgoing beginSave(MigrationOutput out, MigrationContext context, BeforeSetup beforeSetup)
+            throws IOException {
+        MigrationSettings settings = context.settings();
         out.putBe32(MAGIC);
+        beforeSetup.write(commands(out));
         out.checkError();
-        return new org.savevm.core.commands.PostcopyOutgoing() {
+        RamPostcopySource pc = postcopySource;
+        if (pc != null && settings.capability("postcopy-ram")) {
+            context.publish(RamPostcopySource.class, pc);
+        }
+        return new Outgoing() {
             long pending = totalBytes;
             long sent;
 
@@ -141,27 +146,15 @@ public final class FakeSaveVm implements SaveVm {
     }
 
     @Override
-    public void load(MigrationInput in, MigrationSettings settings) throws IOException {
-        load(in, settings, null);
-    }
-
-    void load(MigrationInput in, MigrationSettings settings, StreamEnds.ReturnPathSink rp) throws IOException {
+    public void load(MigrationInput in, MigrationContext context, IncomingCommands rp) throws IOException {
         if (in.getBe32() != MAGIC) {
             throw new MigrationStreamException("bad magic", 0);
         }
         long got = 0;
         while (true) {
             int tag = in.getByte();
-            if (tag == 8 && rp != null) {
+            if (tag == 8) {
                 command(in, rp);
-                continue;
-            }
-            if (tag == 2 && rp != null) {
-                rp.open();
-                continue;
-            }
-            if (tag == 3 && rp != null) {
-                rp.ping(in.getBe32());
                 continue;
             }
             if (tag == 0) {
@@ -193,15 +186,15 @@ public final class FakeSaveVm implements SaveVm {
     }
 
     /** QEMU_VM_COMMAND as the core's CommandWriter writes it: be16 id (QEMU 7.2's numbering), be16 length, payload. */
-    private static void command(MigrationInput in, StreamEnds.ReturnPathSink rp) throws IOException {
+    private static void command(MigrationInput in, IncomingCommands rp) throws IOException {
         int cmd = in.getBe16();
         int len = in.getBe16();
         byte[] p = in.readBytes(len);
         java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(p);
         switch (cmd) {
-            case 1 -> rp.open();
+            case 1 -> rp.openReturnPath();
             case 2 -> rp.ping(b.getInt());
-            case 3 -> rp.postcopyAdvise();
+            case 3 -> rp.postcopyAdvise(true, b.getLong(), b.getLong());
             case 4 -> rp.postcopyListen();
             case 5 -> rp.postcopyRun();
             case 6 -> {
@@ -209,9 +202,11 @@ public final class FakeSaveVm implements SaveVm {
                 byte[] name = new byte[b.get() & 0xff];
                 b.get(name);
                 b.get();
+                List<DiscardRange> ranges = new ArrayList<>();
                 while (b.hasRemaining()) {
-                    rp.postcopyDiscard(new String(name, java.nio.charset.StandardCharsets.US_ASCII), b.getLong(), b.getLong());
+                    ranges.add(new DiscardRange(b.getLong(), b.getLong()));
                 }
+                rp.postcopyRamDiscard(new String(name, java.nio.charset.StandardCharsets.US_ASCII), ranges);
             }
             case 7 -> {
                 MigrationInput blob = MigrationInput.of(in.readBytes(b.getInt()));

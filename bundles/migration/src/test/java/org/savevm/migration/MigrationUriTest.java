@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import org.junit.jupiter.api.Test;
-import org.savevm.migration.transport.MigrationUri;
-import org.savevm.migration.transport.MigrationUri.Scheme;
+import org.savevm.api.migration.MigrationUri;
+import org.savevm.api.migration.MigrationUri.Scheme;
 
 class MigrationUriTest {
     @Test

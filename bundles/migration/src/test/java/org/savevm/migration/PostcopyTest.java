@@ -5,23 +5,23 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
+import org.savevm.api.MigrationContext;
 import org.savevm.api.MigrationSettings;
 import org.savevm.api.machine.PageFaultHandler;
 import org.savevm.api.machine.PageRange;
 import org.savevm.api.machine.RamPostcopySource;
+import org.savevm.api.migration.MigrationInfo;
+import org.savevm.api.migration.MigrationListener;
+import org.savevm.api.migration.MigrationStatus;
+import org.savevm.api.migration.MigrationUri;
+import org.savevm.migration.incoming.IncomingMigration;
+import org.savevm.migration.outgoing.OutgoingMigration;
 import org.savevm.migration.params.MigrationConfigState;
-import org.savevm.migration.precopy.IncomingMigration;
-import org.savevm.migration.precopy.MigrationInfo;
-import org.savevm.migration.precopy.MigrationListener;
-import org.savevm.migration.precopy.MigrationStatus;
-import org.savevm.migration.precopy.OutgoingMigration;
-import org.savevm.migration.precopy.PostcopyIncoming;
-import org.savevm.migration.transport.MigrationUri;
+import org.savevm.migration.postcopy.PostcopyIncoming;
 import org.savevm.migration.transport.Transports;
 
 /** The switch to postcopy and what each end does with it, with the fake core's own command parsing. */
@@ -37,16 +37,16 @@ class PostcopyTest {
         List<String> dstLog = new CopyOnWriteArrayList<>();
         FakeSaveVm dstVm = new FakeSaveVm(0, 1);
         FakeGuest dstGuest = new FakeGuest(false);
-        IncomingMigration in = new IncomingMigration(dstVm.receiver(), Transports.listen(MigrationUri.parse("tcp:127.0.0.1:0")),
+        IncomingMigration in = new IncomingMigration(dstVm, Transports.listen(MigrationUri.parse("tcp:127.0.0.1:0")),
                 settings, dstGuest, true, MigrationListener.NONE);
         in.setPostcopy(new PostcopyIncoming() {
             @Override
-            public void discard(MigrationSettings s, String block, long start, long length) {
+            public void discard(MigrationContext s, String block, long start, long length) {
                 dstLog.add("discard " + block + " " + start + "+" + length);
             }
 
             @Override
-            public void listen(MigrationSettings s, PageFaultHandler faults) {
+            public void listen(MigrationContext s, PageFaultHandler faults) {
                 dstLog.add("listen");
                 faults.pageFault("pc.ram", 8192);
             }
@@ -58,8 +58,8 @@ class PostcopyTest {
         List<String> requests = new CopyOnWriteArrayList<>();
         List<MigrationStatus> states = new CopyOnWriteArrayList<>();
         OutgoingMigration[] self = new OutgoingMigration[1];
-        OutgoingMigration out = new OutgoingMigration(srcVm.starter(), () -> Transports.connect(MigrationUri.parse(in.address())),
-                settings, () -> 8L << 20, () -> 10, guest, s -> Optional.empty(), new MigrationListener() {
+        OutgoingMigration out = new OutgoingMigration(srcVm, () -> Transports.connect(MigrationUri.parse(in.address())),
+                settings, () -> 8L << 20, () -> 10, guest, new MigrationListener() {
                     @Override
                     public void stateChanged(MigrationStatus status, MigrationInfo info) {
                         states.add(status);
@@ -71,7 +71,7 @@ class PostcopyTest {
                     }
                 });
         self[0] = out;
-        out.setPostcopySource(s -> Optional.of(new RamPostcopySource() {
+        srcVm.postcopySource = new RamPostcopySource() {
             private volatile boolean started;
 
             @Override
@@ -89,7 +89,7 @@ class PostcopyTest {
             public boolean inPostcopy() {
                 return started;
             }
-        }));
+        };
         out.start();
         assertTrue(out.await(Migrations.TIMEOUT_SECONDS, TimeUnit.SECONDS));
         assertTrue(in.await(Migrations.TIMEOUT_SECONDS, TimeUnit.SECONDS));
@@ -115,31 +115,32 @@ class PostcopyTest {
         cfg.setCapability("postcopy-ram", true);
         MigrationSettings settings = cfg.snapshot();
         FakeGuest dstGuest = new FakeGuest(false);
-        IncomingMigration in = new IncomingMigration(new FakeSaveVm(0, 1).receiver(),
+        IncomingMigration in = new IncomingMigration(new FakeSaveVm(0, 1),
                 Transports.listen(MigrationUri.parse("tcp:127.0.0.1:0")), settings, dstGuest, true, MigrationListener.NONE);
         in.setPostcopy(new PostcopyIncoming() {
             @Override
-            public void discard(MigrationSettings s, String block, long start, long length) {
+            public void discard(MigrationContext s, String block, long start, long length) {
             }
 
             @Override
-            public void listen(MigrationSettings s, PageFaultHandler faults) throws java.io.IOException {
+            public void listen(MigrationContext s, PageFaultHandler faults) throws java.io.IOException {
                 throw new java.io.IOException("userfault registration failed");
             }
         });
         in.start();
         FakeGuest guest = new FakeGuest(true);
         OutgoingMigration[] self = new OutgoingMigration[1];
-        OutgoingMigration out = new OutgoingMigration(new FakeSaveVm(4 << 20, 16384).starter(),
+        FakeSaveVm srcVm = new FakeSaveVm(4 << 20, 16384);
+        OutgoingMigration out = new OutgoingMigration(srcVm,
                 () -> Transports.connect(MigrationUri.parse(in.address())), settings, () -> 8L << 20, () -> 10, guest,
-                s -> Optional.empty(), new MigrationListener() {
+                new MigrationListener() {
                     @Override
                     public void progress(MigrationInfo info) {
                         self[0].startPostcopy();
                     }
                 });
         self[0] = out;
-        out.setPostcopySource(s -> Optional.of(new RamPostcopySource() {
+        srcVm.postcopySource = new RamPostcopySource() {
             @Override
             public List<PageRange> startPostcopy() {
                 return List.of();
@@ -153,7 +154,7 @@ class PostcopyTest {
             public boolean inPostcopy() {
                 return true;
             }
-        }));
+        };
         out.start();
         assertTrue(out.await(Migrations.TIMEOUT_SECONDS, TimeUnit.SECONDS));
         assertTrue(in.await(Migrations.TIMEOUT_SECONDS, TimeUnit.SECONDS));

@@ -15,14 +15,16 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.savevm.api.MigrationSettings;
+import org.savevm.api.IncomingCommands;
+import org.savevm.api.MigrationContext;
+import org.savevm.api.OutgoingCommands;
 import org.savevm.api.SaveVm;
+import org.savevm.api.migration.MigrationInfo;
+import org.savevm.api.migration.MigrationListener;
+import org.savevm.api.migration.MigrationStatus;
+import org.savevm.migration.incoming.IncomingMigration;
 import org.savevm.migration.internal.MigrationManager;
-import org.savevm.migration.precopy.IncomingMigration;
-import org.savevm.migration.precopy.MigrationInfo;
-import org.savevm.migration.precopy.MigrationListener;
-import org.savevm.migration.precopy.MigrationStatus;
-import org.savevm.migration.precopy.OutgoingMigration;
+import org.savevm.migration.outgoing.OutgoingMigration;
 import org.savevm.stream.MigrationOutput;
 
 /** The precopy state machine, convergence, rate limit and cancel, over loopback TCP with a fake core. */
@@ -180,8 +182,9 @@ class PrecopyTest {
         FakeSaveVm good = new FakeSaveVm(1 << 20, 16384);
         SaveVm failing = new SaveVm() {
             @Override
-            public Outgoing beginSave(MigrationOutput out, MigrationSettings settings) throws IOException {
-                Outgoing o = good.beginSave(out, settings);
+            public Outgoing beginSave(MigrationOutput out, MigrationContext context, BeforeSetup beforeSetup)
+                    throws IOException {
+                Outgoing o = good.beginSave(out, context, beforeSetup);
                 return new Outgoing() {
                     @Override
                     public boolean iterate() throws IOException {
@@ -202,11 +205,36 @@ class PrecopyTest {
                     public void close() {
                         o.close();
                     }
+
+                    @Override
+                    public void completeNonPostcopiable() throws IOException {
+                        o.completeNonPostcopiable();
+                    }
+
+                    @Override
+                    public void writeDeviceSections(MigrationOutput blob) throws IOException {
+                        o.writeDeviceSections(blob);
+                    }
+
+                    @Override
+                    public boolean iteratePostcopy() throws IOException {
+                        return o.iteratePostcopy();
+                    }
+
+                    @Override
+                    public void completePostcopy() throws IOException {
+                        o.completePostcopy();
+                    }
                 };
             }
 
             @Override
-            public void load(org.savevm.stream.MigrationInput in, MigrationSettings settings) {
+            public void load(org.savevm.stream.MigrationInput in, MigrationContext context, IncomingCommands commands) {
+            }
+
+            @Override
+            public OutgoingCommands commands(MigrationOutput out) {
+                return good.commands(out);
             }
 
             @Override

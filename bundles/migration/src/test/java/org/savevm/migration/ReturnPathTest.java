@@ -11,18 +11,18 @@ import java.nio.channels.Channels;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
+import org.savevm.api.migration.MigrationListener;
+import org.savevm.api.migration.MigrationStatus;
+import org.savevm.migration.incoming.IncomingMigration;
 import org.savevm.migration.internal.MigrationManager;
-import org.savevm.migration.precopy.IncomingMigration;
-import org.savevm.migration.precopy.MigrationListener;
-import org.savevm.migration.precopy.MigrationStatus;
-import org.savevm.migration.precopy.OutgoingMigration;
-import org.savevm.migration.precopy.ReturnPathReader;
+import org.savevm.migration.outgoing.OutgoingMigration;
+import org.savevm.migration.returnpath.ReturnPathReader;
 
 /** With capability return-path the source completes only when the destination's SHUT says the load worked. */
 class ReturnPathTest {
 
     private static MigrationManager manager(FakeSaveVm vm, FakeGuest guest) {
-        return new MigrationManager(vm, vm.starter(), vm.receiver(), guest);
+        return new MigrationManager(vm, guest);
     }
 
     @Test
@@ -120,7 +120,7 @@ class ReturnPathTest {
     @Test
     void pageRequestsAreRefusedInPrecopyAndServedInPostcopy() throws Exception {
         java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-        org.savevm.migration.precopy.ReturnPathWriter w = new org.savevm.migration.precopy.ReturnPathWriter(
+        org.savevm.migration.returnpath.ReturnPathWriter w = new org.savevm.migration.returnpath.ReturnPathWriter(
                 Channels.newChannel(bytes));
         w.requestPages("pc.ram", 0x5000, 4096);
         byte[] more = {0, 4, 0, 12, 0, 0, 0, 0, 0, 0, 0x70, 0, 0, 0, 0x10, 0};

@@ -9,11 +9,11 @@ import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.savevm.api.migration.MigrationListener;
+import org.savevm.api.migration.MigrationStatus;
+import org.savevm.migration.incoming.IncomingMigration;
 import org.savevm.migration.internal.MigrationManager;
-import org.savevm.migration.precopy.IncomingMigration;
-import org.savevm.migration.precopy.MigrationListener;
-import org.savevm.migration.precopy.MigrationStatus;
-import org.savevm.migration.precopy.OutgoingMigration;
+import org.savevm.migration.outgoing.OutgoingMigration;
 
 /** Each transport carries a whole stream both ways; the fake destination checks every byte. */
 class TransportTest {

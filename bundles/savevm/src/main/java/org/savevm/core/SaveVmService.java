@@ -9,15 +9,14 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
-import org.savevm.api.MigrationSettings;
+import org.savevm.api.IncomingCommands;
+import org.savevm.api.MigrationContext;
+import org.savevm.api.OutgoingCommands;
 import org.savevm.api.RegistryView;
 import org.savevm.api.SaveVm;
 import org.savevm.api.StateRegistry;
 import org.savevm.api.vmstate.VMStateEngine;
-import org.savevm.core.commands.IncomingCommands;
-import org.savevm.core.commands.PostcopyOutgoing;
-import org.savevm.core.commands.StreamLoader;
-import org.savevm.core.commands.StreamSaver;
+import org.savevm.core.commands.CommandWriter;
 import org.savevm.core.config.MachineIdentity;
 import org.savevm.core.framing.SectionType;
 import org.savevm.core.framing.StreamHeader;
@@ -35,9 +34,9 @@ import org.savevm.stream.MigrationOutput;
  * pc-i440fx-7.2), optional {@code uuid}, and {@code suppress-vmdesc} (no vmdesc trailer, as QEMU's
  * machine property).
  */
-@Component(service = { SaveVm.class, StreamLoader.class, StreamSaver.class }, configurationPid = SaveVmService.MACHINE_PID,
+@Component(service = SaveVm.class, configurationPid = SaveVmService.MACHINE_PID,
         configurationPolicy = ConfigurationPolicy.OPTIONAL)
-public final class SaveVmService implements SaveVm, StreamLoader, StreamSaver {
+public final class SaveVmService implements SaveVm {
     public static final String MACHINE_PID = "org.savevm.machine";
 
     private final StateRegistry registry;
@@ -74,15 +73,10 @@ public final class SaveVmService implements SaveVm, StreamLoader, StreamSaver {
     }
 
     @Override
-    public Outgoing beginSave(MigrationOutput out, MigrationSettings settings) throws IOException {
-        return beginSave(out, settings, null);
-    }
-
-    @Override
-    public PostcopyOutgoing beginSave(MigrationOutput out, MigrationSettings settings, BeforeSetup beforeSetup)
+    public Outgoing beginSave(MigrationOutput out, MigrationContext context, BeforeSetup beforeSetup)
             throws IOException {
         RegistryView view = registry.freeze();
-        OutgoingStream stream = new OutgoingStream(view, engine, out, settings, machine, !suppressVmdesc);
+        OutgoingStream stream = new OutgoingStream(view, engine, out, context, machine, !suppressVmdesc);
         try {
             stream.begin(beforeSetup);
         } catch (IOException | RuntimeException e) {
@@ -93,13 +87,13 @@ public final class SaveVmService implements SaveVm, StreamLoader, StreamSaver {
     }
 
     @Override
-    public void load(MigrationInput in, MigrationSettings settings) throws IOException {
-        load(in, settings, IncomingCommands.NONE);
+    public void load(MigrationInput in, MigrationContext context, IncomingCommands commands) throws IOException {
+        new StreamLoad(registry.freeze(), engine, context, machine, commands, LoadLimits.DEFAULTS).run(in);
     }
 
     @Override
-    public void load(MigrationInput in, MigrationSettings settings, IncomingCommands commands) throws IOException {
-        new StreamLoad(registry.freeze(), engine, settings, machine, commands, LoadLimits.DEFAULTS).run(in);
+    public OutgoingCommands commands(MigrationOutput out) {
+        return new CommandWriter(out);
     }
 
     /** qemu_save_device_state: header, FULL sections of device handlers (footers on), EOF. */

@@ -22,9 +22,12 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.savevm.api.LiveStateHandler;
+import org.savevm.api.MigrationContext;
 import org.savevm.api.MigrationSettings;
 import org.savevm.api.machine.RamBlock;
 import org.savevm.machine.internal.SimulatedMachine;
@@ -33,9 +36,6 @@ import org.savevm.ram.internal.RamSectionAnalyzer;
 import org.savevm.stream.MigrationInput;
 import org.savevm.vmstate.internal.VMStateEngineComponent;
 import org.savevm.vmstate.internal.json.VMStateJsonComponent;
-
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
  * analyze-stream on real QEMU 7.2 streams (expected numbers from the corpus' stats.json, QEMU's own
@@ -149,7 +149,7 @@ class AnalyzeStreamCommandTest {
     private static void loadRamSections(byte[] s, RamHandler ram, MigrationSettings settings) throws IOException {
         MigrationInput in = MigrationInput.of(s);
         in.skip(8);
-        try (LiveStateHandler.LoadSession load = ram.beginLoad(settings)) {
+        try (LiveStateHandler.LoadSession load = ram.beginLoad(new MigrationContext(settings))) {
             while (true) {
                 int type = in.getByte();
                 if (type == 0x07) {

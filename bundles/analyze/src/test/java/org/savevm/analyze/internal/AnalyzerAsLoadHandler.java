@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.Map;
 
 import org.savevm.api.LiveStateHandler;
-import org.savevm.api.MigrationSettings;
+import org.savevm.api.MigrationContext;
 import org.savevm.api.SectionRegistration;
 import org.savevm.api.analyze.AnalysisContext;
 import org.savevm.api.analyze.AnalyzedSection;
@@ -34,12 +34,12 @@ final class AnalyzerAsLoadHandler implements LiveStateHandler {
     }
 
     @Override
-    public SaveSession beginSave(MigrationSettings settings) {
+    public SaveSession beginSave(MigrationContext context) {
         throw new UnsupportedOperationException("load only");
     }
 
     @Override
-    public LoadSession beginLoad(MigrationSettings settings) throws IOException {
+    public LoadSession beginLoad(MigrationContext context) throws IOException {
         analysis = analyzer.begin(new AnalysisContext(RamBlock.TARGET_PAGE_SIZE, List.of(), null));
         return new LoadSession() {
             @Override

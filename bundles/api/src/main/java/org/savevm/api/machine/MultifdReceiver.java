@@ -5,7 +5,7 @@ import java.io.IOException;
 /**
  * The destination's multifd channels of one migration (QEMU's multifd_recv_state). Channel threads read
  * packets straight into guest RAM; the ram handler calls {@link #syncMain()} at every EOS of its section.
- * Reached through {@code MigrationSettings.attachment(MultifdReceiver.class)}.
+ * Reached through {@code MigrationContext.find(MultifdReceiver.class)}.
  */
 public interface MultifdReceiver {
     /**

@@ -6,7 +6,7 @@ import java.io.IOException;
  * The source's multifd channels of one migration (QEMU's multifd_send_state). With the {@code multifd}
  * capability the ram handler sends zero pages in its section and hands every other page here; the pages
  * travel in packets on separate connections. Reached through
- * {@code MigrationSettings.attachment(MultifdSender.class)}; used by the migration thread only.
+ * {@code MigrationContext.find(MultifdSender.class)}; used by the migration thread only.
  */
 public interface MultifdSender {
     /**

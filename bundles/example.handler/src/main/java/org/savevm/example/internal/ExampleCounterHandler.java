@@ -1,11 +1,10 @@
 package org.savevm.example.internal;
 
-import java.io.IOException;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.osgi.service.component.annotations.Component;
 import org.savevm.api.LiveStateHandler;
-import org.savevm.api.MigrationSettings;
+import org.savevm.api.MigrationContext;
 import org.savevm.api.PendingBytes;
 import org.savevm.api.SectionRegistration;
 import org.savevm.stream.MigrationInput;
@@ -37,7 +36,7 @@ public final class ExampleCounterHandler implements LiveStateHandler {
     }
 
     @Override
-    public SaveSession beginSave(MigrationSettings settings) {
+    public SaveSession beginSave(MigrationContext context) {
         long value = counter.incrementAndGet();
         return new SaveSession() {
             @Override
@@ -66,7 +65,7 @@ public final class ExampleCounterHandler implements LiveStateHandler {
     }
 
     @Override
-    public LoadSession beginLoad(MigrationSettings settings) {
+    public LoadSession beginLoad(MigrationContext context) {
         return (MigrationInput in, int version) -> {
             if (version != VERSION) {
                 throw new MigrationStreamException("section '" + IDSTR + "': unsupported version " + version

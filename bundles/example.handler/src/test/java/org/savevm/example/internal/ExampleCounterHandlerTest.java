@@ -9,7 +9,7 @@ import java.io.IOException;
 
 import org.junit.jupiter.api.Test;
 import org.savevm.api.LiveStateHandler;
-import org.savevm.api.MigrationSettings;
+import org.savevm.api.MigrationContext;
 import org.savevm.api.SectionRegistration;
 import org.savevm.stream.MigrationInput;
 import org.savevm.stream.MigrationOutput;
@@ -53,7 +53,7 @@ class ExampleCounterHandlerTest {
     @Test
     void refusesOtherVersionsAndTruncatedBodies() {
         ExampleCounterHandler h = new ExampleCounterHandler();
-        LiveStateHandler.LoadSession l = h.beginLoad((MigrationSettings) null);
+        LiveStateHandler.LoadSession l = h.beginLoad((MigrationContext) null);
         MigrationStreamException e = assertThrows(MigrationStreamException.class, () -> l.load(MigrationInput.of(new byte[8]), 2));
         assertEquals(true, e.getMessage().contains("unsupported version 2"), e.getMessage());
         assertThrows(IOException.class, () -> l.load(MigrationInput.of(new byte[] {1, 0, 0}), 1));

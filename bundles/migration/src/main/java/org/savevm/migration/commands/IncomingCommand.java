@@ -8,10 +8,11 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.savevm.api.SavevmCommand;
+import org.savevm.api.migration.MigrationListener;
+import org.savevm.api.migration.MigrationOptions;
+import org.savevm.api.migration.MigrationStatus;
+import org.savevm.migration.incoming.IncomingMigration;
 import org.savevm.migration.internal.MigrationManager;
-import org.savevm.migration.precopy.IncomingMigration;
-import org.savevm.migration.precopy.MigrationListener;
-import org.savevm.migration.precopy.MigrationStatus;
 
 /** {@code incoming [-S] [-d] URI}: waits for a migration and loads it (QEMU's -incoming). */
 @Component(service = SavevmCommand.class)
@@ -68,7 +69,8 @@ public final class IncomingCommand implements SavevmCommand {
             if (uri == null) {
                 throw new IllegalArgumentException("missing URI");
             }
-            options.applyTo(manager.config());
+            options.capabilities().forEach(c -> manager.config().setCapability(c, true));
+            options.parameters().forEach(manager.config()::setParameter);
         } catch (IllegalArgumentException e) {
             err.println("incoming: " + e.getMessage());
             err.print(usage());

@@ -3,7 +3,7 @@ package org.savevm.migration.commands;
 import java.util.Locale;
 import java.util.Map;
 
-import org.savevm.migration.precopy.MigrationInfo;
+import org.savevm.api.migration.MigrationInfo;
 
 /** Human-readable forms of query-migrate: HMP's "info migrate" lines and the progress bar text. */
 final class InfoFormat {

@@ -2,24 +2,14 @@ package org.savevm.migration.commands;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.util.Map;
 
-import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-/** One JSON object per line: how the demo's processes talk, and the machine-readable info-migrate. */
+/** The machine-readable info-migrate ({@code --json}). */
 final class Json {
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
     private Json() {
-    }
-
-    static String write(Object value) {
-        try {
-            return MAPPER.writeValueAsString(value);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     static String pretty(Object value) {
@@ -27,20 +17,6 @@ final class Json {
             return MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(value);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        }
-    }
-
-    /** The object on this line, or null when the line is not a JSON object. */
-    static Map<String, Object> parseObject(String line) {
-        String t = line.trim();
-        if (!t.startsWith("{")) {
-            return null;
-        }
-        try {
-            return MAPPER.readValue(t, new TypeReference<Map<String, Object>>() {
-            });
-        } catch (IOException e) {
-            return null;
         }
     }
 }

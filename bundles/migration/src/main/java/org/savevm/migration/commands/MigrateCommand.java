@@ -8,11 +8,12 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.savevm.api.SavevmCommand;
+import org.savevm.api.migration.MigrationInfo;
+import org.savevm.api.migration.MigrationListener;
+import org.savevm.api.migration.MigrationOptions;
+import org.savevm.api.migration.MigrationStatus;
 import org.savevm.migration.internal.MigrationManager;
-import org.savevm.migration.precopy.MigrationInfo;
-import org.savevm.migration.precopy.MigrationListener;
-import org.savevm.migration.precopy.MigrationStatus;
-import org.savevm.migration.precopy.OutgoingMigration;
+import org.savevm.migration.outgoing.OutgoingMigration;
 import org.savevm.migration.progress.ProgressLine;
 
 /** {@code migrate [-d] URI}: live-migrates this machine (QEMU's migrate). */
@@ -69,7 +70,8 @@ public final class MigrateCommand implements SavevmCommand {
             if (uri == null) {
                 throw new IllegalArgumentException("missing URI");
             }
-            options.applyTo(manager.config());
+            options.capabilities().forEach(c -> manager.config().setCapability(c, true));
+            options.parameters().forEach(manager.config()::setParameter);
         } catch (IllegalArgumentException e) {
             err.println("migrate: " + e.getMessage());
             err.print(usage());

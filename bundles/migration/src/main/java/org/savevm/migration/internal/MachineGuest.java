@@ -5,7 +5,7 @@ import java.util.function.Supplier;
 import org.savevm.api.VirtualClock;
 import org.savevm.api.machine.GuestWorkload;
 import org.savevm.api.machine.Machine;
-import org.savevm.migration.precopy.GuestControl;
+import org.savevm.api.migration.GuestControl;
 
 /** The guest as the machine and timer bundles provide it: the workload thread and the virtual clock, either optional. */
 final class MachineGuest implements GuestControl {

@@ -1,6 +1,7 @@
 package org.savevm.migration.internal;
 
 import java.io.IOException;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -18,29 +19,19 @@ import org.savevm.api.MigrationSettings;
 import org.savevm.api.SaveVm;
 import org.savevm.api.VirtualClock;
 import org.savevm.api.machine.Machine;
-import org.savevm.api.machine.RamMigrationMonitor;
-import org.savevm.api.machine.RamMigrationStats;
+import org.savevm.api.migration.GuestControl;
+import org.savevm.api.migration.MigrationInfo;
+import org.savevm.api.migration.MigrationListener;
+import org.savevm.api.migration.MigrationService;
+import org.savevm.api.migration.MigrationUri;
 import org.savevm.api.settings.MigrationFeatures;
+import org.savevm.migration.incoming.IncomingMigration;
+import org.savevm.migration.outgoing.OutgoingMigration;
 import org.savevm.migration.params.ConfigProperties;
 import org.savevm.migration.params.MigrationConfig;
 import org.savevm.migration.params.FeatureTable;
 import org.savevm.migration.params.MigrationConfigState;
-import org.savevm.migration.precopy.GuestControl;
-import org.savevm.migration.precopy.IncomingMigration;
-import org.savevm.migration.precopy.MigrationInfo;
-import org.savevm.migration.precopy.MigrationListener;
-import org.savevm.migration.precopy.OutgoingMigration;
-import org.savevm.migration.precopy.StreamEnds;
-import org.savevm.core.commands.DiscardRange;
-import org.savevm.core.commands.IncomingCommands;
-import org.savevm.api.machine.RamBlock;
-import org.savevm.migration.precopy.PostcopyIncoming;
-import java.util.List;
-import org.savevm.core.commands.StreamLoader;
-import org.savevm.core.commands.StreamSaver;
-import org.savevm.stream.MigrationInput;
-import org.savevm.stream.MigrationOutput;
-import org.savevm.migration.transport.MigrationUri;
+import org.savevm.migration.postcopy.RamPostcopyIncoming;
 import org.savevm.migration.transport.Transports;
 
 /**
@@ -48,9 +39,9 @@ import org.savevm.migration.transport.Transports;
  * parameters (ConfigAdmin PID {@code org.savevm.migration} and the migrate-set-* commands), at most one
  * outgoing and one incoming migration at a time.
  */
-@Component(service = MigrationManager.class, configurationPid = "org.savevm.migration")
+@Component(service = {MigrationManager.class, MigrationService.class}, configurationPid = "org.savevm.migration")
 @Designate(ocd = MigrationConfig.class)
-public final class MigrationManager {
+public final class MigrationManager implements MigrationService {
     private static final System.Logger LOG = System.getLogger(MigrationManager.class.getName());
 
     private final SaveVm saveVm;
@@ -69,21 +60,6 @@ public final class MigrationManager {
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile VirtualClock clock;
 
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
-    private volatile RamMigrationMonitor ramMonitor;
-
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
-    private volatile StreamSaver streamSaver;
-
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
-    private volatile StreamLoader streamLoader;
-
-    private final StreamEnds.Starter starter;
-    private final StreamEnds.Receiver receiver;
-
     private volatile OutgoingMigration outgoing;
     private volatile IncomingMigration incoming;
 
@@ -91,88 +67,13 @@ public final class MigrationManager {
     public MigrationManager(@Reference(name = "saveVm") SaveVm saveVm, Map<String, Object> props) {
         this.saveVm = saveVm;
         this.guest = new MachineGuest(() -> machine, () -> clock);
-        this.starter = this::beginWithCore;
-        this.receiver = this::loadWithCore;
         applyConfiguration(props);
     }
 
-    /** Test and embedding constructor: no ConfigAdmin, the given guest, no return path. */
+    /** Test and embedding constructor: no ConfigAdmin, the given guest. */
     public MigrationManager(SaveVm saveVm, GuestControl guest) {
-        this(saveVm, StreamEnds.of(saveVm), StreamEnds.receiverOf(saveVm), guest);
-    }
-
-    /** Test and embedding constructor with explicit stream ends (e.g. with return-path commands). */
-    public MigrationManager(SaveVm saveVm, StreamEnds.Starter starter, StreamEnds.Receiver receiver, GuestControl guest) {
         this.saveVm = saveVm;
-        this.starter = starter;
-        this.receiver = receiver;
         this.guest = guest;
-    }
-
-    /** The savevm core's start; with the return path through its StreamSaver (OPEN_RETURN_PATH, PING(1)). */
-    private SaveVm.Outgoing beginWithCore(MigrationOutput out, MigrationSettings settings, boolean returnPath,
-            boolean postcopyAdvise) throws IOException {
-        if (!returnPath && !postcopyAdvise) {
-            return saveVm.beginSave(out, settings);
-        }
-        StreamSaver s = streamSaver;
-        if (s == null) {
-            throw new IOException("return-path needs the savevm core's StreamSaver service, which is not available");
-        }
-        return s.beginSave(out, settings, (o, commands) -> {
-            if (returnPath) {
-                commands.openReturnPath();
-                commands.ping(1);
-            }
-            if (postcopyAdvise) {
-                // ram_pagesize_summary: every block here uses the target page size.
-                commands.postcopyAdvise(RamBlock.TARGET_PAGE_SIZE, RamBlock.TARGET_PAGE_SIZE);
-            }
-        });
-    }
-
-    /** The savevm core's load; with its StreamLoader the return-path commands reach the orchestrator. */
-    private void loadWithCore(MigrationInput in, MigrationSettings settings, StreamEnds.ReturnPathSink rp)
-            throws IOException {
-        StreamLoader l = streamLoader;
-        if (l == null) {
-            saveVm.load(in, settings);
-            return;
-        }
-        l.load(in, settings, new IncomingCommands() {
-            @Override
-            public void openReturnPath() throws IOException {
-                rp.open();
-            }
-
-            @Override
-            public void ping(int value) throws IOException {
-                rp.ping(value);
-            }
-
-            @Override
-            public void postcopyAdvise(boolean ramPostcopy, long ramPageSizeSummary, long targetPageSize)
-                    throws IOException {
-                rp.postcopyAdvise();
-            }
-
-            @Override
-            public void postcopyListen() throws IOException {
-                rp.postcopyListen();
-            }
-
-            @Override
-            public void postcopyRun() throws IOException {
-                rp.postcopyRun();
-            }
-
-            @Override
-            public void postcopyRamDiscard(String ramBlock, List<DiscardRange> ranges) throws IOException {
-                for (DiscardRange r : ranges) {
-                    rp.postcopyDiscard(ramBlock, r.start(), r.length());
-                }
-            }
-        });
     }
 
     @Modified
@@ -232,10 +133,25 @@ public final class MigrationManager {
         return config;
     }
 
+    @Override
+    public MigrationSettings settings() {
+        return config.snapshot();
+    }
+
+    @Override
+    public MigrationSettings trySettings(List<String> capabilities, Map<String, String> parameters) {
+        MigrationConfigState probe = new MigrationConfigState(features);
+        capabilities.forEach(c -> probe.setCapability(c, true));
+        parameters.forEach(probe::setParameter);
+        return probe.snapshot();
+    }
+
+    @Override
     public GuestControl guest() {
         return guest;
     }
 
+    @Override
     public Optional<Machine> machine() {
         return Optional.ofNullable(machine);
     }
@@ -245,6 +161,7 @@ public final class MigrationManager {
     }
 
     /** QEMU's migrate_set_capability refuses while a migration runs. */
+    @Override
     public void setCapability(String name, boolean on) {
         if (running()) {
             throw new IllegalStateException("There's a migration process in progress");
@@ -252,6 +169,7 @@ public final class MigrationManager {
         config.setCapability(name, on);
     }
 
+    @Override
     public void setParameter(String name, String value) {
         config.setParameter(name, value);
     }
@@ -263,6 +181,7 @@ public final class MigrationManager {
     }
 
     /** Starts an outgoing migration (QEMU's qmp_migrate). */
+    @Override
     public synchronized OutgoingMigration migrate(String uri, MigrationListener listener) {
         MigrationUri parsed = MigrationUri.parse(uri);
         if (running()) {
@@ -274,13 +193,8 @@ public final class MigrationManager {
             throw new IllegalArgumentException("return-path needs a two-way channel: use tcp: or unix:, not " + uri);
         }
         checkMultifd(settings, parsed);
-        OutgoingMigration m = new OutgoingMigration(starter, () -> Transports.connect(parsed), settings,
-                () -> config.parameter("max-bandwidth"), () -> config.parameter("downtime-limit"), guest,
-                this::ramStats, listener);
-        m.setPostcopySource(st -> {
-            RamMigrationMonitor r = ramMonitor;
-            return r == null ? Optional.empty() : r.postcopySource(st);
-        });
+        OutgoingMigration m = new OutgoingMigration(saveVm, () -> Transports.connect(parsed), settings,
+                () -> config.parameter("max-bandwidth"), () -> config.parameter("downtime-limit"), guest, listener);
         outgoing = m;
         m.start();
         return m;
@@ -299,12 +213,8 @@ public final class MigrationManager {
         }
     }
 
-    private Optional<RamMigrationStats> ramStats(MigrationSettings settings) {
-        RamMigrationMonitor r = ramMonitor;
-        return r == null ? Optional.empty() : r.saveStats(settings);
-    }
-
     /** Starts listening for an incoming migration (QEMU's -incoming / migrate-incoming). */
+    @Override
     public synchronized IncomingMigration incoming(String uri, boolean autostart, MigrationListener listener)
             throws IOException {
         MigrationUri parsed = MigrationUri.parse(uri);
@@ -313,9 +223,9 @@ public final class MigrationManager {
         }
         MigrationSettings settings = config.snapshot();
         checkMultifd(settings, parsed);
-        IncomingMigration m = new IncomingMigration(receiver, Transports.listen(parsed), settings, guest,
+        IncomingMigration m = new IncomingMigration(saveVm, Transports.listen(parsed), settings, guest,
                 autostart, listener);
-        m.setPostcopy(new RamPostcopyIncoming(() -> ramMonitor, () -> machine));
+        m.setPostcopy(new RamPostcopyIncoming(() -> machine));
         m.setRamBlocks(name -> {
             Machine mc = machine;
             return mc == null ? Optional.empty() : mc.ramBlock(name);

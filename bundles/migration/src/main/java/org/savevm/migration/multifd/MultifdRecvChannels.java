@@ -125,11 +125,11 @@ public final class MultifdRecvChannels implements MultifdReceiver, AutoCloseable
             ByteBuffer[] dst = new ByteBuffer[h.used()];
             for (int i = 0; i < dst.length; i++) {
                 long off = h.offsets()[i];
-                if (off < 0 || off > b.usedLength() - MultifdWire.PAGE_SIZE) {
+                if (off < 0 || off > b.usedLength() - RamBlock.TARGET_PAGE_SIZE) {
                     throw new IOException("multifd: offset too long " + Long.toUnsignedString(off) + " (max 0x"
                             + Long.toHexString(b.usedLength()) + ") in block " + h.block() + " (packet at byte " + at + ")");
                 }
-                if ((off & (MultifdWire.PAGE_SIZE - 1)) != 0) {
+                if ((off & (RamBlock.TARGET_PAGE_SIZE - 1)) != 0) {
                     throw new IOException("multifd: unaligned page offset 0x" + Long.toHexString(off) + " in block "
                             + h.block() + " (packet at byte " + at + ")");
                 }

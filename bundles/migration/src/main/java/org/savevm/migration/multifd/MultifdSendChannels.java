@@ -79,7 +79,7 @@ public final class MultifdSendChannels implements MultifdSender, AutoCloseable {
                         ByteBuffer z = deflater.compress(j.pages);
                         MultifdWire.putHeader(header, j.flags | MultifdWire.FLAG_ZLIB, j.block, j.offsets, n, j.packetNum,
                                 z.remaining());
-                        compressedBytes.addAndGet(z.remaining() - (long) n * MultifdWire.PAGE_SIZE);
+                        compressedBytes.addAndGet(z.remaining() - (long) n * RamBlock.TARGET_PAGE_SIZE);
                         writeFully(new ByteBuffer[] {header, z});
                     } else {
                         MultifdWire.putHeader(header, j.flags, j.block, j.offsets, n, j.packetNum);
@@ -223,7 +223,7 @@ public final class MultifdSendChannels implements MultifdSender, AutoCloseable {
             pages[i] = block.page(offsets[i]);
         }
         c.jobs.add(new Job(0, block.idstr(), offs, pages, packetNum++));
-        bytes += (long) used * MultifdWire.PAGE_SIZE + MultifdWire.PACKET_HEADER_SIZE;
+        bytes += (long) used * RamBlock.TARGET_PAGE_SIZE + MultifdWire.PACKET_HEADER_SIZE;
         used = 0;
         block = null;
     }

@@ -5,6 +5,8 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
+import org.savevm.api.machine.RamBlock;
+
 /**
  * QEMU 7.2's multifd wire format (migration/multifd.c, without compression): each channel opens with a
  * 64-byte MultiFDInit_t, then carries packets: a fixed 1344-byte MultiFDPacket_t header (room for 128 page
@@ -20,8 +22,8 @@ public final class MultifdWire {
     public static final int FLAG_ZLIB = 1 << 1;
     /** QEMU's receive buffer for a compressed packet: twice MULTIFD_PACKET_SIZE. */
     public static final int MAX_COMPRESSED = 2 * 512 * 1024;
-    public static final int PAGE_SIZE = 4096;
-    public static final int PACKET_PAGES = 512 * 1024 / PAGE_SIZE;
+    /** MULTIFD_PACKET_SIZE (512 KiB) in target pages. */
+    public static final int PACKET_PAGES = 512 * 1024 / RamBlock.TARGET_PAGE_SIZE;
     /** be32 magic, version · uuid[16] · u8 id · 7 unused · 4 x u64 unused. */
     public static final int INIT_SIZE = 4 + 4 + 16 + 1 + 7 + 32;
     /** be32 magic, version, flags, pages_alloc, normal_pages, next_packet_size · be64 packet_num · 4 x u64 · ramblock[256]. */
@@ -69,7 +71,7 @@ public final class MultifdWire {
 
     /** Writes a packet header into {@code b} (position 0, PACKET_HEADER_SIZE bytes); unused offsets stay 0. */
     public static void putHeader(ByteBuffer b, int flags, String block, long[] offsets, int used, long packetNum) {
-        putHeader(b, flags, block, offsets, used, packetNum, used * PAGE_SIZE);
+        putHeader(b, flags, block, offsets, used, packetNum, used * RamBlock.TARGET_PAGE_SIZE);
     }
 
     /** As above with the payload's size: compressed, or the pages' bytes. */

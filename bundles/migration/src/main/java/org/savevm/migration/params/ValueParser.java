@@ -48,37 +48,6 @@ public final class ValueParser {
      * number is multiplied by {@code 1 << defaultShift} (HMP reads bare sizes as MiB: shift 20).
      */
     public static long parseSize(String t, int defaultShift) {
-        if (t.isEmpty()) {
-            throw new IllegalArgumentException("empty size");
-        }
-        char last = Character.toUpperCase(t.charAt(t.length() - 1));
-        int shift;
-        String digits = t;
-        switch (last) {
-            case 'B' -> shift = 0;
-            case 'K' -> shift = 10;
-            case 'M' -> shift = 20;
-            case 'G' -> shift = 30;
-            case 'T' -> shift = 40;
-            default -> {
-                shift = defaultShift;
-                digits = t + " ";
-            }
-        }
-        digits = digits.substring(0, digits.length() - 1).trim();
-        double v;
-        try {
-            v = Double.parseDouble(digits);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("invalid size '" + t + "'");
-        }
-        if (!(v >= 0) || digits.startsWith("-")) {
-            throw new IllegalArgumentException("invalid size '" + t + "'");
-        }
-        double bytes = v * Math.pow(2, shift);
-        if (bytes >= 0x1p63) {
-            throw new IllegalArgumentException("size too large: '" + t + "'");
-        }
-        return (long) bytes;
+        return org.savevm.api.migration.Sizes.parse(t, defaultShift);
     }
 }

@@ -1,5 +1,6 @@
 package org.savevm.migration.transport;
 
+import org.savevm.api.migration.MigrationUri;
 import java.io.IOException;
 
 /** {@code file:} and {@code exec:} on the destination: nothing to wait for, the stream is opened on accept. */

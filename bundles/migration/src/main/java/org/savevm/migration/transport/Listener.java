@@ -1,5 +1,6 @@
 package org.savevm.migration.transport;
 
+import org.savevm.api.migration.MigrationUri;
 import java.util.List;
 
 import java.io.Closeable;

@@ -1,5 +1,6 @@
 package org.savevm.migration.transport;
 
+import org.savevm.api.migration.MigrationUri;
 import java.nio.channels.ClosedChannelException;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,5 +1,6 @@
 package org.savevm.migration.transport;
 
+import org.savevm.api.migration.MigrationUri;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;

@@ -12,17 +12,18 @@ import java.util.List;
 import java.util.Random;
 
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.io.TempDir;
 import org.savevm.api.LiveStateHandler;
+import org.savevm.api.MigrationContext;
 import org.savevm.api.MigrationSettings;
 import org.savevm.api.machine.MultifdReceiver;
 import org.savevm.api.machine.RamBlock;
+import org.savevm.api.migration.MigrationUri;
 import org.savevm.machine.internal.SimulatedMachine;
 import org.savevm.migration.transport.Connection;
 import org.savevm.migration.transport.Listener;
-import org.savevm.migration.transport.MigrationUri;
 import org.savevm.migration.transport.Transports;
 import org.savevm.ram.internal.CorpusWalker;
 import org.savevm.ram.internal.QemuProcess;
@@ -71,10 +72,11 @@ class MultifdFromQemuTest {
                     List.of(all.get(1).input(), all.get(2).input()), dst::ramBlock, e -> all.get(0).abort(),
                     compression.equals("zlib"))) {
                 channels.start();
-                MigrationSettings settings = MigrationSettings.DEFAULTS.withCapability("multifd", true)
-                        .withParameter("multifd-channels", 2).withAttachment(MultifdReceiver.class, channels);
+                MigrationContext context = new MigrationContext(MigrationSettings.DEFAULTS
+                        .withCapability("multifd", true).withParameter("multifd-channels", 2));
+                context.publish(MultifdReceiver.class, channels);
                 MigrationInput in = new MigrationInput(all.get(0).input(), 1 << 20);
-                try (LiveStateHandler.LoadSession load = new RamHandler(dst).beginLoad(settings)) {
+                try (LiveStateHandler.LoadSession load = new RamHandler(dst).beginLoad(context)) {
                     List<CorpusWalker.Body> bodies = CorpusWalker.loadRam(in, load);
                     assertTrue(bodies.size() >= 3, "START, PART(s) and END of ram: " + bodies);
                 }

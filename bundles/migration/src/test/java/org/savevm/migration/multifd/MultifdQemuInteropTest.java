@@ -13,9 +13,10 @@ import java.util.List;
 import java.util.Random;
 
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.io.TempDir;
+import org.savevm.api.MigrationContext;
 import org.savevm.api.MigrationSettings;
 import org.savevm.api.machine.MultifdSender;
 import org.savevm.api.machine.RamBlock;
@@ -88,10 +89,11 @@ class MultifdQemuInteropTest {
             channels.add(SocketChannel.open(at));
         }
         try (MultifdSendChannels multifd = new MultifdSendChannels(channels, zlib ? 1 : -1)) {
-            MigrationSettings settings = MigrationSettings.DEFAULTS.withCapability("multifd", true)
-                    .withParameter("multifd-channels", 2).withAttachment(MultifdSender.class, multifd);
+            MigrationContext context = new MigrationContext(MigrationSettings.DEFAULTS.withCapability("multifd", true)
+                    .withParameter("multifd-channels", 2));
+            context.publish(MultifdSender.class, multifd);
             MigrationOutput out = new MigrationOutput(main, 1 << 16);
-            RamMigrationStats stats = RamOnlyStream.write(out, m, settings, 5, () -> mutate(ram, rnd, 300));
+            RamMigrationStats stats = RamOnlyStream.write(out, m, context, 5, () -> mutate(ram, rnd, 300));
             main.shutdownOutput();
             assertTrue(multifd.bytes() > 0);
             return stats;

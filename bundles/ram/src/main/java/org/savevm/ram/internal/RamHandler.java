@@ -1,20 +1,18 @@
 package org.savevm.ram.internal;
 
 import java.io.IOException;
-import java.lang.ref.WeakReference;
-import java.util.Map;
-import java.util.Optional;
-import java.util.WeakHashMap;
 
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.savevm.api.LiveStateHandler;
+import org.savevm.api.MigrationContext;
 import org.savevm.api.MigrationSettings;
 import org.savevm.api.SectionRegistration;
 import org.savevm.api.machine.Machine;
+import org.savevm.api.machine.MultifdReceiver;
+import org.savevm.api.machine.MultifdSender;
 import org.savevm.api.machine.RamMigrationMonitor;
-import org.savevm.api.machine.RamMigrationStats;
 import org.savevm.api.machine.RamPostcopyDestination;
 import org.savevm.api.machine.RamPostcopySource;
 import org.savevm.ram.codec.RamFlags;
@@ -24,21 +22,17 @@ import org.savevm.ram.codec.RamFlags;
  * 1 and 2, and both save before any device; the order key {@code 0002/ram} (digits sort before device
  * names) keeps that order among handlers of the default priority.
  *
- * <p>Holds no migration state: each save or load gets its own session. It only remembers which stats
- * object belongs to which migration, weakly, so the orchestrator can read them.
+ * <p>Holds no migration state: each save or load gets its own session, and what the orchestrator reads
+ * of it — the stats ({@link RamMigrationMonitor}) and the postcopy controls ({@link RamPostcopySource},
+ * {@link RamPostcopyDestination}) — is published in that migration's {@link MigrationContext}.
  */
-@Component(service = {LiveStateHandler.class, RamMigrationMonitor.class})
-public final class RamHandler implements LiveStateHandler, RamMigrationMonitor {
+@Component(service = LiveStateHandler.class)
+public final class RamHandler implements LiveStateHandler {
     public static final String ORDER_KEY = "0002/ram";
     private static final SectionRegistration REGISTRATION = SectionRegistration.builder("ram").instanceId(0)
             .version(RamFlags.VERSION).orderKey(ORDER_KEY).build();
 
     private final Machine machine;
-    private final Map<MigrationSettings, RamSaveStats> statsBySettings = new WeakHashMap<>();
-    /** Open sessions by the settings they were opened with, for postcopy controls; weak both ways. */
-    private final Map<MigrationSettings, WeakReference<RamSaveSession>> saveSessions = new WeakHashMap<>();
-    private final Map<MigrationSettings, WeakReference<RamLoadSession>> loadSessions = new WeakHashMap<>();
-    private volatile WeakReference<RamSaveStats> latest = new WeakReference<>(null);
 
     @Activate
     public RamHandler(@Reference Machine machine) {
@@ -55,28 +49,28 @@ public final class RamHandler implements LiveStateHandler, RamMigrationMonitor {
     }
 
     @Override
-    public SaveSession beginSave(MigrationSettings settings) throws IOException {
+    public SaveSession beginSave(MigrationContext context) throws IOException {
+        MigrationSettings settings = context.settings();
         RamSaveStats stats = new RamSaveStats();
         RamSaveSession session;
         try {
-            session = new RamSaveSession(machine.ramBlocks(), settings, System::nanoTime, stats);
+            session = new RamSaveSession(machine.ramBlocks(), settings,
+                    context.find(MultifdSender.class).orElse(null), System::nanoTime, stats);
         } catch (IllegalArgumentException e) {
             throw new IOException("ram: " + e.getMessage(), e);
         }
-        synchronized (statsBySettings) {
-            statsBySettings.put(settings, stats);
-            saveSessions.put(settings, new WeakReference<>(session));
+        context.publish(RamMigrationMonitor.class, () -> stats.snapshot(System.nanoTime()));
+        if (settings.capability("postcopy-ram")) {
+            context.publish(RamPostcopySource.class, session);
         }
-        latest = new WeakReference<>(stats);
         return session;
     }
 
     @Override
-    public LoadSession beginLoad(MigrationSettings settings) throws IOException {
-        RamLoadSession session = new RamLoadSession(machine, settings);
-        synchronized (statsBySettings) {
-            loadSessions.put(settings, new WeakReference<>(session));
-        }
+    public LoadSession beginLoad(MigrationContext context) throws IOException {
+        RamLoadSession session = new RamLoadSession(machine, context.settings(),
+                context.find(MultifdReceiver.class).orElse(null));
+        context.publish(RamPostcopyDestination.class, session);
         return session;
     }
 
@@ -84,35 +78,5 @@ public final class RamHandler implements LiveStateHandler, RamMigrationMonitor {
     @Override
     public boolean hasPostcopy() {
         return true;
-    }
-
-    @Override
-    public Optional<RamPostcopySource> postcopySource(MigrationSettings settings) {
-        synchronized (statsBySettings) {
-            WeakReference<RamSaveSession> r = saveSessions.get(settings);
-            return Optional.ofNullable(r == null || !settings.capability("postcopy-ram") ? null : r.get());
-        }
-    }
-
-    @Override
-    public Optional<RamPostcopyDestination> postcopyDestination(MigrationSettings settings) {
-        synchronized (statsBySettings) {
-            WeakReference<RamLoadSession> r = loadSessions.get(settings);
-            return Optional.ofNullable(r == null ? null : r.get());
-        }
-    }
-
-    @Override
-    public Optional<RamMigrationStats> saveStats(MigrationSettings settings) {
-        RamSaveStats s;
-        synchronized (statsBySettings) {
-            s = statsBySettings.get(settings);
-        }
-        return Optional.ofNullable(s).map(x -> x.snapshot(System.nanoTime()));
-    }
-
-    @Override
-    public Optional<RamMigrationStats> latestSaveStats() {
-        return Optional.ofNullable(latest.get()).map(x -> x.snapshot(System.nanoTime()));
     }
 }

@@ -47,13 +47,13 @@ final class RamLoadSession implements LiveStateHandler.LoadSession, RamPostcopyD
     private volatile boolean postcopy;
     private final MultifdReceiver multifd;
 
-    RamLoadSession(Machine machine, MigrationSettings settings) {
+    RamLoadSession(Machine machine, MigrationSettings settings, MultifdReceiver multifd) {
         this.machine = machine;
         this.recordBlocks = new RecordBlocks<>((id, at) -> machine.ramBlock(id)
                 .orElseThrow(() -> new MigrationStreamException("ram: Can't find block " + id, at)));
         this.settings = settings;
         this.compressAccepted = settings.capability("compress");
-        this.multifd = settings.attachment(MultifdReceiver.class).orElse(null);
+        this.multifd = multifd;
         this.decompressThreads = (int) settings.parameter("decompress-threads", 2);
         List<RamBlock> blocks = machine.ramBlocks();
         for (int i = 0; i < blocks.size(); i++) {

@@ -105,7 +105,8 @@ final class RamSaveSession
         }
     }
 
-    RamSaveSession(List<RamBlock> ramBlocks, MigrationSettings settings, LongSupplier clock, RamSaveStats stats) {
+    RamSaveSession(List<RamBlock> ramBlocks, MigrationSettings settings, MultifdSender multifd, LongSupplier clock,
+            RamSaveStats stats) {
         this.settings = settings;
         this.clock = clock;
         this.stats = stats;
@@ -125,7 +126,7 @@ final class RamSaveSession
         this.compressPool = compress ? new CompressPool<>((int) settings.parameter("compress-threads", 8),
                 (int) settings.parameter("compress-level", 1), settings.parameter("compress-wait-thread", 1) != 0,
                 "savevm-compress") : null;
-        this.multifd = settings.attachment(MultifdSender.class).orElse(null);
+        this.multifd = multifd;
         this.zeroScan = !compress && Runtime.getRuntime().availableProcessors() > 1
                 ? new ZeroScanAhead(ramBlocks.toArray(new RamBlock[0])) : null;
     }

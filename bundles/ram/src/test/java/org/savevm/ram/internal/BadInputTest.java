@@ -10,6 +10,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.savevm.api.LiveStateHandler;
+import org.savevm.api.MigrationContext;
 import org.savevm.api.MigrationSettings;
 import org.savevm.api.machine.RamBlock;
 import org.savevm.machine.internal.SimulatedMachine;
@@ -79,7 +80,7 @@ class BadInputTest {
     }
 
     private MigrationStreamException refused(byte[] body, MigrationSettings settings, int version) throws Exception {
-        try (LiveStateHandler.LoadSession load = new RamHandler(machine).beginLoad(settings)) {
+        try (LiveStateHandler.LoadSession load = new RamHandler(machine).beginLoad(new MigrationContext(settings))) {
             return assertThrows(MigrationStreamException.class, () -> load.load(MigrationInput.of(body), version));
         }
     }
@@ -94,7 +95,7 @@ class BadInputTest {
     }
 
     private void load(byte[] body, MigrationSettings settings) throws Exception {
-        try (LiveStateHandler.LoadSession load = new RamHandler(machine).beginLoad(settings)) {
+        try (LiveStateHandler.LoadSession load = new RamHandler(machine).beginLoad(new MigrationContext(settings))) {
             load.load(MigrationInput.of(body), 4);
         }
     }

@@ -12,6 +12,7 @@ import java.util.zip.Inflater;
 
 import org.junit.jupiter.api.Test;
 import org.savevm.api.LiveStateHandler;
+import org.savevm.api.MigrationContext;
 import org.savevm.api.MigrationSettings;
 import org.savevm.api.PendingBytes;
 import org.savevm.api.machine.RamBlock;
@@ -106,7 +107,7 @@ class CorpusStreamsTest {
             RamHandler h = new RamHandler(m);
             Checker checker = new Checker(1);
             List<CorpusWalker.Body> bodies;
-            try (LiveStateHandler.LoadSession load = h.beginLoad(MigrationSettings.DEFAULTS)) {
+            try (LiveStateHandler.LoadSession load = h.beginLoad(new MigrationContext(MigrationSettings.DEFAULTS))) {
                 ((RamLoadSession) load).observe(checker);
                 bodies = CorpusWalker.loadRam(stream, load);
             }
@@ -117,7 +118,8 @@ class CorpusStreamsTest {
             ByteArrayOutputStream bos = new ByteArrayOutputStream();
             MigrationOutput out = MigrationOutput.of(bos);
             List<long[]> ourBodies = new ArrayList<>();
-            try (LiveStateHandler.SaveSession save = h.beginSave(MigrationSettings.DEFAULTS)) {
+            MigrationContext context = new MigrationContext(MigrationSettings.DEFAULTS);
+            try (LiveStateHandler.SaveSession save = h.beginSave(context)) {
                 long s = out.position();
                 save.setup(out);
                 ourBodies.add(new long[] {s, out.position()});
@@ -159,7 +161,7 @@ class CorpusStreamsTest {
         try (SimulatedMachine m = pc16()) {
             RamHandler h = new RamHandler(m);
             Checker checker = new Checker(level);
-            try (LiveStateHandler.LoadSession load = h.beginLoad(settings)) {
+            try (LiveStateHandler.LoadSession load = h.beginLoad(new MigrationContext(settings))) {
                 ((RamLoadSession) load).observe(checker);
                 List<CorpusWalker.Body> bodies = CorpusWalker.loadRam(stream, load);
                 assertTrue(bodies.size() > 10, "many ram sections: " + bodies.size());
@@ -208,7 +210,7 @@ class CorpusStreamsTest {
         byte[] stream = CorpusWalker.resource("dirty-compress-16M.mig");
         try (SimulatedMachine m = pc16()) {
             RamHandler h = new RamHandler(m);
-            try (LiveStateHandler.LoadSession load = h.beginLoad(MigrationSettings.DEFAULTS)) {
+            try (LiveStateHandler.LoadSession load = h.beginLoad(new MigrationContext(MigrationSettings.DEFAULTS))) {
                 IOException e = assertThrows(IOException.class, () -> CorpusWalker.loadRam(stream, load));
                 assertTrue(e.getMessage().contains("Received an unexpected compressed page"), e.getMessage());
                 assertTrue(e.getMessage().contains("at byte offset"), e.getMessage());

@@ -3,7 +3,6 @@ package org.savevm.ram.internal;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.io.PipedInputStream;
 import java.io.PipedOutputStream;
 import java.nio.ByteBuffer;
@@ -14,10 +13,12 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.Test;
 import org.savevm.api.LiveStateHandler;
+import org.savevm.api.MigrationContext;
 import org.savevm.api.MigrationSettings;
 import org.savevm.api.PendingBytes;
 import org.savevm.api.machine.PageRange;
 import org.savevm.api.machine.RamBlock;
+import org.savevm.api.machine.RamMigrationMonitor;
 import org.savevm.api.machine.RamPostcopyDestination;
 import org.savevm.api.machine.RamPostcopySource;
 import org.savevm.machine.internal.SimulatedMachine;
@@ -45,7 +46,8 @@ class PostcopyTest {
             RamBlock ram = src.ramBlock("pc.ram").orElseThrow();
             RamHandler h = new RamHandler(src);
             MigrationOutput out = MigrationOutput.of(new ByteArrayOutputStream());
-            try (LiveStateHandler.SaveSession save = h.beginSave(POSTCOPY)) {
+            MigrationContext context = new MigrationContext(POSTCOPY);
+            try (LiveStateHandler.SaveSession save = h.beginSave(context)) {
                 save.setup(out);
                 while (!save.iterate(out)) {
                 }
@@ -53,7 +55,7 @@ class PostcopyTest {
                 fillPages(ram, 9, 10, new Random(2));
                 PendingBytes p = save.pending(true);
                 assertEquals(new PendingBytes(0, 4 * PAGE), p);
-                RamPostcopySource pc = h.postcopySource(POSTCOPY).orElseThrow();
+                RamPostcopySource pc = context.find(RamPostcopySource.class).orElseThrow();
                 assertFalse(pc.inPostcopy());
                 List<PageRange> ranges = pc.startPostcopy();
                 assertEquals(List.of(new PageRange("pc.ram", 3 * PAGE, 3 * PAGE), new PageRange("pc.ram", 9 * PAGE, PAGE)),
@@ -62,7 +64,10 @@ class PostcopyTest {
                 assertThrows(IllegalArgumentException.class, () -> pc.requestPages("nope", 0, PAGE));
                 assertThrows(IllegalArgumentException.class, () -> pc.requestPages("pc.ram", 1L << 20, PAGE));
             }
-            assertTrue(h.postcopySource(MigrationSettings.DEFAULTS).isEmpty(), "only with postcopy-ram");
+            MigrationContext precopyOnly = new MigrationContext(MigrationSettings.DEFAULTS);
+            try (LiveStateHandler.SaveSession save = h.beginSave(precopyOnly)) {
+                assertTrue(precopyOnly.find(RamPostcopySource.class).isEmpty(), "only with postcopy-ram");
+            }
         }
     }
 
@@ -74,7 +79,8 @@ class PostcopyTest {
             RamHandler h = new RamHandler(src);
             ByteArrayOutputStream bos = new ByteArrayOutputStream();
             MigrationOutput out = MigrationOutput.of(bos);
-            try (LiveStateHandler.SaveSession save = h.beginSave(s)) {
+            MigrationContext context = new MigrationContext(s);
+            try (LiveStateHandler.SaveSession save = h.beginSave(context)) {
                 save.setup(out);
                 for (int round = 0; round < 3; round++) {
                     fillPages(ram, 0, 200, new Random(round));
@@ -82,11 +88,11 @@ class PostcopyTest {
                     while (!save.iterate(out)) {
                     }
                 }
-                long xbzrleBefore = h.saveStats(s).orElseThrow().xbzrlePages();
+                long xbzrleBefore = context.find(RamMigrationMonitor.class).orElseThrow().stats().xbzrlePages();
                 assertTrue(xbzrleBefore > 0);
                 ram.write(150L * PAGE + 7, new byte[] {1}, 0, 1);
                 ram.write(20L * PAGE + 7, new byte[] {1}, 0, 1);
-                RamPostcopySource pc = h.postcopySource(s).orElseThrow();
+                RamPostcopySource pc = context.find(RamPostcopySource.class).orElseThrow();
                 pc.startPostcopy();
                 pc.requestPages("pc.ram", 150L * PAGE, PAGE);
                 out.flush();
@@ -96,7 +102,7 @@ class PostcopyTest {
                 long header = ByteBuffer.wrap(bos.toByteArray(), start, 8).getLong();
                 assertEquals(150L * PAGE, header & RamFlags.TARGET_PAGE_MASK, "requested page first");
                 assertEquals(RamFlags.PAGE, (int) (header & ~RamFlags.TARGET_PAGE_MASK) & ~RamFlags.CONTINUE);
-                assertEquals(xbzrleBefore, h.saveStats(s).orElseThrow().xbzrlePages(), "no XBZRLE in postcopy");
+                assertEquals(xbzrleBefore, context.find(RamMigrationMonitor.class).orElseThrow().stats().xbzrlePages(), "no XBZRLE in postcopy");
             }
         }
     }
@@ -109,8 +115,9 @@ class PostcopyTest {
             MigrationOutput o = MigrationOutput.of(bos);
             o.putBe64(RamFlags.XBZRLE).putCountedString("pc.ram").putByte(1).putBe16(4).putBytes(new byte[] {0, 1, 5, 0});
             o.flush();
-            try (LiveStateHandler.LoadSession load = h.beginLoad(POSTCOPY)) {
-                RamPostcopyDestination d = h.postcopyDestination(POSTCOPY).orElseThrow();
+            MigrationContext context = new MigrationContext(POSTCOPY);
+            try (LiveStateHandler.LoadSession load = h.beginLoad(context)) {
+                RamPostcopyDestination d = context.find(RamPostcopyDestination.class).orElseThrow();
                 d.listen();
                 MigrationStreamException e = assertThrows(MigrationStreamException.class,
                         () -> load.load(MigrationInput.of(bos.toByteArray()), 4));
@@ -138,12 +145,14 @@ class PostcopyTest {
             // precopy part, loaded synchronously
             ByteArrayOutputStream pre = new ByteArrayOutputStream();
             MigrationOutput preOut = MigrationOutput.of(pre);
-            LiveStateHandler.SaveSession save = sh.beginSave(POSTCOPY);
+            MigrationContext srcContext = new MigrationContext(POSTCOPY);
+            LiveStateHandler.SaveSession save = sh.beginSave(srcContext);
             save.setup(preOut);
             while (!save.iterate(preOut)) {
             }
             preOut.flush();
-            LiveStateHandler.LoadSession load = dh.beginLoad(POSTCOPY);
+            MigrationContext dstContext = new MigrationContext(POSTCOPY);
+            LiveStateHandler.LoadSession load = dh.beginLoad(dstContext);
             MigrationInput preIn = MigrationInput.of(pre.toByteArray());
             while (!preIn.atEnd()) {
                 load.load(preIn, 4);
@@ -151,8 +160,8 @@ class PostcopyTest {
 
             // the source guest dirties pages 100..499 once more, then stops: the switchover
             fillPages(sram, 100, 500, new Random(8));
-            RamPostcopySource source = sh.postcopySource(POSTCOPY).orElseThrow();
-            RamPostcopyDestination dest = dh.postcopyDestination(POSTCOPY).orElseThrow();
+            RamPostcopySource source = srcContext.find(RamPostcopySource.class).orElseThrow();
+            RamPostcopyDestination dest = dstContext.find(RamPostcopyDestination.class).orElseThrow();
             for (PageRange r : source.startPostcopy()) {
                 dest.discard(r);
             }

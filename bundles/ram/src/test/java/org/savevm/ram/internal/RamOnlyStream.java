@@ -4,8 +4,10 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
 import org.savevm.api.LiveStateHandler;
+import org.savevm.api.MigrationContext;
 import org.savevm.api.MigrationSettings;
 import org.savevm.api.machine.Machine;
+import org.savevm.api.machine.RamMigrationMonitor;
 import org.savevm.api.machine.RamMigrationStats;
 import org.savevm.stream.MigrationOutput;
 
@@ -26,10 +28,16 @@ public final class RamOnlyStream {
      */
     public static RamMigrationStats write(MigrationOutput out, Machine m, MigrationSettings settings, int rounds,
             Runnable betweenRounds) throws IOException {
+        return write(out, m, new MigrationContext(settings), rounds, betweenRounds);
+    }
+
+    /** As above, for a migration whose context carries more (e.g. the multifd channels). */
+    public static RamMigrationStats write(MigrationOutput out, Machine m, MigrationContext context, int rounds,
+            Runnable betweenRounds) throws IOException {
         out.putBe32(0x5145564d).putBe32(3);
         out.putByte(0x07).putBe32(13).putBytes("pc-i440fx-7.2".getBytes(StandardCharsets.US_ASCII));
         RamHandler handler = new RamHandler(m);
-        try (LiveStateHandler.SaveSession save = handler.beginSave(settings)) {
+        try (LiveStateHandler.SaveSession save = handler.beginSave(context)) {
             out.putByte(0x01).putBe32(SECTION_ID).putCountedString("ram").putBe32(0).putBe32(4);
             save.setup(out);
             footer(out);
@@ -51,7 +59,7 @@ public final class RamOnlyStream {
         byte[] vmdesc = "{\"page_size\": 4096, \"devices\": []}".getBytes(StandardCharsets.US_ASCII);
         out.putByte(0x06).putBe32(vmdesc.length).putBytes(vmdesc);
         out.flush();
-        return handler.saveStats(settings).orElseThrow();
+        return context.find(RamMigrationMonitor.class).orElseThrow().stats();
     }
 
     private static void footer(MigrationOutput out) {

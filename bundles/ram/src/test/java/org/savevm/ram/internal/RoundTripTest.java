@@ -11,9 +11,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.savevm.api.LiveStateHandler;
+import org.savevm.api.MigrationContext;
 import org.savevm.api.MigrationSettings;
 import org.savevm.api.PendingBytes;
 import org.savevm.api.machine.RamBlock;
+import org.savevm.api.machine.RamMigrationMonitor;
 import org.savevm.api.machine.RamMigrationStats;
 import org.savevm.api.machine.WorkloadSpec;
 import org.savevm.machine.internal.SimulatedMachine;
@@ -82,7 +84,8 @@ class RoundTripTest {
             RamHandler h = new RamHandler(src);
             ByteArrayOutputStream bos = new ByteArrayOutputStream();
             MigrationOutput out = MigrationOutput.of(bos);
-            try (LiveStateHandler.SaveSession save = h.beginSave(settings)) {
+            MigrationContext context = new MigrationContext(settings);
+            try (LiveStateHandler.SaveSession save = h.beginSave(context)) {
                 save.setup(out);
                 for (int round = 0; round < 8; round++) {
                     while (!save.iterate(out)) {
@@ -93,7 +96,7 @@ class RoundTripTest {
                 }
                 mutate(src, rnd, 30);
                 save.completePrecopy(out);
-                RamMigrationStats stats = h.saveStats(settings).orElseThrow();
+                RamMigrationStats stats = context.find(RamMigrationMonitor.class).orElseThrow().stats();
                 out.flush();
                 assertEquals(bos.size(), stats.transferred(), "transferred counts every byte written");
                 assertEquals(0, stats.remaining());
@@ -110,7 +113,7 @@ class RoundTripTest {
                     assertTrue(stats.xbzrleCacheMiss() > stats.xbzrlePages() / 4, "small cache misses often");
                 }
             }
-            try (LiveStateHandler.LoadSession load = new RamHandler(dst).beginLoad(settings)) {
+            try (LiveStateHandler.LoadSession load = new RamHandler(dst).beginLoad(new MigrationContext(settings))) {
                 loadAll(bos.toByteArray(), load);
             }
             assertEquals(src.ramHash(), dst.ramHash());
@@ -127,7 +130,8 @@ class RoundTripTest {
             ByteArrayOutputStream bos = new ByteArrayOutputStream();
             MigrationOutput out = MigrationOutput.of(bos);
             src.workload().resume();
-            try (LiveStateHandler.SaveSession save = h.beginSave(settings)) {
+            MigrationContext context = new MigrationContext(settings);
+            try (LiveStateHandler.SaveSession save = h.beginSave(context)) {
                 save.setup(out);
                 for (int i = 0; i < 30; i++) {
                     save.iterate(out);
@@ -137,11 +141,11 @@ class RoundTripTest {
                 src.workload().pause();
                 save.completePrecopy(out);
                 assertTrue(src.workload().bytesWritten() > 0);
-                RamMigrationStats stats = h.latestSaveStats().orElseThrow();
+                RamMigrationStats stats = context.find(RamMigrationMonitor.class).orElseThrow().stats();
                 assertTrue(stats.xbzrlePages() > 0, "pages resent as XBZRLE");
             }
             out.flush();
-            try (LiveStateHandler.LoadSession load = new RamHandler(dst).beginLoad(settings)) {
+            try (LiveStateHandler.LoadSession load = new RamHandler(dst).beginLoad(new MigrationContext(settings))) {
                 loadAll(bos.toByteArray(), load);
             }
             assertEquals(src.ramHash(), dst.ramHash());
@@ -155,7 +159,8 @@ class RoundTripTest {
             RamBlock ram = src.ramBlock("pc.ram").orElseThrow();
             RamHandler h = new RamHandler(src);
             MigrationOutput out = MigrationOutput.of(new ByteArrayOutputStream());
-            try (LiveStateHandler.SaveSession save = h.beginSave(settings)) {
+            MigrationContext context = new MigrationContext(settings);
+            try (LiveStateHandler.SaveSession save = h.beginSave(context)) {
                 save.setup(out);
                 int[] xbzrlePagesAfterVisit = new int[3];
                 for (int visit = 0; visit < 3; visit++) {
@@ -165,10 +170,10 @@ class RoundTripTest {
                     }
                     while (!save.iterate(out)) {
                     }
-                    xbzrlePagesAfterVisit[visit] = (int) h.latestSaveStats().orElseThrow().xbzrlePages();
+                    xbzrlePagesAfterVisit[visit] = (int) context.find(RamMigrationMonitor.class).orElseThrow().stats().xbzrlePages();
                 }
                 assertArrayEquals(new int[] {0, 0, 1}, xbzrlePagesAfterVisit);
-                assertEquals(1, h.latestSaveStats().orElseThrow().xbzrleCacheMiss());
+                assertEquals(1, context.find(RamMigrationMonitor.class).orElseThrow().stats().xbzrleCacheMiss());
             }
         }
     }
@@ -180,7 +185,8 @@ class RoundTripTest {
             RamHandler h = new RamHandler(src);
             ByteArrayOutputStream bos = new ByteArrayOutputStream();
             MigrationOutput out = MigrationOutput.of(bos);
-            try (LiveStateHandler.SaveSession save = h.beginSave(MigrationSettings.DEFAULTS)) {
+            MigrationContext context = new MigrationContext(MigrationSettings.DEFAULTS);
+            try (LiveStateHandler.SaveSession save = h.beginSave(context)) {
                 save.setup(out);
                 long start = out.position();
                 long[] budget = {start + 20_000};
@@ -203,7 +209,7 @@ class RoundTripTest {
             mutate(src, new Random(4), 2000);
             long[] now = {0};
             // each clock read advances 5 ms: the 50 ms budget runs out after a few checks every 64 pages
-            RamSaveSession s = new RamSaveSession(src.ramBlocks(), MigrationSettings.DEFAULTS, () -> now[0] += 5_000_000L,
+            RamSaveSession s = new RamSaveSession(src.ramBlocks(), MigrationSettings.DEFAULTS, null, () -> now[0] += 5_000_000L,
                     new RamSaveStats());
             MigrationOutput out = MigrationOutput.of(new ByteArrayOutputStream());
             s.setup(out);

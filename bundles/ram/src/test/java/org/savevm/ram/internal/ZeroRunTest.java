@@ -13,8 +13,10 @@ import java.util.Random;
 
 import org.junit.jupiter.api.Test;
 import org.savevm.api.LiveStateHandler;
+import org.savevm.api.MigrationContext;
 import org.savevm.api.MigrationSettings;
 import org.savevm.api.machine.RamBlock;
+import org.savevm.api.machine.RamMigrationMonitor;
 import org.savevm.api.machine.RamMigrationStats;
 import org.savevm.machine.internal.SimulatedMachine;
 import org.savevm.ram.codec.RamFlags;
@@ -47,7 +49,8 @@ class ZeroRunTest {
             ByteArrayOutputStream bytes = new ByteArrayOutputStream();
             MigrationOutput out = MigrationOutput.of(bytes);
             RamHandler handler = new RamHandler(src);
-            try (LiveStateHandler.SaveSession save = handler.beginSave(MigrationSettings.DEFAULTS)) {
+            MigrationContext context = new MigrationContext(MigrationSettings.DEFAULTS);
+            try (LiveStateHandler.SaveSession save = handler.beginSave(context)) {
                 save.setup(out);
                 while (!save.iterate(out)) {
                     // first pass
@@ -55,7 +58,7 @@ class ZeroRunTest {
                 save.completePrecopy(out);
             }
             out.flush();
-            RamMigrationStats stats = handler.saveStats(MigrationSettings.DEFAULTS).orElseThrow();
+            RamMigrationStats stats = context.find(RamMigrationMonitor.class).orElseThrow().stats();
 
             // walk the records of pc.ram: QEMU's layout, one record per page in address order
             List<Long> zero = new ArrayList<>();
@@ -107,7 +110,7 @@ class ZeroRunTest {
             assertTrue(stats.duplicate() >= 191, "duplicate " + stats.duplicate());
 
             RamHandler dstHandler = new RamHandler(dst);
-            try (LiveStateHandler.LoadSession load = dstHandler.beginLoad(MigrationSettings.DEFAULTS)) {
+            try (LiveStateHandler.LoadSession load = dstHandler.beginLoad(new MigrationContext(MigrationSettings.DEFAULTS))) {
                 MigrationInput in = MigrationInput.of(bytes.toByteArray());
                 while (!in.atEnd()) {
                     load.load(in, 4);

@@ -4,15 +4,15 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
+import org.savevm.api.DiscardRange;
+import org.savevm.api.OutgoingCommands;
 import org.savevm.stream.MigrationOutput;
 
 /**
  * Writes QEMU_VM_COMMAND records (0x08, be16 id, be16 length, payload), each followed by a flush as in
  * qemu_savevm_command_send.
  */
-public final class CommandWriter {
-    /** MAX_DISCARDS_PER_COMMAND in postcopy-ram.c. */
-    public static final int MAX_DISCARDS_PER_COMMAND = 12;
+public final class CommandWriter implements OutgoingCommands {
     /** MAX_VM_CMD_PACKAGED_SIZE (UINT32_MAX). */
     public static final long MAX_PACKAGED_SIZE = 0xffffffffL;
 
@@ -44,15 +44,18 @@ public final class CommandWriter {
         return b;
     }
 
+    @Override
     public void openReturnPath() throws IOException {
         send(MigrationCommand.OPEN_RETURN_PATH, new byte[0]);
     }
 
+    @Override
     public void ping(int value) throws IOException {
         send(MigrationCommand.PING, be(value, 4));
     }
 
     /** The 16-byte form used with postcopy-ram. */
+    @Override
     public void postcopyAdvise(long ramPageSizeSummary, long targetPageSize) throws IOException {
         byte[] p = new byte[16];
         System.arraycopy(be(ramPageSizeSummary, 8), 0, p, 0, 8);
@@ -61,14 +64,17 @@ public final class CommandWriter {
     }
 
     /** The 0-byte form used when only dirty-bitmaps postcopy is on. */
+    @Override
     public void postcopyAdviseBitmapsOnly() throws IOException {
         send(MigrationCommand.POSTCOPY_ADVISE, new byte[0]);
     }
 
+    @Override
     public void postcopyListen() throws IOException {
         send(MigrationCommand.POSTCOPY_LISTEN, new byte[0]);
     }
 
+    @Override
     public void postcopyRun() throws IOException {
         send(MigrationCommand.POSTCOPY_RUN, new byte[0]);
     }
@@ -77,6 +83,7 @@ public final class CommandWriter {
      * POSTCOPY_RAM_DISCARD commands for one block: version 0, counted name, a 0 byte, then be64 start /
      * be64 length pairs, at most {@link #MAX_DISCARDS_PER_COMMAND} per command.
      */
+    @Override
     public void postcopyRamDiscard(String ramBlock, List<DiscardRange> ranges) throws IOException {
         byte[] name = ramBlock.getBytes(StandardCharsets.UTF_8);
         if (name.length > 255) {
@@ -99,21 +106,25 @@ public final class CommandWriter {
     }
 
     /** PACKAGED: the command with the blob length, then the blob (a nested stream without header). */
+    @Override
     public void packaged(byte[] blob) throws IOException {
         send(MigrationCommand.PACKAGED, be(blob.length, 4));
         out.putBytes(blob);
         out.flush();
     }
 
+    @Override
     public void enableColo() throws IOException {
         send(MigrationCommand.ENABLE_COLO, new byte[0]);
     }
 
+    @Override
     public void postcopyResume() throws IOException {
         send(MigrationCommand.POSTCOPY_RESUME, new byte[0]);
     }
 
     /** RECV_BITMAP: u8 length + block name. */
+    @Override
     public void receivedBitmapRequest(String ramBlock) throws IOException {
         byte[] name = ramBlock.getBytes(StandardCharsets.UTF_8);
         if (name.length > 255) {

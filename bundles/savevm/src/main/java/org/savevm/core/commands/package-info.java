@@ -1,11 +1,13 @@
 /**
- * QEMU_VM_COMMAND records for the migration orchestrator: the command ids and length table of QEMU
- * 7.2, a writer for the source side, and the callbacks a destination receives while the savevm core
- * loads a stream ({@link org.savevm.core.commands.IncomingCommands}, passed to
- * {@link org.savevm.core.commands.StreamLoader}).
+ * The wire format of QEMU_VM_COMMAND records: QEMU 7.2's command ids and length table
+ * ({@link org.savevm.core.commands.MigrationCommand}) and the writer behind
+ * {@link org.savevm.api.OutgoingCommands} ({@link org.savevm.core.commands.CommandWriter}). The
+ * orchestrator's contract (SaveVm, the command callbacks, the postcopy steps) is in {@code org.savevm.api}.
+ *
+ * <p>2.0.0: StreamSaver, StreamLoader, PostcopyOutgoing, IncomingCommands and DiscardRange left for the api.
  */
 @Export
-@Version("1.0.0")
+@Version("2.0.0")
 package org.savevm.core.commands;
 
 import org.osgi.annotation.bundle.Export;

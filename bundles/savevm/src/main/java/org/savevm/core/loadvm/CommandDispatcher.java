@@ -2,8 +2,9 @@ package org.savevm.core.loadvm;
 
 import java.io.IOException;
 
+import org.savevm.api.DiscardRange;
+import org.savevm.api.IncomingCommands;
 import org.savevm.api.MigrationSettings;
-import org.savevm.core.commands.IncomingCommands;
 import org.savevm.core.walk.StreamCommand;
 import org.savevm.stream.MigrationStreamException;
 

@@ -6,13 +6,14 @@ import java.util.List;
 import java.util.Map;
 
 import org.savevm.api.DeviceStateHandler;
+import org.savevm.api.IncomingCommands;
 import org.savevm.api.LiveStateHandler;
+import org.savevm.api.MigrationContext;
 import org.savevm.api.MigrationSettings;
 import org.savevm.api.RegisteredSection;
 import org.savevm.api.RegistryView;
 import org.savevm.api.StateHandler;
 import org.savevm.api.vmstate.VMStateEngine;
-import org.savevm.core.commands.IncomingCommands;
 import org.savevm.core.config.ConfigurationSection;
 import org.savevm.core.config.MachineIdentity;
 import org.savevm.core.framing.FramingOptions;
@@ -36,6 +37,7 @@ import org.savevm.stream.MigrationStreamException;
 public final class StreamLoad implements StreamVisitor<LoadedSection> {
     private final RegistryView view;
     private final VMStateEngine engine;
+    private final MigrationContext context;
     private final MigrationSettings settings;
     private final FramingOptions framing;
     private final MachineIdentity machine;
@@ -45,11 +47,12 @@ public final class StreamLoad implements StreamVisitor<LoadedSection> {
     /** A device section's decoded copy, committed once its footer checked out. */
     private Runnable pendingCommit;
 
-    public StreamLoad(RegistryView view, VMStateEngine engine, MigrationSettings settings, MachineIdentity machine,
+    public StreamLoad(RegistryView view, VMStateEngine engine, MigrationContext context, MachineIdentity machine,
             IncomingCommands incoming, LoadLimits limits) {
         this.view = view;
         this.engine = engine;
-        this.settings = settings;
+        this.context = context;
+        this.settings = context.settings();
         this.framing = FramingOptions.of(settings);
         this.machine = machine;
         this.limits = limits;
@@ -168,7 +171,7 @@ public final class StreamLoad implements StreamVisitor<LoadedSection> {
     private LiveStateHandler.LoadSession session(LiveStateHandler live) throws IOException {
         LiveStateHandler.LoadSession s = sessions.get(live);
         if (s == null) {
-            s = live.beginLoad(settings);
+            s = live.beginLoad(context);
             sessions.put(live, s);
         }
         return s;

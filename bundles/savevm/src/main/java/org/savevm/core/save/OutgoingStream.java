@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.savevm.api.LiveStateHandler;
+import org.savevm.api.MigrationContext;
 import org.savevm.api.MigrationSettings;
 import org.savevm.api.PendingBytes;
 import org.savevm.api.RegisteredSection;
@@ -12,8 +13,6 @@ import org.savevm.api.RegistryView;
 import org.savevm.api.SaveVm;
 import org.savevm.api.vmstate.VMStateEngine;
 import org.savevm.core.commands.CommandWriter;
-import org.savevm.core.commands.PostcopyOutgoing;
-import org.savevm.core.commands.StreamSaver;
 import org.savevm.core.config.ConfigurationSection;
 import org.savevm.core.config.MachineIdentity;
 import org.savevm.core.framing.FramingOptions;
@@ -29,7 +28,7 @@ import org.savevm.stream.MigrationOutput;
  * registry view. Live handlers each have one save session; device handlers are written as FULL
  * sections at completion.
  */
-public final class OutgoingStream implements SaveVm.Outgoing, PostcopyOutgoing {
+public final class OutgoingStream implements SaveVm.Outgoing {
     /** An active live handler with its per-stream session. */
     private record Live(RegisteredSection section, LiveStateHandler.SaveSession session) {
     }
@@ -37,6 +36,7 @@ public final class OutgoingStream implements SaveVm.Outgoing, PostcopyOutgoing {
     private final RegistryView view;
     private final VMStateEngine engine;
     private final MigrationOutput out;
+    private final MigrationContext context;
     private final MigrationSettings settings;
     private final FramingOptions framing;
     private final MachineIdentity machine;
@@ -47,24 +47,23 @@ public final class OutgoingStream implements SaveVm.Outgoing, PostcopyOutgoing {
     /** Set once the non-postcopiable handlers are completed: the stream is in postcopy from then on. */
     private boolean inPostcopy;
 
-    public OutgoingStream(RegistryView view, VMStateEngine engine, MigrationOutput out, MigrationSettings settings,
+    public OutgoingStream(RegistryView view, VMStateEngine engine, MigrationOutput out, MigrationContext context,
             MachineIdentity machine, boolean sendVmdesc) {
         this.view = view;
         this.engine = engine;
         this.out = out;
-        this.settings = settings;
+        this.context = context;
+        this.settings = context.settings();
         this.framing = FramingOptions.of(settings);
         this.machine = machine;
         this.sendVmdesc = sendVmdesc;
     }
 
-    /** Blockers, header, configuration and the START section of every active live handler. */
-    public void begin() throws IOException {
-        begin(null);
-    }
-
-    /** As {@link #begin()}, with {@code beforeSetup} written between the configuration and the START sections. */
-    public void begin(StreamSaver.BeforeSetup beforeSetup) throws IOException {
+    /**
+     * Blockers, header, configuration, {@code beforeSetup}'s commands, and the START section of every
+     * active live handler.
+     */
+    public void begin(SaveVm.BeforeSetup beforeSetup) throws IOException {
         List<String> blockers = view.blockers();
         if (!blockers.isEmpty()) {
             throw new IOException(String.join("; ", blockers));
@@ -73,10 +72,8 @@ public final class OutgoingStream implements SaveVm.Outgoing, PostcopyOutgoing {
         if (framing.configuration()) {
             ConfigurationSection.write(out, machine, settings);
         }
-        if (beforeSetup != null) {
-            beforeSetup.write(out, new CommandWriter(out));
-            out.checkError();
-        }
+        beforeSetup.write(new CommandWriter(out));
+        out.checkError();
         for (RegisteredSection s : view.sections()) {
             if (!(s.handler() instanceof LiveStateHandler handler)) {
                 continue;
@@ -87,7 +84,7 @@ public final class OutgoingStream implements SaveVm.Outgoing, PostcopyOutgoing {
             }
             LiveStateHandler.SaveSession session;
             try {
-                session = handler.beginSave(settings);
+                session = handler.beginSave(context);
             } catch (IOException | RuntimeException e) {
                 throw failure("setup of", s, e);
             }

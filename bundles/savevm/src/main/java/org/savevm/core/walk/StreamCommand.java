@@ -6,7 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
-import org.savevm.core.commands.DiscardRange;
+import org.savevm.api.DiscardRange;
 import org.savevm.core.commands.MigrationCommand;
 import org.savevm.stream.MigrationInput;
 import org.savevm.stream.MigrationStreamException;

@@ -13,6 +13,9 @@ import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
+import org.savevm.api.DiscardRange;
+import org.savevm.api.IncomingCommands;
+import org.savevm.api.MigrationContext;
 import org.savevm.api.MigrationSettings;
 import org.savevm.core.SaveVmService;
 import org.savevm.core.config.ConfigurationSection;
@@ -152,7 +155,7 @@ class MigrationCommandsTest {
 
     static List<String> load(byte[] s, MigrationSettings settings, BlobDevice dev) throws IOException {
         Recorder r = new Recorder();
-        new SaveVmService(registry(dev), new BlobEngine(), Map.of()).load(MigrationInput.of(s), settings, r);
+        new SaveVmService(registry(dev), new BlobEngine(), Map.of()).load(MigrationInput.of(s), new MigrationContext(settings), r);
         return r.log;
     }
 

@@ -11,7 +11,9 @@ import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
+import org.savevm.api.MigrationContext;
 import org.savevm.api.MigrationSettings;
+import org.savevm.api.SaveVm;
 import org.savevm.core.SaveVmService;
 import org.savevm.core.testing.BlobDevice;
 import org.savevm.core.testing.BlobEngine;
@@ -20,7 +22,7 @@ import org.savevm.core.testing.FakeRegistry;
 import org.savevm.stream.MigrationInput;
 import org.savevm.stream.MigrationOutput;
 
-/** The postcopy_start sequence through PostcopyOutgoing, loaded back with the same commands. */
+/** The postcopy_start sequence through SaveVm.Outgoing's postcopy steps, loaded back with the same commands. */
 class PostcopyFlowTest {
     static final MigrationSettings POSTCOPY = MigrationSettings.DEFAULTS.withCapability("postcopy-ram", true);
 
@@ -41,7 +43,7 @@ class PostcopyFlowTest {
         Vm src = vm((byte) 9);
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (MigrationOutput out = MigrationOutput.of(bytes)) {
-            PostcopyOutgoing o = src.service().beginSave(out, POSTCOPY, (mo, w) -> {
+            SaveVm.Outgoing o = src.service().beginSave(out, new MigrationContext(POSTCOPY), w -> {
                 w.openReturnPath();
                 w.ping(1);
                 w.postcopyAdvise(4096, 4096);
@@ -76,7 +78,7 @@ class PostcopyFlowTest {
 
         Vm dst = vm((byte) 0);
         MigrationCommandsTest.Recorder r = new MigrationCommandsTest.Recorder();
-        dst.service().load(MigrationInput.of(s), POSTCOPY, r);
+        dst.service().load(MigrationInput.of(s), new MigrationContext(POSTCOPY), r);
         assertEquals(List.of("open-rp", "ping 1", "advise true 4096 4096", "ping 2", "listen", "ping 3", "run",
                 "ping 4"), r.log);
         assertArrayEquals(new byte[] { 9, 9, 9 }, dst.dev().data());

@@ -6,6 +6,7 @@ import java.util.BitSet;
 import java.util.List;
 
 import org.savevm.api.LiveStateHandler;
+import org.savevm.api.MigrationContext;
 import org.savevm.api.MigrationSettings;
 import org.savevm.api.PendingBytes;
 import org.savevm.api.SectionRegistration;
@@ -56,7 +57,7 @@ public final class ChunkedLiveHandler implements LiveStateHandler {
     }
 
     @Override
-    public SaveSession beginSave(MigrationSettings settings) {
+    public SaveSession beginSave(MigrationContext context) {
         return new SaveSession() {
             int next;
 
@@ -107,7 +108,7 @@ public final class ChunkedLiveHandler implements LiveStateHandler {
     }
 
     @Override
-    public LoadSession beginLoad(MigrationSettings settings) {
+    public LoadSession beginLoad(MigrationContext context) {
         return new LoadSession() {
             int expected = -1;
 

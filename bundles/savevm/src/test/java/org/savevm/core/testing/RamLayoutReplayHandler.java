@@ -3,7 +3,7 @@ package org.savevm.core.testing;
 import java.util.Map;
 
 import org.savevm.api.LiveStateHandler;
-import org.savevm.api.MigrationSettings;
+import org.savevm.api.MigrationContext;
 import org.savevm.api.PendingBytes;
 import org.savevm.api.SectionRegistration;
 import org.savevm.stream.MigrationOutput;
@@ -28,7 +28,7 @@ public final class RamLayoutReplayHandler implements LiveStateHandler {
     }
 
     @Override
-    public SaveSession beginSave(MigrationSettings settings) {
+    public SaveSession beginSave(MigrationContext context) {
         return new SaveSession() {
             @Override
             public void setup(MigrationOutput out) {
@@ -60,7 +60,7 @@ public final class RamLayoutReplayHandler implements LiveStateHandler {
     }
 
     @Override
-    public LoadSession beginLoad(MigrationSettings settings) {
+    public LoadSession beginLoad(MigrationContext context) {
         throw new UnsupportedOperationException("save only");
     }
 }

@@ -5,7 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 import org.savevm.api.LiveStateHandler;
-import org.savevm.api.MigrationSettings;
+import org.savevm.api.MigrationContext;
 import org.savevm.api.SectionRegistration;
 import org.savevm.api.machine.RamBlock;
 import org.savevm.ram.codec.PageCompression;
@@ -33,12 +33,12 @@ public final class SkippingRamHandler implements LiveStateHandler {
     }
 
     @Override
-    public SaveSession beginSave(MigrationSettings settings) {
+    public SaveSession beginSave(MigrationContext context) {
         throw new UnsupportedOperationException("load only");
     }
 
     @Override
-    public LoadSession beginLoad(MigrationSettings settings) {
+    public LoadSession beginLoad(MigrationContext context) {
         return new LoadSession() {
             @Override
             public void load(MigrationInput in, int version) throws IOException {

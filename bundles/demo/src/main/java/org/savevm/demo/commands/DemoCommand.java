@@ -1,0 +1,361 @@
+package org.savevm.demo.commands;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.savevm.api.MigrationSettings;
+import org.savevm.api.SavevmCommand;
+import org.savevm.api.migration.MigrationOptions;
+import org.savevm.api.migration.MigrationService;
+import org.savevm.api.migration.MigrationUri;
+import org.savevm.api.migration.Sizes;
+import org.savevm.demo.ChildJvm;
+import org.savevm.demo.ChildProcess;
+import org.savevm.demo.CuttingRelay;
+import org.savevm.demo.StatsTable;
+import org.savevm.migration.progress.ProgressLine;
+
+/**
+ * {@code demo}: live-migrates a guest between two savevm processes over loopback TCP, checks that RAM
+ * and device state arrived equal, prints a stats table and, last, one JSON line with query-migrate's
+ * members plus {@code end-to-end-time} and {@code verified}.
+ */
+@Component(service = SavevmCommand.class)
+public final class DemoCommand implements SavevmCommand {
+    private static final long LISTEN_TIMEOUT_MILLIS = 120_000;
+
+    private final MigrationService migration;
+
+    @Activate
+    public DemoCommand(@Reference MigrationService migration) {
+        this.migration = migration;
+    }
+
+    @Override
+    public String name() {
+        return "demo";
+    }
+
+    @Override
+    public String summary() {
+        return "live-migrate a guest between two savevm processes and verify RAM and devices";
+    }
+
+    @Override
+    public String usage() {
+        return "demo [options]\n"
+                + "  --ram SIZE               guest RAM (default 1G)\n"
+                + "  --fill zero|random|file:PATH   initial RAM content (default random)\n"
+                + "  --dirty-rate RATE        bytes per second the guest dirties, 0 = idle (default 50M)\n"
+                + "  --capability NAME        migration capability, repeatable (xbzrle, compress, auto-converge)\n"
+                + "  --parameter NAME=VALUE   migration parameter, repeatable (max-bandwidth=0, downtime-limit=300)\n"
+                + "  --uri URI                listen address of the destination (default tcp:127.0.0.1:0)\n"
+                + "  --timeout SECONDS        give up after this long (default 900)\n"
+                + "  --no-progress            no progress bar\n"
+                + "  --cut-after BYTES        fault run: relay the stream through a link that breaks after BYTES;\n"
+                + "                           succeeds when both ends fail cleanly (source guest running, RAM\n"
+                + "                           unchanged with --dirty-rate 0; destination failed, not running)\n";
+    }
+
+    @Override
+    public int run(List<String> args, PrintStream out, PrintStream err) throws Exception {
+        String jar = System.getProperty("savevm.jar");
+        List<String> childArgs = new ArrayList<>();
+        long ram = 1L << 30;
+        String uri = "tcp:127.0.0.1:0";
+        long timeoutSeconds = 900;
+        boolean progress = true;
+        long cutAfter = -1;
+        long dirtyRate = 50L << 20;
+        MigrationSettings settings;
+        MigrationOptions mig = new MigrationOptions();
+        try {
+            for (int i = 0; i < args.size();) {
+                int next = mig.take(args, i);
+                if (next >= 0) {
+                    i = next;
+                    continue;
+                }
+                String a = args.get(i);
+                if (a.equals("--no-progress")) {
+                    progress = false;
+                    i++;
+                    continue;
+                }
+                String v = MigrationOptions.value(args, i);
+                switch (a) {
+                    case "--ram" -> ram = Sizes.parse(v, 0);
+                    case "--fill", "--seed" -> {
+                        childArgs.add(a);
+                        childArgs.add(v);
+                    }
+                    case "--dirty-rate" -> {
+                        dirtyRate = DemoChildOptions.parseRate(v);
+                        childArgs.add(a);
+                        childArgs.add(v);
+                    }
+                    case "--uri" -> uri = v;
+                    case "--cut-after" -> cutAfter = Sizes.parse(v, 0);
+                    case "--timeout" -> timeoutSeconds = Long.parseLong(v);
+                    default -> throw new IllegalArgumentException("unexpected argument: " + a);
+                }
+                i += 2;
+            }
+            // Refused capabilities and parameters fail here, before any process starts.
+            settings = migration.trySettings(mig.capabilities(), mig.parameters());
+        } catch (IllegalArgumentException e) {
+            err.println("demo: " + e.getMessage());
+            err.print(usage());
+            return 2;
+        }
+        if (jar == null) {
+            err.println("demo: system property savevm.jar is not set; run it as java -jar savevm.jar demo");
+            return 2;
+        }
+        long xbzrleCache = settings.capability("xbzrle") ? settings.parameter("xbzrle-cache-size", 0) : 0;
+        List<String> common = new ArrayList<>(List.of("--ram", Long.toString(ram), "--timeout",
+                Long.toString(timeoutSeconds)));
+        common.addAll(mig.toArgs());
+        long deadline = System.nanoTime() + timeoutSeconds * 1_000_000_000L;
+
+        List<String> destArgs = new ArrayList<>(common);
+        destArgs.addAll(List.of("--uri", uri));
+        try (ChildProcess dest = new ChildProcess("demo-dest",
+                ChildJvm.command(jar, ram, 0, "demo-dest", destArgs))) {
+            Map<String, Object> listening = awaitEvent(dest, "listening", LISTEN_TIMEOUT_MILLIS, err);
+            if (listening == null) {
+                err.println("demo: the destination did not start listening");
+                Map<String, Object> failed = new LinkedHashMap<>();
+                failed.put("status", "failed");
+                failed.put("error-desc", "the destination process did not start listening");
+                failed.put("verified", false);
+                out.println(Json.write(failed));
+                return 1;
+            }
+            String address = (String) listening.get("uri");
+            CuttingRelay relay = null;
+            String sourceTarget = address;
+            if (cutAfter >= 0) {
+                MigrationUri d = MigrationUri.parse(address);
+                relay = new CuttingRelay(d.host(), d.port(), cutAfter);
+                sourceTarget = relay.uri();
+            }
+            List<String> srcArgs = new ArrayList<>(common);
+            srcArgs.addAll(childArgs);
+            srcArgs.addAll(List.of("--uri", sourceTarget));
+            if (cutAfter >= 0 && dirtyRate == 0) {
+                srcArgs.add("--hash-before");
+            }
+            out.println("savevm demo: " + StatsTable.mib(ram) + " guest, destination on " + address);
+            out.flush();
+            try (ChildProcess src = new ChildProcess("demo-source",
+                    ChildJvm.command(jar, ram, xbzrleCache, "demo-source", srcArgs))) {
+                ProgressLine bar = progress && ProgressLine.isTerminal() ? new ProgressLine(out, 200) : null;
+                Map<String, Object> done = followSource(src, bar, deadline, err);
+                if (bar != null) {
+                    bar.finish();
+                }
+                Map<String, Object> loaded = awaitEvent(dest, "loaded", remaining(deadline), err);
+                src.waitFor(10_000);
+                dest.waitFor(10_000);
+                if (relay != null) {
+                    relay.close();
+                    return reportFault(done, loaded, cutAfter, out, err);
+                }
+                return report(done, loaded, ram, out, err);
+            }
+        }
+    }
+
+    private static long remaining(long deadline) {
+        return Math.max(1000, (deadline - System.nanoTime()) / 1_000_000L);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> followSource(ChildProcess src, ProgressLine bar, long deadline, PrintStream err)
+            throws InterruptedException {
+        while (System.nanoTime() < deadline) {
+            String line = src.nextLine(500);
+            if (line == null) {
+                continue;
+            }
+            if (line.equals(ChildProcess.EOF)) {
+                return null;
+            }
+            Map<String, Object> ev = Json.parseObject(line);
+            if (ev == null || !ev.containsKey("event")) {
+                err.println("[demo-source] " + line);
+                continue;
+            }
+            if ("done".equals(ev.get("event"))) {
+                return ev;
+            }
+            if ("progress".equals(ev.get("event")) && bar != null) {
+                Map<String, Object> info = (Map<String, Object>) ev.get("info");
+                bar.update(fraction(info), progressText(info));
+            }
+        }
+        return null;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static double fraction(Map<String, Object> info) {
+        Map<String, Object> ram = (Map<String, Object>) info.get("ram");
+        if (ram == null) {
+            return 0;
+        }
+        double total = num(ram.get("total"));
+        return total <= 0 ? 0 : 1 - num(ram.get("remaining")) / total;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static String progressText(Map<String, Object> info) {
+        Map<String, Object> ram = (Map<String, Object>) info.get("ram");
+        String s = info.get("status") + "  sent " + StatsTable.mib(ram.get("transferred")) + "  left "
+                + StatsTable.mib(ram.get("remaining")) + "  " + Math.round(num(ram.get("mbps"))) + " Mbps  pass "
+                + ram.get("dirty-sync-count");
+        Object throttle = info.get("cpu-throttle-percentage");
+        return throttle == null ? s : s + "  throttle " + throttle + "%";
+    }
+
+    private static String heap(Map<String, Object> ev) {
+        if (ev == null || ev.get("heap-peak") == null) {
+            return "-";
+        }
+        return StatsTable.mib(ev.get("heap-peak")) + " / " + StatsTable.mib(ev.get("heap-max"));
+    }
+
+    private static double num(Object o) {
+        return o instanceof Number n ? n.doubleValue() : 0;
+    }
+
+    private static Map<String, Object> awaitEvent(ChildProcess child, String event, long timeoutMillis, PrintStream err)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+        while (System.nanoTime() < deadline) {
+            String line = child.nextLine(500);
+            if (line == null) {
+                continue;
+            }
+            if (line.equals(ChildProcess.EOF)) {
+                return null;
+            }
+            Map<String, Object> ev = Json.parseObject(line);
+            if (ev != null && event.equals(ev.get("event"))) {
+                return ev;
+            }
+            if (ev == null) {
+                err.println("[" + child.name() + "] " + line);
+            }
+        }
+        return null;
+    }
+
+    /** A fault run: the migration must fail on both ends without harm. */
+    @SuppressWarnings("unchecked")
+    private static int reportFault(Map<String, Object> done, Map<String, Object> loaded, long cutAfter,
+            PrintStream out, PrintStream err) {
+        Map<String, Object> info = done == null ? new LinkedHashMap<>(Map.of("status", "unknown"))
+                : new LinkedHashMap<>((Map<String, Object>) done.get("info"));
+        boolean srcFailed = "failed".equals(info.get("status"));
+        Object srcRunning = done == null ? null : done.get("guest-running");
+        Object intact = done == null ? null : done.get("ram-intact");
+        boolean dstFailed = loaded != null && "failed".equals(loaded.get("status"));
+        boolean dstStopped = loaded != null && Boolean.FALSE.equals(loaded.get("guest-running"));
+        boolean contained = srcFailed && !Boolean.FALSE.equals(intact) && dstFailed && dstStopped;
+        out.print(new StatsTable()
+                .row("link broken after", cutAfter + " bytes")
+                .row("source status", info.get("status"))
+                .row("source error", info.get("error-desc"))
+                .row("source guest running", srcRunning)
+                .row("source RAM unchanged", intact == null ? "not checked (guest was dirtying)" : intact)
+                .row("destination status", loaded == null ? "no answer" : loaded.get("status"))
+                .row("destination error", loaded == null ? "-" : loaded.get("error"))
+                .row("destination guest running", loaded == null ? "-" : loaded.get("guest-running"))
+                .row("failure contained", contained));
+        Map<String, Object> fault = new LinkedHashMap<>();
+        fault.put("cut-after", cutAfter);
+        fault.put("source-guest-running", srcRunning);
+        fault.put("source-ram-intact", intact);
+        fault.put("destination-status", loaded == null ? null : loaded.get("status"));
+        fault.put("destination-guest-running", loaded == null ? null : loaded.get("guest-running"));
+        fault.put("contained", contained);
+        info.put("fault", fault);
+        info.put("verified", false);
+        out.println(Json.write(info));
+        out.flush();
+        if (!contained) {
+            err.println("demo: the broken link was not handled cleanly");
+        }
+        return contained ? 0 : 1;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static int report(Map<String, Object> done, Map<String, Object> loaded, long ram, PrintStream out,
+            PrintStream err) {
+        Map<String, Object> info = done == null ? new LinkedHashMap<>(Map.of("status", "failed", "error-desc",
+                "the source process ended without a result")) : new LinkedHashMap<>((Map<String, Object>) done.get("info"));
+        boolean completed = "completed".equals(info.get("status"));
+        boolean loadedOk = loaded != null && "completed".equals(loaded.get("status"));
+        boolean ramEqual = done != null && loaded != null && done.get("ram-hash") != null
+                && Objects.equals(done.get("ram-hash"), loaded.get("ram-hash"));
+        boolean devEqual = done != null && loaded != null && done.get("device-hash") != null
+                && Objects.equals(done.get("device-hash"), loaded.get("device-hash"));
+        boolean verified = completed && loadedOk && ramEqual && devEqual;
+        long endToEnd = -1;
+        if (done != null && loaded != null) {
+            endToEnd = (long) num(loaded.get("finished-epoch-ms")) - (long) num(done.get("start-epoch-ms"));
+        }
+        Map<String, Object> r = info.get("ram") instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
+        StatsTable t = new StatsTable()
+                .row("guest RAM", StatsTable.mib(ram))
+                .row("source status", info.get("status"))
+                .row("destination status", loaded == null ? "no answer" : loaded.get("status"))
+                .row("total time", info.get("total-time") + " ms")
+                .row("setup time", info.get("setup-time") + " ms")
+                .row("downtime", info.get("downtime") + " ms")
+                .row("end to end (until loaded)", endToEnd + " ms")
+                .row("transferred", StatsTable.mib(r.get("transferred")))
+                .row("throughput", r.get("mbps") + " Mbps")
+                .row("zero pages (duplicate)", r.get("duplicate"))
+                .row("normal pages", r.get("normal"))
+                .row("dirty syncs", r.get("dirty-sync-count"))
+                .row("destination load time", (loaded == null ? "-" : loaded.get("load-time")) + " ms")
+                .row("RAM hash equal", ramEqual)
+                .row("device state equal", devEqual);
+        if (done != null && done.get("sections") instanceof List<?> l) {
+            t.row("sections", String.join(" ", l.stream().map(String::valueOf).toList()));
+        }
+        t.row("heap peak / max, source", heap(done));
+        t.row("heap peak / max, destination", heap(loaded));
+        if (info.get("xbzrle-cache") instanceof Map<?, ?> x) {
+            t.row("xbzrle pages", x.get("pages"));
+        }
+        if (info.get("cpu-throttle-percentage") != null) {
+            t.row("cpu throttle", info.get("cpu-throttle-percentage") + " %");
+        }
+        if (info.get("error-desc") != null) {
+            t.row("source error", info.get("error-desc"));
+        }
+        if (loaded != null && loaded.get("error") != null) {
+            t.row("destination error", loaded.get("error"));
+        }
+        out.print(t);
+        info.put("end-to-end-time", endToEnd);
+        info.put("verified", verified);
+        out.println(Json.write(info));
+        out.flush();
+        if (!verified) {
+            err.println("demo: " + (completed && loadedOk ? "state differs between source and destination"
+                    : "migration did not complete"));
+        }
+        return verified ? 0 : 1;
+    }
+}

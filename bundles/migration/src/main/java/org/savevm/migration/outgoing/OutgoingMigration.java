@@ -1,0 +1,551 @@
+package org.savevm.migration.outgoing;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+
+import org.savevm.api.MigrationContext;
+import org.savevm.api.MigrationSettings;
+import org.savevm.api.PendingBytes;
+import org.savevm.api.SaveVm;
+import org.savevm.api.machine.MultifdSender;
+import org.savevm.api.machine.RamBlock;
+import org.savevm.api.machine.RamMigrationMonitor;
+import org.savevm.api.machine.RamMigrationStats;
+import org.savevm.api.machine.RamPostcopySource;
+import org.savevm.api.migration.GuestControl;
+import org.savevm.api.migration.MigrationInfo;
+import org.savevm.api.migration.MigrationListener;
+import org.savevm.api.migration.MigrationStatus;
+import org.savevm.api.migration.Outgoing;
+import org.savevm.api.settings.MigrationParameters;
+import org.savevm.migration.multifd.MultifdSendChannels;
+import org.savevm.migration.postcopy.PostcopySwitch;
+import org.savevm.migration.returnpath.ReturnPathReader;
+import org.savevm.migration.state.MigrationStateMachine;
+import org.savevm.migration.state.MigrationTransitions;
+import org.savevm.migration.transport.Connection;
+import org.savevm.stream.MigrationOutput;
+
+/**
+ * One outgoing precopy migration on its own thread (QEMU's migration_thread): setup, iterate while
+ * the pending bytes do not fit in downtime-limit at the measured bandwidth, stop the guest, complete.
+ * A failure or cancel at any point leaves the guest running with its RAM untouched.
+ */
+public final class OutgoingMigration implements Outgoing {
+    private static final System.Logger LOG = System.getLogger(OutgoingMigration.class.getName());
+    private static final int STREAM_BUFFER = 256 * 1024;
+
+    /** Opens the connection inside the migration thread, so a connect failure is a failed migration. */
+    public interface ConnectionOpener {
+        Connection open() throws IOException;
+    }
+
+    /** How long the source waits, guest stopped, for the destination's SHUT on the return path. */
+    private static final long RETURN_PATH_SHUT_SECONDS = 120;
+
+    /** How long the end of a migration waits for a listener still printing its events. */
+    private static final long EVENT_DRAIN_SECONDS = 10;
+
+    private final SaveVm saveVm;
+    private final ConnectionOpener opener;
+    private final MigrationSettings settings;
+    /** This migration as the handlers see it: the multifd channels go in, the ram stats and postcopy source come out. */
+    private final MigrationContext context;
+    private volatile MultifdSendChannels multifd;
+    private final LongSupplier maxBandwidth;
+    private final LongSupplier downtimeLimit;
+    private final GuestControl guest;
+    private final MigrationListener listener;
+    /**
+     * Listener calls go out on their own thread, in order: a listener printing to a terminal or building
+     * JSON (the first time: class loading, ~15 ms) must not hold up the migration thread.
+     */
+    private final ExecutorService events = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "migration-events");
+        t.setDaemon(true);
+        return t;
+    });
+    private final Object lock = new Object();
+    private final SliceRateLimiter limiter;
+    private final AutoConverge autoConverge;
+
+    /** QEMU's s->state: moves only along the source's transition table, compare-and-set. */
+    private final MigrationStateMachine state = new MigrationStateMachine(MigrationTransitions.OUTGOING, lock);
+    private volatile boolean startPostcopy;
+    private volatile boolean inPostcopy;
+    private volatile ReturnPathReader rpReader;
+    private volatile boolean cancelRequested;
+    private volatile Connection connection;
+    private volatile MigrationOutput out;
+    private volatile String error;
+    private Thread thread;
+
+    private final long startNanos;
+    private volatile long setupTime;
+    private volatile long totalTime = -1;
+    private volatile long downtime;
+    private volatile long downtimeStartPosition = -1;
+    private volatile long endPosition = -1;
+    private volatile long expectedDowntime;
+    private volatile double mbps;
+    private volatile long thresholdBytes;
+    private long iterationStartNanos;
+    private long iterationInitialBytes;
+    private long lastPeriodKey = Long.MIN_VALUE;
+    private long lastSyncCount;
+
+    public OutgoingMigration(SaveVm saveVm, ConnectionOpener opener, MigrationSettings settings,
+            LongSupplier maxBandwidth, LongSupplier downtimeLimit, GuestControl guest, MigrationListener listener) {
+        this.saveVm = saveVm;
+        this.opener = opener;
+        this.settings = settings;
+        this.context = new MigrationContext(settings);
+        this.maxBandwidth = maxBandwidth;
+        this.downtimeLimit = downtimeLimit;
+        this.guest = guest;
+        this.listener = listener;
+        this.limiter = new SliceRateLimiter(maxBandwidth.getAsLong());
+        this.autoConverge = new AutoConverge(settings.parameter("throttle-trigger-threshold", 50),
+                settings.parameter("cpu-throttle-initial", 20), settings.parameter("cpu-throttle-increment", 10),
+                settings.parameter("cpu-throttle-tailslow", 0) != 0, settings.parameter("max-cpu-throttle", 99));
+        this.startNanos = System.nanoTime();
+    }
+
+    /** Starts the migration thread. */
+    public void start() {
+        if (!state.compareAndSet(MigrationStatus.NONE, MigrationStatus.SETUP)) {
+            throw new IllegalStateException("this migration was started already");
+        }
+        LOG.log(System.Logger.Level.DEBUG, "migration status: setup");
+        thread = new Thread(this::run, "live_migration");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    @Override
+    public MigrationStatus status() {
+        return state.status();
+    }
+
+    public MigrationSettings settings() {
+        return settings;
+    }
+
+    /** Waits for the end; false when it did not end in time. */
+    @Override
+    public boolean await(long timeout, TimeUnit unit) throws InterruptedException {
+        if (!state.awaitFinished(timeout, unit)) {
+            return false;
+        }
+        if (thread != null) {
+            thread.join(Math.max(1, unit.toMillis(timeout)));
+        }
+        return true;
+    }
+
+    /** QEMU's migrate_fd_cancel: breaks the connection; the thread then ends as cancelled. */
+    @Override
+    public void cancel() {
+        synchronized (lock) {
+            MigrationStatus now = state.status();
+            if (!now.running() || now == MigrationStatus.CANCELLING) {
+                return;
+            }
+            cancelRequested = true;
+            state.compareAndSet(now, MigrationStatus.CANCELLING);
+            lock.notifyAll();
+        }
+        fire(MigrationStatus.CANCELLING);
+        Connection c = connection;
+        if (c != null) {
+            c.abort();
+        }
+        MultifdSendChannels mf = multifd;
+        if (mf != null) {
+            mf.close();
+        }
+    }
+
+    @Override
+    public MigrationInfo info() {
+        MigrationStatus st = state.status();
+        long now = System.nanoTime();
+        long total = totalTime >= 0 ? totalTime : TimeUnit.NANOSECONDS.toMillis(now - startNanos);
+        MigrationOutput o = out;
+        long pos = endPosition >= 0 ? endPosition : o == null ? 0 : o.position();
+        long precopy = downtimeStartPosition >= 0 ? downtimeStartPosition : pos;
+        long downBytes = downtimeStartPosition >= 0 ? pos - downtimeStartPosition : 0;
+        RamMigrationStats ram = ramStats().orElse(null);
+        return new MigrationInfo(st, total, setupTime, downtime, expectedDowntime, ram, pos, precopy, downBytes,
+                mbps, guest.throttlePercent(), settings.capability("xbzrle"), settings.capability("compress"),
+                settings.capability("auto-converge"), st == MigrationStatus.FAILED ? error : null, rpReader == null ? 0 : rpReader.pageRequests(),
+                multifd == null ? 0 : multifd.bytes());
+    }
+
+    /**
+     * QEMU's multifd_save_setup: the channels connect after the main stream (a QEMU 7.2 destination tells
+     * them apart by the order they arrive in), each sends its initial packet from its own thread.
+     */
+    private void openMultifd(int count) throws IOException {
+        List<Connection> opened = new ArrayList<>();
+        try {
+            for (int i = 0; i < count; i++) {
+                opened.add(opener.open());
+            }
+            List<java.nio.channels.WritableByteChannel> outs = new ArrayList<>();
+            for (Connection c : opened) {
+                outs.add(c.output());
+            }
+            multifd = new MultifdSendChannels(outs,
+                    MigrationParameters.multifdZlib(settings) ? (int) settings.parameter("multifd-zlib-level", 1) : -1);
+            context.publish(MultifdSender.class, multifd);
+        } catch (IOException | RuntimeException e) {
+            for (Connection c : opened) {
+                c.abort();
+            }
+            throw new IOException("multifd: " + e.getMessage(), e);
+        }
+    }
+
+    /** Moves on only if no cancel came in between (QEMU's migrate_set_state compare-and-set). */
+    private boolean advance(MigrationStatus from, MigrationStatus to) {
+        if (!state.compareAndSet(from, to)) {
+            return false;
+        }
+        LOG.log(System.Logger.Level.DEBUG, "migration status: {0}", to.qemuName());
+        return true;
+    }
+
+    /** Tells the listener about the transition to {@code to}; the info may already be newer. */
+    private void fire(MigrationStatus to) {
+        MigrationInfo i = info();
+        deliver(() -> listener.stateChanged(to, i));
+    }
+
+    private void deliver(Runnable call) {
+        Runnable guarded = () -> {
+            try {
+                call.run();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "migration listener failed", e);
+            }
+        };
+        try {
+            events.execute(guarded);
+        } catch (RejectedExecutionException e) {
+            guarded.run(); // after the end (a late cancel): the caller's thread delivers it
+        }
+    }
+
+    /** Delivers what is queued before the migration thread ends, so {@link #await} returns after it. */
+    private void drainEvents() {
+        events.shutdown();
+        try {
+            if (!events.awaitTermination(EVENT_DRAIN_SECONDS, TimeUnit.SECONDS)) {
+                LOG.log(System.Logger.Level.WARNING, "migration listener still busy after {0} s", EVENT_DRAIN_SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void run() {
+        fire(MigrationStatus.SETUP);
+        SaveVm.Outgoing outgoing = null;
+        boolean stoppedGuest = false;
+        boolean guestWasRunning = false;
+        try {
+            long setupStart = System.nanoTime();
+            connection = opener.open();
+            if (cancelRequested) {
+                throw new IOException("cancelled");
+            }
+            if (settings.capability("multifd")) {
+                openMultifd((int) settings.parameter("multifd-channels", 2));
+            }
+            // pages go out by reference in gathering writes of up to half a megabyte (MigrationOutput)
+            MigrationOutput o = new MigrationOutput(connection.output(), STREAM_BUFFER);
+            // max-bandwidth counts the multifd channels' bytes as well, as QEMU's rate limit does
+            o.setRateLimiter(total -> limiter.exceeded(total + multifdBytes()));
+            out = o;
+            limiter.newSlice(0);
+            boolean postcopy = settings.capability("postcopy-ram");
+            // As in QEMU, postcopy always opens the return path: page requests come back on it.
+            boolean returnPath = postcopy || settings.capability("return-path");
+            ReturnPathReader rp = null;
+            if (returnPath) {
+                rp = new ReturnPathReader(connection.input());
+                rpReader = rp;
+                rp.start();
+            }
+            outgoing = saveVm.beginSave(o, context, commands -> {
+                if (returnPath) {
+                    commands.openReturnPath();
+                    commands.ping(1);
+                }
+                if (postcopy) {
+                    // ram_pagesize_summary: every block here uses the target page size.
+                    commands.postcopyAdvise(RamBlock.TARGET_PAGE_SIZE, RamBlock.TARGET_PAGE_SIZE);
+                }
+            });
+            o.flush();
+            setupTime = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - setupStart);
+            if (!advance(MigrationStatus.SETUP, MigrationStatus.ACTIVE)) {
+                throw new IOException("cancelled");
+            }
+            fire(MigrationStatus.ACTIVE);
+            iterationStartNanos = System.nanoTime();
+            iterationInitialBytes = sent(o);
+            long downtimeStart = 0;
+            while (true) {
+                if (cancelRequested) {
+                    throw new IOException("cancelled");
+                }
+                PendingBytes pending = outgoing.pending(false);
+                long threshold = thresholdBytes;
+                if (!inPostcopy && pending.total() < threshold) {
+                    pending = outgoing.pending(true);
+                }
+                // Unlike QEMU 7.2, never switch over in the middle of the first pass: what has never been
+                // sent costs the same downtime whenever it goes, so it goes while the guest still runs.
+                if ((pending.total() == 0 || pending.total() < threshold) && (inPostcopy || outgoing.firstPassDone())) {
+                    break;
+                }
+                if (!inPostcopy && postcopy && startPostcopy && pending.mustPrecopy() <= threshold) {
+                    downtimeStart = System.nanoTime();
+                    downtimeStartPosition = o.position();
+                    guestWasRunning = guest.running();
+                    guest.stop();
+                    stoppedGuest = true;
+                    postcopyStart(o, outgoing, rp);
+                    downtime = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - downtimeStart);
+                    continue;
+                }
+                if (inPostcopy) {
+                    outgoing.iteratePostcopy();
+                } else {
+                    outgoing.iterate();
+                }
+                o.checkError();
+                if (o.rateLimitExceeded() || limiterActive() || inPostcopy) {
+                    // Bytes held back here would not count against the slice where the socket sees them,
+                    // and in postcopy a faulting destination waits for them.
+                    o.flush();
+                }
+                rateLimitAndUpdate(o);
+            }
+            if (inPostcopy) {
+                // QEMU's migration_completion in postcopy-active: the rest of RAM, EOF; guest long stopped.
+                limiter.setBandwidth(0);
+                outgoing.completePostcopy();
+            } else {
+                // Switchover (QEMU's migration_completion): stop the guest, send the rest unlimited.
+                downtimeStart = System.nanoTime();
+                downtimeStartPosition = o.position();
+                guestWasRunning = guest.running();
+                guest.stop();
+                stoppedGuest = true;
+                limiter.setBandwidth(0);
+                outgoing.complete();
+            }
+            o.flush();
+            connection.finishOutput();
+            if (rp != null) {
+                // QEMU's await_return_path_close_on_source: success only once the destination says so.
+                try {
+                    rp.awaitShut(RETURN_PATH_SHUT_SECONDS, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted waiting for the return path", e);
+                }
+            }
+            Connection c = connection;
+            connection = null;
+            c.close();
+            long end = System.nanoTime();
+            endPosition = o.position();
+            if (!inPostcopy) {
+                downtime = TimeUnit.NANOSECONDS.toMillis(end - downtimeStart);
+            }
+            totalTime = TimeUnit.NANOSECONDS.toMillis(end - startNanos);
+            long transferTime = totalTime - setupTime;
+            if (transferTime > 0) {
+                mbps = (endPosition + multifdBytes()) * 8.0 / transferTime / 1000;
+            }
+            guest.setThrottlePercent(0);
+            if (!advance(inPostcopy ? MigrationStatus.POSTCOPY_ACTIVE : MigrationStatus.ACTIVE,
+                    MigrationStatus.COMPLETED)) {
+                throw new IOException("cancelled");
+            }
+            fire(MigrationStatus.COMPLETED);
+        } catch (IOException | RuntimeException e) {
+            // Once the destination runs the guest (postcopy), the source must not run it as well.
+            fail(e, stoppedGuest && guestWasRunning && !inPostcopy);
+        } finally {
+            if (outgoing != null) {
+                try {
+                    outgoing.close();
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.WARNING, "save cleanup failed", e);
+                }
+            }
+            Connection c = connection;
+            if (c != null) {
+                c.abort();
+            }
+            MultifdSendChannels mf = multifd;
+            if (mf != null) {
+                mf.close();
+            }
+            drainEvents();
+        }
+    }
+
+    /**
+     * QEMU's postcopy_start, guest stopped: see {@link PostcopySwitch}. From here the destination runs the
+     * guest and asks for missing pages on the return path.
+     */
+    private void postcopyStart(MigrationOutput o, SaveVm.Outgoing outgoing,
+            ReturnPathReader rp) throws IOException {
+        RamPostcopySource ram = context.find(RamPostcopySource.class)
+                .orElseThrow(() -> new IOException("postcopy-ram: the ram handler offers no postcopy source"));
+        limiter.setBandwidth(0);
+        // Requests may come as soon as the destination runs; the ram handler queues them until iterate.
+        rp.acceptPageRequests(ram::requestPages);
+        PostcopySwitch.write(o, saveVm, outgoing, ram);
+        o.flush();
+        inPostcopy = true;
+        limiter.setBandwidth(settings.parameter("max-postcopy-bandwidth", 0));
+        limiter.newSlice(o.position());
+        if (!advance(MigrationStatus.ACTIVE, MigrationStatus.POSTCOPY_ACTIVE)) {
+            throw new IOException("cancelled");
+        }
+        fire(MigrationStatus.POSTCOPY_ACTIVE);
+    }
+
+    /** QEMU's migrate-start-postcopy: switch to postcopy at the next chance (needs capability postcopy-ram). */
+    @Override
+    public void startPostcopy() {
+        if (!settings.capability("postcopy-ram")) {
+            throw new IllegalStateException("Enable postcopy with migrate_set_capability before the start of migration");
+        }
+        startPostcopy = true;
+    }
+
+    private void fail(Exception e, boolean restartGuest) {
+        guest.setThrottlePercent(0);
+        if (restartGuest) {
+            guest.start();
+        }
+        MigrationOutput o = out;
+        endPosition = o == null ? 0 : o.position();
+        totalTime = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
+        MigrationStatus end;
+        synchronized (lock) {
+            if (cancelRequested) {
+                // migrate_fd_cleanup: cancelling ends as cancelled, whatever broke on the way
+                end = MigrationStatus.CANCELLED;
+            } else {
+                error = e.getMessage() == null ? e.toString() : e.getMessage();
+                end = MigrationStatus.FAILED;
+            }
+            state.moveTo(end);
+        }
+        if (!cancelRequested) {
+            LOG.log(System.Logger.Level.DEBUG, "migration failed", e);
+        }
+        fire(end);
+    }
+
+    /** The ram handler's stats of this migration, once its save session is open. */
+    private Optional<RamMigrationStats> ramStats() {
+        return context.find(RamMigrationMonitor.class).map(RamMigrationMonitor::stats);
+    }
+
+    private boolean limiterActive() {
+        return limiter.bytesPerSlice() > 0;
+    }
+
+    private long multifdBytes() {
+        MultifdSendChannels mf = multifd;
+        return mf == null ? 0 : mf.bytes();
+    }
+
+    /** Bytes sent so far: the main stream and the multifd channels. */
+    private long sent(MigrationOutput o) {
+        return o.position() + multifdBytes();
+    }
+
+    /**
+     * QEMU's migration_rate_limit and migration_update_counters: sleep out the rest of the 100 ms slice
+     * when its budget is spent, and every 100 ms measure the bandwidth and the downtime threshold.
+     */
+    private void rateLimitAndUpdate(MigrationOutput o) throws IOException {
+        long now = System.nanoTime();
+        long sliceEnd = iterationStartNanos + TimeUnit.MILLISECONDS.toNanos(SliceRateLimiter.SLICE_MILLIS);
+        if (limiter.exceeded(sent(o)) && now < sliceEnd) {
+            synchronized (lock) {
+                while (!cancelRequested && (now = System.nanoTime()) < sliceEnd) {
+                    try {
+                        TimeUnit.NANOSECONDS.timedWait(lock, sliceEnd - now);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new IOException("migration thread interrupted", e);
+                    }
+                }
+            }
+        }
+        if (now < sliceEnd) {
+            return;
+        }
+        long pos = sent(o);
+        long transferred = pos - iterationInitialBytes;
+        double spentMs = (now - iterationStartNanos) / 1e6;
+        double bandwidth = transferred / spentMs;
+        thresholdBytes = (long) (bandwidth * downtimeLimit.getAsLong());
+        mbps = transferred * 8.0 / (spentMs / 1000.0) / 1e6;
+        Optional<RamMigrationStats> ram = ramStats();
+        if (ram.isPresent() && bandwidth > 0 && transferred > 10000) {
+            expectedDowntime = (long) (ram.get().remaining() / bandwidth);
+        }
+        iterationStartNanos = now;
+        iterationInitialBytes = pos;
+        limiter.setBandwidth(maxBandwidth.getAsLong());
+        limiter.newSlice(pos);
+        ram.ifPresent(this::maybeThrottle);
+        MigrationInfo i = info();
+        boolean newPass = ram.isPresent() && ram.get().dirtySyncCount() != lastSyncCount;
+        if (newPass) {
+            lastSyncCount = ram.get().dirtySyncCount();
+            LOG.log(System.Logger.Level.DEBUG, "migration pass {0}: {1} bytes remaining", lastSyncCount,
+                    ram.get().remaining());
+            long pass = lastSyncCount;
+            deliver(() -> listener.pass(pass, i));
+        }
+        deliver(() -> listener.progress(i));
+    }
+
+    /** Runs auto-converge once per new dirty-rate period reported by the ram handler. */
+    private void maybeThrottle(RamMigrationStats s) {
+        if (!settings.capability("auto-converge")) {
+            return;
+        }
+        long key = s.bytesDirtyPeriod() * 31 + s.bytesXferPeriod() * 17 + s.dirtyPagesRate();
+        if (key == lastPeriodKey || (s.bytesDirtyPeriod() == 0 && s.bytesXferPeriod() == 0)) {
+            return;
+        }
+        lastPeriodKey = key;
+        int next = autoConverge.onPeriod(s.bytesDirtyPeriod(), s.bytesXferPeriod(), guest.throttlePercent());
+        if (next >= 0) {
+            guest.setThrottlePercent(next);
+            LOG.log(System.Logger.Level.DEBUG, "auto-converge: guest throttled to {0} %", next);
+        }
+    }
+}

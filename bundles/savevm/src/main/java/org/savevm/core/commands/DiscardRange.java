@@ -1,5 +1,0 @@
-package org.savevm.core.commands;
-
-/** One POSTCOPY_RAM_DISCARD range, in bytes within a RAMBlock. */
-public record DiscardRange(long start, long length) {
-}
