@@ -1,4 +1,4 @@
-package org.savevm.core.walk;
+package org.savevm.framing.walk;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -11,14 +11,14 @@ import java.util.List;
 
 import org.junit.jupiter.api.Test;
 import org.savevm.api.MigrationSettings;
-import org.savevm.core.commands.CommandWriter;
+import org.savevm.framing.commands.CommandWriter;
 import org.savevm.core.config.ConfigurationSection;
 import org.savevm.core.config.MachineIdentity;
-import org.savevm.core.framing.SectionFooter;
-import org.savevm.core.framing.SectionHeader;
-import org.savevm.core.framing.SectionType;
-import org.savevm.core.framing.StreamHeader;
-import org.savevm.core.framing.VmDescription;
+import org.savevm.framing.SectionFooter;
+import org.savevm.framing.SectionHeader;
+import org.savevm.framing.SectionType;
+import org.savevm.framing.StreamHeader;
+import org.savevm.framing.VmDescription;
 import org.savevm.stream.MigrationInput;
 import org.savevm.stream.MigrationOutput;
 import org.savevm.stream.MigrationStreamException;

@@ -1,4 +1,4 @@
-package org.savevm.core.commands;
+package org.savevm.framing.commands;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -1,4 +1,4 @@
-package org.savevm.core.walk;
+package org.savevm.framing.walk;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 
-import org.savevm.core.framing.SectionType;
+import org.savevm.framing.SectionType;
 import org.savevm.stream.MigrationInput;
 import org.savevm.stream.MigrationStreamException;
 

@@ -1,4 +1,4 @@
-package org.savevm.core.framing;
+package org.savevm.framing;
 
 /** The section type bytes of a QEMU 7.2 stream (migration/savevm.h), with their names for messages. */
 public final class SectionType {

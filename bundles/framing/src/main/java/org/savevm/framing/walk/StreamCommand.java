@@ -1,4 +1,4 @@
-package org.savevm.core.walk;
+package org.savevm.framing.walk;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -7,7 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.savevm.api.DiscardRange;
-import org.savevm.core.commands.MigrationCommand;
+import org.savevm.framing.commands.MigrationCommand;
 import org.savevm.stream.MigrationInput;
 import org.savevm.stream.MigrationStreamException;
 

@@ -1,8 +1,8 @@
-package org.savevm.core.walk;
+package org.savevm.framing.walk;
 
 import java.io.IOException;
 
-import org.savevm.core.framing.SectionHeader;
+import org.savevm.framing.SectionHeader;
 import org.savevm.stream.MigrationInput;
 
 /**

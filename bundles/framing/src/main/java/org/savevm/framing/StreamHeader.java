@@ -1,4 +1,4 @@
-package org.savevm.core.framing;
+package org.savevm.framing;
 
 import java.io.IOException;
 

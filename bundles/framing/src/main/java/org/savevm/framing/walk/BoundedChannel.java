@@ -1,4 +1,4 @@
-package org.savevm.core.walk;
+package org.savevm.framing.walk;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;

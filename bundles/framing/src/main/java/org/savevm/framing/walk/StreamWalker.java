@@ -1,16 +1,16 @@
-package org.savevm.core.walk;
+package org.savevm.framing.walk;
 
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.Map;
 
-import org.savevm.core.commands.MigrationCommand;
-import org.savevm.core.framing.Messages;
-import org.savevm.core.framing.SectionFooter;
-import org.savevm.core.framing.SectionHeader;
-import org.savevm.core.framing.SectionType;
-import org.savevm.core.framing.StreamHeader;
-import org.savevm.core.framing.VmDescription;
+import org.savevm.framing.commands.MigrationCommand;
+import org.savevm.framing.Messages;
+import org.savevm.framing.SectionFooter;
+import org.savevm.framing.SectionHeader;
+import org.savevm.framing.SectionType;
+import org.savevm.framing.StreamHeader;
+import org.savevm.framing.VmDescription;
 import org.savevm.stream.MigrationInput;
 import org.savevm.stream.MigrationStreamException;
 

@@ -1,4 +1,4 @@
-package org.savevm.core.commands;
+package org.savevm.framing.commands;
 
 /**
  * QEMU 7.2's enum qemu_vm_cmd with mig_cmd_args' lengths (-1 = variable). ENABLE_COLO has no table
