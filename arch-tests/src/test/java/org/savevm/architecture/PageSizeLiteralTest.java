@@ -39,7 +39,7 @@ class PageSizeLiteralTest {
             "bundles/migration/src/main/java/org/savevm/migration/transport/ExecConnection.java"
                     + "|private static final int STDERR_KEEP = 4096;",
             // initial capacity of the vmdesc JSON buffer
-            "bundles/savevm/src/main/java/org/savevm/core/framing/VmDescription.java"
+            "bundles/framing/src/main/java/org/savevm/framing/VmDescription.java"
                     + "|private final StringBuilder json = new StringBuilder(4096);",
             // a bound on the number of RAM blocks a stream may announce
             "bundles/ram/src/main/java/org/savevm/ram/internal/RamSectionAnalyzer.java|static final int MAX_BLOCKS = 4096;",

@@ -14,7 +14,7 @@ import org.savevm.api.OutgoingCommands;
 import org.savevm.api.PendingBytes;
 import org.savevm.api.SaveVm;
 import org.savevm.api.machine.RamPostcopySource;
-import org.savevm.core.commands.CommandWriter;
+import org.savevm.framing.commands.CommandWriter;
 import org.savevm.stream.MigrationInput;
 import org.savevm.stream.MigrationOutput;
 import org.savevm.stream.MigrationStreamException;

@@ -10,7 +10,7 @@ import java.util.Map;
 import org.savevm.api.vmstate.GenericState;
 import org.savevm.api.vmstate.VMStateDescription;
 import org.savevm.api.vmstate.VMStateJson;
-import org.savevm.core.framing.SectionType;
+import org.savevm.framing.SectionType;
 import org.savevm.stream.MigrationStreamException;
 
 import com.fasterxml.jackson.core.JsonParser;

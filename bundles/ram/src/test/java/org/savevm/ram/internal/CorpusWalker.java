@@ -8,13 +8,20 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.savevm.api.LiveStateHandler;
+import org.savevm.framing.SectionHeader;
+import org.savevm.framing.SectionType;
+import org.savevm.framing.walk.ConfigurationRecord;
+import org.savevm.framing.walk.StreamVisitor;
+import org.savevm.framing.walk.StreamWalker;
+import org.savevm.framing.walk.WalkOptions;
 import org.savevm.ram.codec.RamFlags;
 import org.savevm.stream.MigrationInput;
 
 /**
- * Test-only walker over a real QEMU stream whose only live section is "ram": header, configuration,
- * commands, then the ram START/PART/END sections (each body handed to a load session, each footer
- * checked), up to the first FULL device section, which only follow the ram END.
+ * Test-only visitor of the framing bundle's {@link StreamWalker} over a real QEMU stream whose only live section is
+ * "ram": the walker reads the header, configuration, commands and section headers and checks each footer; the ram
+ * START/PART/END bodies are handed to a load session, up to the first FULL device section, which only follows the
+ * ram END.
  */
 public final class CorpusWalker {
     /** One ram section body: [start, end) in the stream. */
@@ -37,61 +44,76 @@ public final class CorpusWalker {
 
     /** As above over any input, e.g. a live migration's main stream; stops at the first device section. */
     public static List<Body> loadRam(MigrationInput in, LiveStateHandler.LoadSession session) throws IOException {
-        assertEquals(0x5145564d, in.getBe32());
-        assertEquals(3, in.getBe32());
-        List<Body> bodies = new ArrayList<>();
-        int ramId = -1;
-        boolean ended = false;
-        while (true) {
-            long at = in.position();
-            int type = in.getByte();
-            switch (type) {
-                case 0x07 -> {
-                    in.skip(in.getBe32());
-                    assertNotEquals(0x05, in.peekByte(), "configuration subsections are not expected here");
-                }
-                case 0x08 -> {
-                    in.getBe16();
-                    in.skip(in.getBe16());
-                }
-                case 0x01 -> {
-                    int id = in.getBe32();
-                    assertEquals("ram", in.getCountedString(), "first live section at " + at);
-                    assertEquals(0, in.getBe32());
-                    int version = in.getBe32();
-                    ramId = id;
-                    bodies.add(load(in, session, version, type));
-                    footer(in, id);
-                }
-                case 0x02, 0x03 -> {
-                    int id = in.getBe32();
-                    assertEquals(ramId, id, "section id at " + at);
-                    bodies.add(load(in, session, 4, type));
-                    footer(in, id);
-                    if (type == 0x03) {
-                        ended = true;
-                    }
-                }
-                case 0x04 -> {
-                    assertTrue(ended, "device section before the ram END");
-                    return bodies;
-                }
-                default -> fail("unexpected section type 0x" + Integer.toHexString(type) + " at " + at);
-            }
+        RamSections ram = new RamSections(session);
+        StreamWalker<SectionHeader> walker = new StreamWalker<>(new WalkOptions(WalkOptions.Footers.PRESENT,
+                WalkOptions.Configuration.OPTIONAL, null, false, Long.MAX_VALUE, Long.MAX_VALUE), ram);
+        try {
+            walker.walk(in);
+        } catch (FirstDeviceSection reached) {
+            return ram.bodies;
+        }
+        return fail("the stream ended without a device section after the ram END");
+    }
+
+    /** Thrown at the first FULL section's header to stop the walk there. */
+    private static final class FirstDeviceSection extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        FirstDeviceSection() {
+            super(null, null, false, false);
         }
     }
 
-    private static Body load(MigrationInput in, LiveStateHandler.LoadSession s, int version, int type)
-            throws IOException {
-        long start = in.position();
-        s.load(in, version);
-        return new Body(type, start, in.position());
-    }
+    private static final class RamSections implements StreamVisitor<SectionHeader> {
+        private final LiveStateHandler.LoadSession session;
+        private final List<Body> bodies = new ArrayList<>();
+        private int ramId = -1;
+        private boolean ended;
 
-    private static void footer(MigrationInput in, int id) throws IOException {
-        long at = in.position();
-        assertEquals(0x7e, in.getByte(), "footer expected at " + at);
-        assertEquals(id, in.getBe32(), "footer id at " + at);
+        RamSections(LiveStateHandler.LoadSession session) {
+            this.session = session;
+        }
+
+        @Override
+        public void configuration(ConfigurationRecord configuration) {
+            assertEquals(List.of(), configuration.subsections(), "configuration subsections are not expected here");
+        }
+
+        @Override
+        public SectionHeader section(SectionHeader header, SectionHeader started) {
+            long at = header.offset();
+            switch (header.type()) {
+                case SectionType.START -> {
+                    assertEquals("ram", header.idstr(), "first live section at " + at);
+                    assertEquals(0, header.instanceId());
+                    ramId = header.sectionId();
+                }
+                case SectionType.PART, SectionType.END -> {
+                    assertEquals(ramId, header.sectionId(), "section id at " + at);
+                }
+                case SectionType.FULL -> {
+                    assertTrue(ended, "device section before the ram END");
+                    throw new FirstDeviceSection();
+                }
+                default -> fail("unexpected section type 0x" + Integer.toHexString(header.type()) + " at " + at);
+            }
+            return header;
+        }
+
+        @Override
+        public void body(SectionHeader section, SectionHeader header, MigrationInput in) throws IOException {
+            long start = in.position();
+            session.load(in, header.version());
+            bodies.add(new Body(header.type(), start, in.position()));
+            if (header.type() == SectionType.END) {
+                ended = true;
+            }
+        }
+
+        @Override
+        public void eof(long offset) {
+            fail("EOF at " + offset + " before any device section");
+        }
     }
 
     /** The bodies' bytes joined, each without its trailing EOS record. */

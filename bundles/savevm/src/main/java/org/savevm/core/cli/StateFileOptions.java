@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.savevm.api.MigrationSettings;
-import org.savevm.core.framing.FramingOptions;
+import org.savevm.framing.FramingOptions;
 
 /**
  * The options shared by save-state and load-state: the file, the two framing switches and capabilities

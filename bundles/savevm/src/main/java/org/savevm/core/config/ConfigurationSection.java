@@ -10,8 +10,8 @@ import java.util.TreeSet;
 
 import org.savevm.api.MigrationSettings;
 import org.savevm.api.settings.MigrationCapabilities;
-import org.savevm.core.framing.SectionType;
-import org.savevm.core.walk.ConfigurationRecord;
+import org.savevm.framing.SectionType;
+import org.savevm.framing.walk.ConfigurationRecord;
 import org.savevm.stream.MigrationInput;
 import org.savevm.stream.MigrationOutput;
 import org.savevm.stream.MigrationStreamException;

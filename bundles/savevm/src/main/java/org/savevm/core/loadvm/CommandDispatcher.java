@@ -5,7 +5,7 @@ import java.io.IOException;
 import org.savevm.api.DiscardRange;
 import org.savevm.api.IncomingCommands;
 import org.savevm.api.MigrationSettings;
-import org.savevm.core.walk.StreamCommand;
+import org.savevm.framing.walk.StreamCommand;
 import org.savevm.stream.MigrationStreamException;
 
 /**

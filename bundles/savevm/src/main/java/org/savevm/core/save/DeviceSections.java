@@ -6,10 +6,10 @@ import org.savevm.api.DeviceStateHandler;
 import org.savevm.api.RegisteredSection;
 import org.savevm.api.RegistryView;
 import org.savevm.api.vmstate.VMStateEngine;
-import org.savevm.core.framing.SectionFooter;
-import org.savevm.core.framing.SectionHeader;
-import org.savevm.core.framing.SectionType;
-import org.savevm.core.framing.VmDescription;
+import org.savevm.framing.SectionFooter;
+import org.savevm.framing.SectionHeader;
+import org.savevm.framing.SectionType;
+import org.savevm.framing.VmDescription;
 import org.savevm.stream.MigrationOutput;
 
 /**

@@ -12,15 +12,15 @@ import org.savevm.api.RegisteredSection;
 import org.savevm.api.RegistryView;
 import org.savevm.api.SaveVm;
 import org.savevm.api.vmstate.VMStateEngine;
-import org.savevm.core.commands.CommandWriter;
+import org.savevm.framing.commands.CommandWriter;
 import org.savevm.core.config.ConfigurationSection;
 import org.savevm.core.config.MachineIdentity;
-import org.savevm.core.framing.FramingOptions;
-import org.savevm.core.framing.SectionFooter;
-import org.savevm.core.framing.SectionHeader;
-import org.savevm.core.framing.SectionType;
-import org.savevm.core.framing.StreamHeader;
-import org.savevm.core.framing.VmDescription;
+import org.savevm.framing.FramingOptions;
+import org.savevm.framing.SectionFooter;
+import org.savevm.framing.SectionHeader;
+import org.savevm.framing.SectionType;
+import org.savevm.framing.StreamHeader;
+import org.savevm.framing.VmDescription;
 import org.savevm.stream.MigrationOutput;
 
 /**

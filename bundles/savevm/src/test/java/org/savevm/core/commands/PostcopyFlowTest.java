@@ -15,6 +15,7 @@ import org.savevm.api.MigrationContext;
 import org.savevm.api.MigrationSettings;
 import org.savevm.api.SaveVm;
 import org.savevm.core.SaveVmService;
+import org.savevm.framing.commands.CommandWriter;
 import org.savevm.core.testing.BlobDevice;
 import org.savevm.core.testing.BlobEngine;
 import org.savevm.core.testing.ChunkedLiveHandler;
