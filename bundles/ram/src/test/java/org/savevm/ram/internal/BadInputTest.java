@@ -171,6 +171,18 @@ class BadInputTest {
         }
     }
 
+    /** issue 13 (d): a block name with terminal escapes is shown escaped in the refusal, never raw. */
+    @Test
+    void blockNameWithTerminalEscapesIsEscapedInTheMessage() throws Exception {
+        byte[] b = new Body().be64(0x1000 | RamFlags.MEM_SIZE).name("pc\u001b[2J\u001b]0;x\u0007").be64(0x1000).eos()
+                .build();
+        MigrationStreamException e = refused(b);
+        assertMessage(e, "Unknown ramblock \"pc\\x1b[2J\\x1b]0;x\\x07\", cannot accept migration", 8);
+        assertTrue(e.getMessage().chars().noneMatch(c -> c < 0x20 || c == 0x7f), e.getMessage());
+        byte[] page = new Body().be64(RamFlags.ZERO).name("pc.\u009bram").u8(0).eos().build();
+        assertMessage(refused(page), "Can't find block pc.\\x9bram", 0);
+    }
+
     @Test
     void badFlagCombinations() throws Exception {
         assertMessage(refused(new Body().be64(RamFlags.FULL).build()), "Unknown combination of migration flags: 0x1", 0);
