@@ -15,6 +15,10 @@ import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
 /** issue 13: analyze-stream on hostile input (stream strings with control bytes, bad vmdesc, huge blocks). */
 class HostileInputTest {
     @TempDir
@@ -183,6 +187,121 @@ class HostileInputTest {
             return Long.parseLong(parts[0]) * Long.parseLong(parts[1]);
         } catch (IOException e) {
             return null;
+        }
+    }
+
+    // ---------------------------------------------------------------- vmdesc of the wrong shape
+
+    /** The stream with its vmdesc trailer replaced by {@code json} (length field adjusted). */
+    static byte[] withVmdesc(byte[] s, JsonNode json) throws IOException {
+        String text = new String(s, StandardCharsets.ISO_8859_1);
+        int at = text.lastIndexOf("{\"page_size\"");
+        byte[] j = new ObjectMapper().writeValueAsBytes(json);
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(at + j.length);
+        b.put(s, 0, at - 4).putInt(j.length).put(j);
+        return b.array();
+    }
+
+    /** Index of the first device entry with a field matching {@code test}, and that field's index. */
+    static int[] findField(JsonNode vmdesc, java.util.function.BiPredicate<JsonNode, JsonNode> test) {
+        JsonNode devices = vmdesc.path("devices");
+        for (int d = 0; d < devices.size(); d++) {
+            JsonNode fields = devices.get(d).path("fields");
+            for (int f = 1; f < fields.size(); f++) {
+                if (test.test(fields.get(f - 1), fields.get(f))) {
+                    return new int[] {d, f};
+                }
+            }
+        }
+        throw new AssertionError("no such field in the corpus vmdesc");
+    }
+
+    private AnalyzeStreamCommandTest.Run analyzeWith(byte[] s, JsonNode vmdesc, String name) throws Exception {
+        Path f = tmp.resolve(name);
+        Files.write(f, withVmdesc(s, vmdesc));
+        return AnalyzeStreamCommandTest.run("--json", f.toString());
+    }
+
+    /**
+     * issue 13 (b): a well-formed vmdesc whose second element of an indexed struct array lost its "struct"
+     * made descriptor decoding throw NullPointerException; now it is refused naming the member's path.
+     */
+    @Test
+    void vmdescStructElementWithoutStructIsRefusedNamingThePath() throws Exception {
+        byte[] s = Files.readAllBytes(AnalyzeStreamCommandTest.corpus("serial-16M.mig"));
+        JsonNode vmdesc = AnalyzeStreamCommandTest.vmdescTrailer(s);
+        int[] at = findField(vmdesc, (prev, f) -> f.path("index").asInt(-1) == 1 && f.has("struct")
+                && prev.path("name").equals(f.path("name")));
+        JsonNode device = vmdesc.path("devices").get(at[0]);
+        ((ObjectNode) device.path("fields").get(at[1])).remove("struct");
+        AnalyzeStreamCommandTest.Run r = analyzeWith(s, vmdesc, "nostruct.mig");
+        assertEquals(1, r.status(), r.out());
+        String where = "vmdesc devices[" + at[0] + "] ('" + device.path("name").asText() + "' instance "
+                + device.path("instance_id").asLong() + ") cannot describe the section: fields[" + at[1]
+                + "].struct: expected a JSON object, found nothing";
+        assertTrue(r.err().contains(where), r.err());
+        assertTrue(r.err().contains("FULL section '" + device.path("name").asText() + "'"), r.err());
+        assertFalse(r.err().contains("Exception"), r.err());
+    }
+
+    /**
+     * An element of an indexed struct array that lost its "index" splits the run into fields of one name and
+     * different shapes: a ClassCastException before.
+     */
+    @Test
+    void vmdescArrayElementWithoutIndexIsRefusedNamingThePath() throws Exception {
+        byte[] s = Files.readAllBytes(AnalyzeStreamCommandTest.corpus("serial-16M.mig"));
+        JsonNode vmdesc = AnalyzeStreamCommandTest.vmdescTrailer(s);
+        int[] at = findField(vmdesc, (prev, f) -> f.path("index").asInt(-1) == 1 && f.has("struct")
+                && prev.path("name").equals(f.path("name")));
+        JsonNode device = vmdesc.path("devices").get(at[0]);
+        ((ObjectNode) device.path("fields").get(at[1])).remove("index");
+        AnalyzeStreamCommandTest.Run r = analyzeWith(s, vmdesc, "noindex.mig");
+        assertEquals(1, r.status(), r.out());
+        assertTrue(r.err().contains("fields[" + at[1] + "]: field name '" + device.path("fields").get(at[1])
+                .path("name").asText() + "' is used by an earlier field too"), r.err());
+        assertFalse(r.err().contains("Exception"), r.err());
+    }
+
+    /** Members of the wrong JSON type: each refused with its path, none as a runtime exception. */
+    @Test
+    void vmdescMembersOfTheWrongTypeAreRefusedNamingThePath() throws Exception {
+        byte[] s = Files.readAllBytes(AnalyzeStreamCommandTest.corpus("serial-16M.mig"));
+        JsonNode original = AnalyzeStreamCommandTest.vmdescTrailer(s);
+        int serial = -1;
+        for (int d = 0; d < original.path("devices").size(); d++) {
+            if (original.path("devices").get(d).path("name").asText().equals("serial")) {
+                serial = d;
+                break;
+            }
+        }
+        assertTrue(serial >= 0);
+        ObjectMapper m = new ObjectMapper();
+        String[][] cases = {
+            {"fields", "\"x\"", "fields: expected an array of objects, found string"},
+            {"fields/0", "7", "fields[0]: expected a JSON object, found number"},
+            {"fields/0/struct", "[1]", "fields[0].struct: expected a JSON object, found array"},
+            {"fields/0/struct/fields/1/size", "\"8\"", "fields[0].struct.fields[1]: JSON object lacks integer \"size\""},
+            {"fields/0/struct/version", "1.5", "fields[0].struct: JSON object lacks integer \"version\""},
+            {"subsections", "{}", "subsections: expected an array of objects, found object"},
+        };
+        for (String[] c : cases) {
+            JsonNode vmdesc = original.deepCopy();
+            JsonNode device = vmdesc.path("devices").get(serial);
+            String path = c[0];
+            int slash = path.lastIndexOf('/');
+            JsonNode parent = slash < 0 ? device : device.at("/" + path.substring(0, slash));
+            String member = path.substring(slash + 1);
+            if (parent instanceof com.fasterxml.jackson.databind.node.ArrayNode a) {
+                a.set(Integer.parseInt(member), m.readTree(c[1]));
+            } else {
+                ((ObjectNode) parent).set(member, m.readTree(c[1]));
+            }
+            AnalyzeStreamCommandTest.Run r = analyzeWith(s, vmdesc, "shape.mig");
+            assertEquals(1, r.status(), c[0] + ": " + r.out());
+            assertTrue(r.err().contains("vmdesc devices[" + serial + "] ('serial' instance 0) cannot describe the "
+                    + "section: " + c[2]), c[0] + ": " + r.err());
+            assertFalse(r.err().contains("Exception"), r.err());
         }
     }
 }
