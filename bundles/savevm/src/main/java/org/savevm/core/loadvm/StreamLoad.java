@@ -30,6 +30,7 @@ import org.savevm.core.walk.StreamWalker;
 import org.savevm.core.walk.WalkOptions;
 import org.savevm.stream.MigrationInput;
 import org.savevm.stream.MigrationStreamException;
+import org.savevm.stream.ProgrammingErrors;
 
 /**
  * One incoming stream: QEMU's qemu_loadvm_state, as a visitor of the {@link StreamWalker}. Sections are
@@ -93,6 +94,9 @@ public final class StreamLoad implements StreamVisitor<LoadedSection> {
                 try {
                     e.getValue().complete();
                 } catch (IOException | RuntimeException ex) {
+                    if (ProgrammingErrors.is(ex)) {
+                        throw (RuntimeException) ex; // a bug, not a bad stream
+                    }
                     throw new MigrationStreamException("completing the load of live handler '"
                             + e.getKey().registration().fullIdstr() + "' failed: " + ex.getMessage(), in.position(), ex);
                 }
