@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Set;
 
 import org.savevm.api.analyze.MemoryDumpSink;
+import org.savevm.api.machine.RamBlock;
 import org.savevm.stream.Printable;
 
 /**
@@ -34,7 +35,7 @@ final class MemoryDump implements MemoryDumpSink, Closeable {
     private final Path dir;
     private final long maxSize;
     private final long streamSize;
-    private int pageSize = 4096;
+    private int pageSize = RamBlock.TARGET_PAGE_SIZE;
     private final Set<String> names = new HashSet<>();
     private final List<FileChannel> open = new ArrayList<>();
     private final Map<FileChannel, Long> lengths = new LinkedHashMap<>();
