@@ -11,7 +11,7 @@
  * from the savevm bundle's {@code org.savevm.core.commands}.
  */
 @Export
-@Version("2.0.0")
+@Version("2.1.0")
 package org.savevm.api;
 
 import org.osgi.annotation.bundle.Export;

@@ -4,19 +4,21 @@ import java.io.IOException;
 
 /**
  * A malformed or truncated stream, or a failed channel. Carries the byte offset in the stream at which
- * the problem was found so that every error message can say where.
+ * the problem was found so that every error message can say where. Messages are often built from the
+ * stream's own strings (idstrs, block names): the message is passed through {@link Printable#escape}, so
+ * whatever prints it never shows raw control bytes.
  */
 public class MigrationStreamException extends IOException {
     private static final long serialVersionUID = 1L;
     private final long offset;
 
     public MigrationStreamException(String message, long offset) {
-        super(message + " (at byte offset " + offset + ")");
+        super(Printable.escape(message + " (at byte offset " + offset + ")"));
         this.offset = offset;
     }
 
     public MigrationStreamException(String message, long offset, Throwable cause) {
-        super(message + " (at byte offset " + offset + ")", cause);
+        super(Printable.escape(message + " (at byte offset " + offset + ")"), cause);
         this.offset = offset;
     }
 

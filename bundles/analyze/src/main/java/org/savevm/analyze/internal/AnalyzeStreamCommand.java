@@ -15,6 +15,7 @@ import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.savevm.api.SavevmCommand;
 import org.savevm.api.analyze.SectionAnalyzer;
+import org.savevm.api.migration.Sizes;
 import org.savevm.api.vmstate.VMStateEngine;
 import org.savevm.api.vmstate.VMStateJson;
 
@@ -22,7 +23,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
- * {@code analyze-stream [--json] [--dump-memory DIR] FILE}: what a QEMU 7.2 stream file holds, without
+ * {@code analyze-stream [--json] [--dump-memory DIR [--max-size SIZE]] FILE}: what a QEMU 7.2 stream file holds, without
  * handlers or a machine (QEMU's scripts/analyze-migration.py). The vmstate services, when installed,
  * decode device sections through the file's vmdesc trailer.
  */
@@ -64,9 +65,10 @@ public final class AnalyzeStreamCommand implements SavevmCommand {
 
     @Override
     public String usage() {
-        return NAME + " [--json] [--dump-memory DIR] FILE\n"
+        return NAME + " [--json] [--dump-memory DIR [--max-size SIZE]] FILE\n"
                 + "  --json              one JSON object instead of text\n"
-                + "  --dump-memory DIR   write each RAM block's content to DIR/<idstr, '/' as '_'>.bin\n";
+                + "  --dump-memory DIR   write each RAM block's content to DIR/<idstr, '/' as '_'>.bin (sparse files)\n"
+                + "  --max-size SIZE     refuse to dump a RAM block longer than SIZE (e.g. 512M, 2G; default 64G)\n";
     }
 
     @Override
@@ -74,6 +76,7 @@ public final class AnalyzeStreamCommand implements SavevmCommand {
         boolean asJson = false;
         String dumpDir = null;
         String file = null;
+        long maxSize = -1;
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
             if (a.equals("--json")) {
@@ -83,6 +86,19 @@ public final class AnalyzeStreamCommand implements SavevmCommand {
                     return usageError(err, dumpDir != null ? "--dump-memory given twice" : "--dump-memory needs a DIR");
                 }
                 dumpDir = args.get(++i);
+            } else if (a.equals("--max-size")) {
+                if (i + 1 >= args.size() || maxSize >= 0) {
+                    return usageError(err, maxSize >= 0 ? "--max-size given twice" : "--max-size needs a SIZE");
+                }
+                String v = args.get(++i);
+                try {
+                    maxSize = Sizes.parse(v, 0);
+                } catch (IllegalArgumentException e) {
+                    return usageError(err, "--max-size: " + e.getMessage());
+                }
+                if (maxSize <= 0) {
+                    return usageError(err, "--max-size must be positive: " + v);
+                }
             } else if (a.startsWith("-") && a.length() > 1) {
                 return usageError(err, "unknown option " + a);
             } else if (file != null) {
@@ -93,6 +109,9 @@ public final class AnalyzeStreamCommand implements SavevmCommand {
         }
         if (file == null) {
             return usageError(err, "expected a FILE");
+        }
+        if (maxSize >= 0 && dumpDir == null) {
+            return usageError(err, "--max-size applies to --dump-memory only");
         }
         Path path;
         Path dir = null;
@@ -109,7 +128,8 @@ public final class AnalyzeStreamCommand implements SavevmCommand {
             return 1;
         }
         ObjectNode result;
-        StreamAnalyzer analyzer = new StreamAnalyzer(json, engine, analyzers, dir);
+        StreamAnalyzer analyzer = new StreamAnalyzer(json, engine, analyzers, dir,
+                maxSize >= 0 ? maxSize : MemoryDump.DEFAULT_MAX_SIZE);
         try {
             if (dir != null) {
                 Files.createDirectories(dir);

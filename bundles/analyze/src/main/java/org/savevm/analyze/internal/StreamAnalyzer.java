@@ -56,6 +56,7 @@ public final class StreamAnalyzer implements StreamVisitor<StreamAnalyzer.Visit>
     private final VMStateJson vmstateJson;
     private final VMStateEngine engine;
     private final Path dumpDir;
+    private final long maxDumpSize;
     private final Map<String, SectionAnalyzer> analyzers = new LinkedHashMap<>();
     private final ObjectMapper mapper = new ObjectMapper();
 
@@ -87,6 +88,13 @@ public final class StreamAnalyzer implements StreamVisitor<StreamAnalyzer.Visit>
      */
     public StreamAnalyzer(VMStateJson vmstateJson, VMStateEngine engine, List<SectionAnalyzer> analyzers,
             Path dumpDir) {
+        this(vmstateJson, engine, analyzers, dumpDir, MemoryDump.DEFAULT_MAX_SIZE);
+    }
+
+    /** @param maxDumpSize the longest RAM block written to {@code dumpDir} ({@code --max-size}) */
+    public StreamAnalyzer(VMStateJson vmstateJson, VMStateEngine engine, List<SectionAnalyzer> analyzers,
+            Path dumpDir, long maxDumpSize) {
+        this.maxDumpSize = maxDumpSize;
         this.vmstateJson = vmstateJson;
         this.engine = engine;
         this.dumpDir = dumpDir;
@@ -108,7 +116,7 @@ public final class StreamAnalyzer implements StreamVisitor<StreamAnalyzer.Visit>
         root.put("file", file.toString());
         root.put("size", fileSize);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
-                MemoryDump d = dumpDir == null ? null : new MemoryDump(dumpDir)) {
+                MemoryDump d = dumpDir == null ? null : new MemoryDump(dumpDir, maxDumpSize, fileSize)) {
             dump = d;
             vmdesc = VmdescTrailer.locate(ch, fileSize, MAX_VMDESC, mapper);
             ch.position(0);
@@ -186,6 +194,9 @@ public final class StreamAnalyzer implements StreamVisitor<StreamAnalyzer.Visit>
             if (Integer.bitCount(pageSize) != 1 || pageSize < 512 || pageSize > 65536) {
                 throw new MigrationStreamException("target page size " + pageSize + " is not a power of two in "
                         + "512..65536", 8);
+            }
+            if (dump != null) {
+                dump.pageSize(pageSize);
             }
         }
     }

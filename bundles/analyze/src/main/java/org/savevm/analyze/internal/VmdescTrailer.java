@@ -12,6 +12,7 @@ import org.savevm.api.vmstate.VMStateDescription;
 import org.savevm.api.vmstate.VMStateJson;
 import org.savevm.framing.SectionType;
 import org.savevm.stream.MigrationStreamException;
+import org.savevm.stream.Printable;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
@@ -31,16 +32,26 @@ final class VmdescTrailer {
     static final class Entry {
         final String text;
         final JsonNode node;
+        /** Where the entry is: {@code devices[N]} and its name and instance, for messages. */
+        final String where;
         private VMStateDescription<GenericState> descriptor;
 
-        Entry(String text, JsonNode node) {
+        Entry(String text, JsonNode node, String where) {
             this.text = text;
             this.node = node;
+            this.where = where;
         }
 
+        /** The entry as a descriptor; a JSON of the wrong shape is refused naming the member's path. */
         VMStateDescription<GenericState> descriptor(VMStateJson json) throws IOException {
             if (descriptor == null) {
-                descriptor = json.fromVmdesc(text);
+                try {
+                    descriptor = json.fromVmdesc(text);
+                } catch (MigrationStreamException e) {
+                    throw e;
+                } catch (IOException e) {
+                    throw new IOException("vmdesc " + where + " cannot describe the section: " + e.getMessage(), e);
+                }
             }
             return descriptor;
         }
@@ -134,7 +145,9 @@ final class VmdescTrailer {
                         if (devName == null || !devName.isTextual() || inst == null || !inst.canConvertToLong()) {
                             throw new IOException("device entry " + count + " lacks \"name\" or \"instance_id\"");
                         }
-                        entries.putIfAbsent(key(devName.asText(), inst.asLong()), new Entry(raw, node));
+                        String where = "devices[" + count + "] ('" + Printable.escape(devName.asText())
+                                + "' instance " + inst.asLong() + ")";
+                        entries.putIfAbsent(key(devName.asText(), inst.asLong()), new Entry(raw, node, where));
                         count++;
                     }
                 } else {

@@ -435,10 +435,14 @@ class AnalyzeStreamCommandTest {
         bad.add(new String[] {"--bogus", "x.mig"});
         bad.add(new String[] {"a.mig", "b.mig"});
         bad.add(new String[] {"x.mig", "--dump-memory"});
+        bad.add(new String[] {"x.mig", "--dump-memory", "d", "--max-size"});
+        bad.add(new String[] {"x.mig", "--dump-memory", "d", "--max-size", "lots"});
+        bad.add(new String[] {"x.mig", "--dump-memory", "d", "--max-size", "0"});
+        bad.add(new String[] {"x.mig", "--max-size", "1G"});
         for (String[] args : bad) {
             Run r = run(args);
             assertEquals(2, r.status(), String.join(" ", args));
-            assertTrue(r.err().contains("analyze-stream [--json] [--dump-memory DIR] FILE"), r.err());
+            assertTrue(r.err().contains("analyze-stream [--json] [--dump-memory DIR [--max-size SIZE]] FILE"), r.err());
         }
         Run missing = run(tmp.resolve("nope.mig").toString());
         assertEquals(1, missing.status());

@@ -13,6 +13,7 @@ import org.savevm.framing.StreamHeader;
 import org.savevm.framing.VmDescription;
 import org.savevm.stream.MigrationInput;
 import org.savevm.stream.MigrationStreamException;
+import org.savevm.stream.ProgrammingErrors;
 
 /**
  * Walks one QEMU 7.2 stream (qemu_loadvm_state's framing) and hands every record to a
@@ -168,9 +169,14 @@ public final class StreamWalker<S> {
             visitor.sectionEnd(state, h, in.position() - h.offset());
         } catch (MigrationStreamException e) {
             throw Messages.prefixed(context, e);
-        } catch (IOException | RuntimeException e) {
+        } catch (RuntimeException e) {
+            if (ProgrammingErrors.is(e)) {
+                throw e; // a bug, not a bad stream: surfaces as what it is
+            }
+            throw new MigrationStreamException(context + ": " + e, in.position(), e);
+        } catch (IOException e) {
             // a visitor's own exception (not a stream error): keep its type when it has no message
-            String what = e instanceof IOException && e.getMessage() != null ? e.getMessage() : e.toString();
+            String what = e.getMessage() != null ? e.getMessage() : e.toString();
             throw new MigrationStreamException(context + ": " + what, in.position(), e);
         }
     }

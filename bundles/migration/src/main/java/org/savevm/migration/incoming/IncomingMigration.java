@@ -29,6 +29,7 @@ import org.savevm.migration.state.MigrationTransitions;
 import org.savevm.migration.transport.Connection;
 import org.savevm.migration.transport.Listener;
 import org.savevm.stream.MigrationInput;
+import org.savevm.stream.Printable;
 
 /**
  * The destination of one migration (QEMU's -incoming and process_incoming_migration_co): waits for the
@@ -277,7 +278,8 @@ public final class IncomingMigration implements Incoming {
             // a failed channel breaks the main stream on purpose: its own error is the one to report
             Exception cause = channelFailure != null && !cancelRequested ? channelFailure : e;
             error = cancelRequested ? "incoming migration cancelled"
-                    : cause.getMessage() == null ? cause.toString() : cause.getMessage();
+                    // any error kind may quote stream strings (block names, idstrs): shown inert
+                    : Printable.escape(cause.getMessage() == null ? cause.toString() : cause.getMessage());
             totalTime = acceptNanos == 0 ? 0 : TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - acceptNanos);
             finishedEpochMillis = System.currentTimeMillis();
             LOG.log(System.Logger.Level.DEBUG, "incoming migration failed", e);

@@ -17,6 +17,7 @@ import java.util.function.Function;
 
 import org.savevm.api.machine.MultifdReceiver;
 import org.savevm.api.machine.RamBlock;
+import org.savevm.stream.Printable;
 
 /**
  * The destination's multifd channels (QEMU's multifd_recv_state and multifd_recv_thread): a thread per
@@ -121,17 +122,17 @@ public final class MultifdRecvChannels implements MultifdReceiver, AutoCloseable
 
         private void readPages(MultifdWire.Header h, long at) throws IOException {
             RamBlock b = blocks.apply(h.block()).orElseThrow(() -> new IOException(
-                    "multifd: unknown ram block " + h.block() + " (packet at byte " + at + ")"));
+                    "multifd: unknown ram block " + Printable.escape(h.block()) + " (packet at byte " + at + ")"));
             ByteBuffer[] dst = new ByteBuffer[h.used()];
             for (int i = 0; i < dst.length; i++) {
                 long off = h.offsets()[i];
                 if (off < 0 || off > b.usedLength() - RamBlock.TARGET_PAGE_SIZE) {
                     throw new IOException("multifd: offset too long " + Long.toUnsignedString(off) + " (max 0x"
-                            + Long.toHexString(b.usedLength()) + ") in block " + h.block() + " (packet at byte " + at + ")");
+                            + Long.toHexString(b.usedLength()) + ") in block " + Printable.escape(h.block()) + " (packet at byte " + at + ")");
                 }
                 if ((off & (RamBlock.TARGET_PAGE_SIZE - 1)) != 0) {
                     throw new IOException("multifd: unaligned page offset 0x" + Long.toHexString(off) + " in block "
-                            + h.block() + " (packet at byte " + at + ")");
+                            + Printable.escape(h.block()) + " (packet at byte " + at + ")");
                 }
                 dst[i] = b.incomingPage(off);
             }

@@ -112,7 +112,8 @@ final class RamLoadSession implements LiveStateHandler.LoadSession, RamPostcopyD
             ByteBuffer host = null;
             if ((flags & RamFlags.PAGE_KINDS) != 0) {
                 block = recordBlocks.read(in, flags, at);
-                if (addr >= block.usedLength()) {
+                // unsigned: an address with bit 63 set is past every block, not before it
+                if (Long.compareUnsigned(addr, block.usedLength()) >= 0) {
                     throw new MigrationStreamException("ram: Illegal RAM offset 0x" + Long.toHexString(addr)
                             + " in block " + block.idstr() + " (used length 0x" + Long.toHexString(block.usedLength())
                             + ")", at);
@@ -191,7 +192,9 @@ final class RamLoadSession implements LiveStateHandler.LoadSession, RamPostcopyD
     public void discard(PageRange range) {
         RamBlock b = machine.ramBlock(range.idstr()).orElseThrow(() -> new IllegalArgumentException(
                 "postcopy discard: unknown RAM block '" + range.idstr() + "'"));
-        if (range.start() + range.length() > b.usedLength()) {
+        // unsigned and without overflow: start and length are the stream's 64-bit values
+        if (Long.compareUnsigned(range.start(), b.usedLength()) > 0
+                || Long.compareUnsigned(range.length(), b.usedLength() - range.start()) > 0) {
             throw new IllegalArgumentException("postcopy discard past the end of " + range.idstr() + ": 0x"
                     + Long.toHexString(range.start()) + "+0x" + Long.toHexString(range.length()) + " > 0x"
                     + Long.toHexString(b.usedLength()));

@@ -138,6 +138,51 @@ class BadInputTest {
         assertMessage(refused(b2), "Illegal RAM offset 0x100000 in block pc.ram", 0);
     }
 
+    /**
+     * issue 13: a page address with bit 63 set was compared as a signed number, passed the check and failed
+     * later in the RAM block with an index exception; it is refused naming block, address and record offset.
+     */
+    @Test
+    void offsetWithBit63IsRefusedAsOutsideTheBlock() throws Exception {
+        long addr = 0x8000000000000000L;
+        byte[] page = new byte[PAGE];
+        byte[] b = new Body().be64(addr | RamFlags.PAGE).name("pc.ram").raw(page).eos().build();
+        MigrationStreamException e = refused(b);
+        assertMessage(e, "Illegal RAM offset 0x8000000000000000 in block pc.ram (used length 0x100000)", 0);
+        assertNull(e.getCause(), "no programming error behind the refusal");
+        MigrationStreamException z = refused(new Body().be64(0xfffffffffffff000L | RamFlags.ZERO).name("pc.ram").u8(0)
+                .eos().build());
+        assertMessage(z, "Illegal RAM offset 0xfffffffffffff000 in block pc.ram", 0);
+    }
+
+    /** A postcopy discard range whose start or end overflows a signed sum is refused, not an index error. */
+    @Test
+    void discardRangeOverflowingSixtyFourBitsIsRefused() throws Exception {
+        try (LiveStateHandler.LoadSession load = new RamHandler(machine)
+                .beginLoad(new MigrationContext(MigrationSettings.DEFAULTS))) {
+            org.savevm.api.machine.RamPostcopyDestination dest = (org.savevm.api.machine.RamPostcopyDestination) load;
+            for (long[] r : new long[][] {{0x1000, 0x7ffffffffffff000L}, {0x2000, 0x7ffffffffffff000L},
+                    {0x100000, 0x1000}}) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                        () -> dest.discard(new org.savevm.api.machine.PageRange("pc.ram", r[0], r[1])));
+                assertTrue(e.getMessage().contains("postcopy discard past the end of pc.ram"), e.getMessage());
+            }
+            dest.discard(new org.savevm.api.machine.PageRange("pc.ram", 0xff000, 0x1000));
+        }
+    }
+
+    /** issue 13 (d): a block name with terminal escapes is shown escaped in the refusal, never raw. */
+    @Test
+    void blockNameWithTerminalEscapesIsEscapedInTheMessage() throws Exception {
+        byte[] b = new Body().be64(0x1000 | RamFlags.MEM_SIZE).name("pc\u001b[2J\u001b]0;x\u0007").be64(0x1000).eos()
+                .build();
+        MigrationStreamException e = refused(b);
+        assertMessage(e, "Unknown ramblock \"pc\\x1b[2J\\x1b]0;x\\x07\", cannot accept migration", 8);
+        assertTrue(e.getMessage().chars().noneMatch(c -> c < 0x20 || c == 0x7f), e.getMessage());
+        byte[] page = new Body().be64(RamFlags.ZERO).name("pc.\u009bram").u8(0).eos().build();
+        assertMessage(refused(page), "Can't find block pc.\\x9bram", 0);
+    }
+
     @Test
     void badFlagCombinations() throws Exception {
         assertMessage(refused(new Body().be64(RamFlags.FULL).build()), "Unknown combination of migration flags: 0x1", 0);

@@ -9,9 +9,13 @@ import java.util.List;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.savevm.api.IncomingCommands;
+import org.savevm.api.LoadReport;
+import org.savevm.api.MigrationContext;
 import org.savevm.api.SaveVm;
 import org.savevm.api.SavevmCommand;
 import org.savevm.stream.MigrationInput;
+import org.savevm.stream.Printable;
 
 /** {@code load-state FILE}: loads a QEMU 7.2 stream from a file into the registered handlers. */
 @Component(service = SavevmCommand.class)
@@ -49,13 +53,17 @@ public final class LoadStateCommand implements SavevmCommand {
             return 2;
         }
         long size;
+        MigrationContext context = new MigrationContext(o.settings);
         try (MigrationInput in = new MigrationInput(FileChannel.open(Path.of(o.file)))) {
-            saveVm.load(in, o.settings);
+            saveVm.load(in, context, IncomingCommands.NONE);
             size = in.position();
         } catch (IOException e) {
             err.println("load-state: " + e.getMessage());
             return 1;
         }
+        // registered handlers that got nothing: the load is what the source sent, but say what it lacks
+        context.find(LoadReport.class).flatMap(LoadReport::warning)
+                .ifPresent(w -> err.println("load-state: warning: " + Printable.escape(w)));
         out.println("loaded " + o.file + " (" + size + " bytes)");
         return 0;
     }

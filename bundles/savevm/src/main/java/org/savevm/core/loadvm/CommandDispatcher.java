@@ -7,6 +7,7 @@ import org.savevm.api.IncomingCommands;
 import org.savevm.api.MigrationSettings;
 import org.savevm.framing.walk.StreamCommand;
 import org.savevm.stream.MigrationStreamException;
+import org.savevm.stream.ProgrammingErrors;
 
 /**
  * loadvm_process_command: the destination's checks of one command the walker decoded (return path
@@ -37,7 +38,13 @@ final class CommandDispatcher {
             dispatch(c);
         } catch (MigrationStreamException e) {
             throw e;
-        } catch (IOException | RuntimeException e) {
+        } catch (RuntimeException e) {
+            if (ProgrammingErrors.is(e)) {
+                throw e; // a bug, not a bad stream
+            }
+            throw new MigrationStreamException("command " + c.command() + " failed: " + e.getMessage(),
+                    c.offset() + 5, e);
+        } catch (IOException e) {
             throw new MigrationStreamException("command " + c.command() + " failed: " + e.getMessage(),
                     c.offset() + 5, e);
         }

@@ -1,13 +1,17 @@
 package org.savevm.core.loadvm;
 
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import org.savevm.api.DeviceStateHandler;
 import org.savevm.api.IncomingCommands;
 import org.savevm.api.LiveStateHandler;
+import org.savevm.api.LoadReport;
 import org.savevm.api.MigrationContext;
 import org.savevm.api.MigrationSettings;
 import org.savevm.api.RegisteredSection;
@@ -26,6 +30,7 @@ import org.savevm.framing.walk.StreamWalker;
 import org.savevm.framing.walk.WalkOptions;
 import org.savevm.stream.MigrationInput;
 import org.savevm.stream.MigrationStreamException;
+import org.savevm.stream.ProgrammingErrors;
 
 /**
  * One incoming stream: QEMU's qemu_loadvm_state, as a visitor of the {@link StreamWalker}. Sections are
@@ -33,6 +38,13 @@ import org.savevm.stream.MigrationStreamException;
  * and committed only after its footer checked out; each live handler gets one load session for the
  * whole stream. Every error is a {@link MigrationStreamException} with the byte offset, and inside a
  * section it names the section's idstr and instance.
+ *
+ * <p>Nothing is lost silently (issue 13): after EOF the vmdesc trailer, when there is one, is read for the
+ * sections the source sent, and the load fails when one of them never arrived (QEMU itself does not
+ * check; its loader would report success on a stream whose device sections were cut away). Registered
+ * sections that received nothing are named in the {@link LoadReport} published in the context and logged.
+ * A missing, foreign, oversized, cut or unparsable trailer is only logged, as QEMU does: a stream without
+ * a trailer cannot be checked (postcopy streams never have one).
  */
 public final class StreamLoad implements StreamVisitor<LoadedSection> {
     private final RegistryView view;
@@ -46,6 +58,10 @@ public final class StreamLoad implements StreamVisitor<LoadedSection> {
     private final Map<LiveStateHandler, LiveStateHandler.LoadSession> sessions = new IdentityHashMap<>();
     /** A device section's decoded copy, committed once its footer checked out. */
     private Runnable pendingCommit;
+    /** START and FULL sections received, as the stream names them: idstr NUL unsigned instance. */
+    private final Set<String> received = new HashSet<>();
+    /** The registered sections that got a section. */
+    private final Set<RegisteredSection> served = new HashSet<>();
 
     public StreamLoad(RegistryView view, VMStateEngine engine, MigrationContext context, MachineIdentity machine,
             IncomingCommands incoming, LoadLimits limits) {
@@ -72,14 +88,20 @@ public final class StreamLoad implements StreamVisitor<LoadedSection> {
                     ConfigurationSection.KNOWN_CAPABILITIES, false, limits.maxVmdescLength(),
                     limits.maxPackagedLength());
             new StreamWalker<>(options, this).walk(in);
+            // after postcopy QEMU's loader returns before the trailer, and its source sends none
+            boolean vmdescChecked = !commands.listened() && checkTrailer(in);
             for (Map.Entry<LiveStateHandler, LiveStateHandler.LoadSession> e : sessions.entrySet()) {
                 try {
                     e.getValue().complete();
                 } catch (IOException | RuntimeException ex) {
+                    if (ProgrammingErrors.is(ex)) {
+                        throw (RuntimeException) ex; // a bug, not a bad stream
+                    }
                     throw new MigrationStreamException("completing the load of live handler '"
                             + e.getKey().registration().fullIdstr() + "' failed: " + ex.getMessage(), in.position(), ex);
                 }
             }
+            report(vmdescChecked);
         } finally {
             for (LiveStateHandler.LoadSession s : sessions.values()) {
                 try {
@@ -116,7 +138,77 @@ public final class StreamLoad implements StreamVisitor<LoadedSection> {
             throw new MigrationStreamException("START section for " + h.describe()
                     + ", which is a device section here (expected FULL)", at);
         }
+        received.add(key(h.idstr(), Integer.toUnsignedLong(h.instanceId())));
+        served.add(s);
         return new LoadedSection(s, h.version());
+    }
+
+    private static String key(String idstr, long instanceId) {
+        return idstr + '\0' + instanceId;
+    }
+
+    /**
+     * What follows EOF, read like QEMU's loader (a missing, foreign, oversized or cut trailer is logged and
+     * the load goes on) but with the vmdesc's device list checked against the sections received. Returns
+     * whether the check was made.
+     */
+    private boolean checkTrailer(MigrationInput in) throws IOException {
+        System.Logger log = System.getLogger(StreamLoad.class.getName());
+        if (in.atEnd()) {
+            log.log(System.Logger.Level.DEBUG, "no vmdesc trailer after EOF: the sections received cannot be checked");
+            return false;
+        }
+        long at = in.position();
+        int type = in.getByte();
+        if (type != SectionType.VMDESCRIPTION) {
+            log.log(System.Logger.Level.WARNING, "Expected vmdescription section, but got " + type + " (byte offset "
+                    + at + ")");
+            return false;
+        }
+        List<VmdescSections.Entry> listed;
+        long len;
+        try {
+            len = Integer.toUnsignedLong(in.getBe32());
+            if (len > limits.maxVmdescLength()) {
+                log.log(System.Logger.Level.WARNING, "vmdesc trailer of " + len + " bytes exceeds the limit of "
+                        + limits.maxVmdescLength() + " (byte offset " + at + "): not read");
+                return false;
+            }
+            listed = VmdescSections.read(in, len);
+        } catch (VmdescSections.Malformed e) {
+            log.log(System.Logger.Level.WARNING, "vmdesc trailer at byte offset " + at + " not checked: "
+                    + e.getMessage());
+            return false;
+        } catch (MigrationStreamException e) {
+            log.log(System.Logger.Level.WARNING, "vmdesc trailer cut short: " + e.getMessage());
+            return false;
+        }
+        List<String> missing = new ArrayList<>();
+        for (VmdescSections.Entry e : listed) {
+            if (!received.contains(key(e.name(), e.instanceId()))) {
+                missing.add(e.toString());
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw new MigrationStreamException("the source's vmdesc trailer lists " + missing.size() + " section"
+                    + (missing.size() == 1 ? "" : "s") + " that never arrived: " + String.join(", ", missing)
+                    + " (the stream was cut short or sections were removed; nothing may run on this state)", at);
+        }
+        return true;
+    }
+
+    /** Names the registered sections that received nothing, in the context and the log. */
+    private void report(boolean vmdescChecked) {
+        List<String> nothing = new ArrayList<>();
+        for (RegisteredSection s : view.sections()) {
+            if (!served.contains(s)) {
+                nothing.add(s.describe());
+            }
+        }
+        LoadReport report = new LoadReport(nothing, vmdescChecked);
+        context.publish(LoadReport.class, report);
+        report.warning().ifPresent(w -> System.getLogger(StreamLoad.class.getName())
+                .log(System.Logger.Level.WARNING, w));
     }
 
     @Override
@@ -153,8 +245,8 @@ public final class StreamLoad implements StreamVisitor<LoadedSection> {
 
     @Override
     public boolean trailerFollows() {
-        // after postcopy QEMU's loader returns before the trailer, and its source sends none
-        return !commands.listened();
+        // run() reads the trailer itself: its device list is checked against the sections received
+        return false;
     }
 
     private <T> void loadDevice(MigrationInput in, DeviceStateHandler<T> device, LoadedSection loaded)

@@ -32,20 +32,25 @@ public final class JsonDescriptors {
 
     // ------------------------------------------------------------ vmdesc
 
-    /** From a vmdesc object with {@code vmsd_name}, {@code version}, {@code fields}, {@code subsections}. */
+    /**
+     * From a vmdesc object with {@code vmsd_name}, {@code version}, {@code fields}, {@code subsections}. The
+     * JSON's shape is checked before it is used (objects where objects belong, arrays of objects, one shape
+     * per field name): a refusal names the path of the offending member, e.g. {@code fields[3].struct}.
+     */
     public VMStateDescription<GenericState> fromVmdesc(JsonNode entry) throws IOException {
-        return vmdesc(List.of(entry), Function.identity(), null);
+        return vmdesc(List.of(object(entry, "")), Function.identity(), null, "");
     }
 
     /**
      * {@code scope} picks the state the fields live in; {@code parentScope} is non-null for a
-     * subsection: it is needed when its child state exists in the parent's state.
+     * subsection: it is needed when its child state exists in the parent's state. {@code where} is the
+     * JSON path of the first variant, for messages.
      */
     private VMStateDescription<GenericState> vmdesc(List<JsonNode> variants, Function<GenericState, GenericState> scope,
-            Function<GenericState, GenericState> parentScope) throws IOException {
+            Function<GenericState, GenericState> parentScope, String where) throws IOException {
         JsonNode first = variants.get(0);
-        String name = text(first, "vmsd_name");
-        int version = integer(first, "version");
+        String name = text(first, "vmsd_name", where);
+        int version = integer(first, "version", where);
         VMStateDescription.Builder<GenericState> b = VMStateDescription.builder(name, GenericState.class)
                 .version(version).minimumVersion(0);
         if (parentScope != null) {
@@ -53,59 +58,80 @@ public final class JsonDescriptors {
         }
         JsonNode fields = first.get("fields");
         if (fields != null) {
-            List<JsonNode> list = new ArrayList<>();
-            fields.forEach(list::add);
+            List<JsonNode> list = objects(fields, join(where, "fields"));
             Map<String, Integer> suffixed = suffixedBases(list);
+            // one field name, one shape: two fields under one name share one value in the decoded state
+            Map<String, String> shapes = new HashMap<>();
             for (int i = 0; i < list.size();) {
                 JsonNode f = list.get(i);
-                String key = text(f, "name");
+                String fieldWhere = join(where, "fields[" + i + "]");
+                String key = text(f, "name", fieldWhere);
                 int run = 1;
                 if (f.has("index")) {
-                    while (i + run < list.size() && key.equals(text(list.get(i + run), "name"))
-                            && list.get(i + run).has("index")) {
+                    while (i + run < list.size() && key.equals(text(list.get(i + run), "name",
+                            join(where, "fields[" + (i + run) + "]"))) && list.get(i + run).has("index")) {
                         run++;
                     }
                 }
-                b.field(vmdescField(list.subList(i, i + run), key, suffixed, scope));
+                VMStateField<GenericState> field = vmdescField(list.subList(i, i + run), key, suffixed, scope, where, i);
+                boolean composite = run > 1 || f.has("array_len")
+                        || ("struct".equals(f.path("type").asText()) && f.has("struct"));
+                String shape = composite ? "array/struct " + i : "scalar";
+                String before = shapes.putIfAbsent(key, shape);
+                if (before != null && (!before.equals("scalar") || !shape.equals("scalar"))) {
+                    throw new IOException(fieldWhere + ": field name '" + key + "' is used by an earlier field too, "
+                            + "and one of them is an array or struct (an element that lost its \"index\"?)");
+                }
+                b.field(field);
                 i += run;
             }
         }
         Map<String, List<JsonNode>> subs = new LinkedHashMap<>();
-        for (JsonNode v : variants) {
+        Map<String, String> subWhere = new HashMap<>();
+        for (int vi = 0; vi < variants.size(); vi++) {
+            JsonNode v = variants.get(vi);
             JsonNode s = v.get("subsections");
             if (s != null) {
-                for (JsonNode sub : s) {
-                    subs.computeIfAbsent(text(sub, "vmsd_name"), k -> new ArrayList<>()).add(sub);
+                String listWhere = join(vi == 0 ? where : where + "<variant " + vi + ">", "subsections");
+                List<JsonNode> list = objects(s, listWhere);
+                for (int k = 0; k < list.size(); k++) {
+                    String at = listWhere + "[" + k + "]";
+                    String subName = text(list.get(k), "vmsd_name", at);
+                    subs.computeIfAbsent(subName, x -> new ArrayList<>()).add(list.get(k));
+                    subWhere.putIfAbsent(subName, at);
                 }
             }
         }
         for (Map.Entry<String, List<JsonNode>> e : subs.entrySet()) {
             String subName = e.getKey();
-            b.subsection(vmdesc(e.getValue(), s -> GenericAccess.child(scope.apply(s), subName), scope));
+            b.subsection(vmdesc(e.getValue(), s -> GenericAccess.child(scope.apply(s), subName), scope,
+                    subWhere.get(subName)));
         }
         return b.build();
     }
 
     private VMStateField<GenericState> vmdescField(List<JsonNode> elements, String key, Map<String, Integer> suffixed,
-            Function<GenericState, GenericState> scope) throws IOException {
+            Function<GenericState, GenericState> scope, String where, int firstIndex) throws IOException {
         JsonNode f = elements.get(0);
+        String fieldWhere = join(where, "fields[" + firstIndex + "]");
         String name = key;
         Matcher m = SUFFIX.matcher(key);
         if (m.matches() && suffixed.getOrDefault(m.group(1), 0) > 1) {
             name = m.group(1);
         }
-        String type = text(f, "type");
-        long size = integer(f, "size");
-        int n = elements.size() > 1 ? elements.size() : f.has("array_len") ? integer(f, "array_len") : 1;
-        bound(key, n, size);
+        String type = text(f, "type", fieldWhere);
+        long size = integer(f, "size", fieldWhere);
+        int n = elements.size() > 1 ? elements.size() : f.has("array_len") ? integer(f, "array_len", fieldWhere) : 1;
+        bound(fieldWhere, key, n, size);
         boolean struct = "struct".equals(type) && f.has("struct");
         VMStateField.Builder<GenericState> b = VMStateField.builder(name);
         if (struct) {
             List<JsonNode> structs = new ArrayList<>();
-            for (JsonNode e : elements) {
-                structs.add(e.get("struct"));
+            for (int k = 0; k < elements.size(); k++) {
+                structs.add(object(elements.get(k).get("struct"), join(where, "fields[" + (firstIndex + k) + "]")
+                        + ".struct"));
             }
-            b.struct(vmdesc(structs, Function.identity(), null), (int) size);
+            b.struct(vmdesc(structs, Function.identity(), null, fieldWhere + ".struct"), (int) size);
         } else {
             String extra = extraMembers(f);
             b.info(extra.isEmpty() ? GenericInfos.forType(type) : GenericInfos.raw(type, extra), (int) size);
@@ -221,7 +247,7 @@ public final class JsonDescriptors {
                 int k = seen.merge(fname, 1, Integer::sum) - 1;
                 String key = k == 0 ? fname : fname + "[" + k + "]";
                 long size = integer(f, "size");
-                bound(fname, 1, size);
+                bound("", fname, 1, size);
                 VMStateField.Builder<GenericState> fb = VMStateField.<GenericState>builder(fname)
                         .version(integer(f, "version_id"));
                 boolean struct = f.has("Description");
@@ -246,25 +272,66 @@ public final class JsonDescriptors {
 
     // ------------------------------------------------------------ helpers
 
-    private void bound(String field, long n, long size) throws IOException {
+    private void bound(String where, String field, long n, long size) throws IOException {
         if (n < 0 || size < 0 || n * size > maxFieldBytes) {
-            throw new IOException("field '" + field + "': " + n + " elements of " + size
-                    + " bytes are outside 0.." + maxFieldBytes + " bytes");
+            throw new IOException((where.isEmpty() ? "" : where + ": ") + "field '" + field + "': " + n
+                    + " elements of " + size + " bytes are outside 0.." + maxFieldBytes + " bytes");
         }
     }
 
+    /** {@code where} then {@code member}: the JSON path of a member, for messages. */
+    private static String join(String where, String member) {
+        return where.isEmpty() ? member : where + "." + member;
+    }
+
+    /** {@code n} itself when it is a JSON object; refused naming {@code where} otherwise. */
+    private static JsonNode object(JsonNode n, String where) throws IOException {
+        if (n == null || !n.isObject()) {
+            throw new IOException((where.isEmpty() ? "the entry" : where) + ": expected a JSON object, found "
+                    + kind(n));
+        }
+        return n;
+    }
+
+    /** The elements of {@code n}, which must be an array of objects. */
+    private static List<JsonNode> objects(JsonNode n, String where) throws IOException {
+        if (!n.isArray()) {
+            throw new IOException(where + ": expected an array of objects, found " + kind(n));
+        }
+        List<JsonNode> list = new ArrayList<>(n.size());
+        for (int i = 0; i < n.size(); i++) {
+            list.add(object(n.get(i), where + "[" + i + "]"));
+        }
+        return list;
+    }
+
+    private static String kind(JsonNode n) {
+        return n == null ? "nothing" : n.isMissingNode() ? "nothing" : n.getNodeType().toString().toLowerCase()
+                + (n.isContainerNode() ? "" : " " + abbreviate(n));
+    }
+
     private static String text(JsonNode n, String key) throws IOException {
+        return text(n, key, "");
+    }
+
+    private static String text(JsonNode n, String key, String where) throws IOException {
         JsonNode v = n.get(key);
         if (v == null || !v.isTextual()) {
-            throw new IOException("JSON object lacks string \"" + key + "\": " + abbreviate(n));
+            throw new IOException((where.isEmpty() ? "" : where + ": ") + "JSON object lacks string \"" + key
+                    + "\": " + abbreviate(n));
         }
         return v.asText();
     }
 
     private static int integer(JsonNode n, String key) throws IOException {
+        return integer(n, key, "");
+    }
+
+    private static int integer(JsonNode n, String key, String where) throws IOException {
         JsonNode v = n.get(key);
-        if (v == null || !v.canConvertToInt()) {
-            throw new IOException("JSON object lacks integer \"" + key + "\": " + abbreviate(n));
+        if (v == null || !v.canConvertToInt() || !v.isIntegralNumber()) {
+            throw new IOException((where.isEmpty() ? "" : where + ": ") + "JSON object lacks integer \"" + key
+                    + "\": " + abbreviate(n));
         }
         return v.asInt();
     }

@@ -1,0 +1,57 @@
+package org.savevm.ram.internal;
+
+import java.io.IOException;
+import java.util.Arrays;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.savevm.api.LiveStateHandler;
+import org.savevm.api.MigrationContext;
+import org.savevm.api.MigrationSettings;
+import org.savevm.machine.internal.SimulatedMachine;
+import org.savevm.stream.MigrationInput;
+import org.savevm.stream.ProgrammingErrors;
+
+import com.code_intelligence.jazzer.junit.FuzzTest;
+
+/**
+ * issue 13: the ram loader (the real handler on the real off-heap machine, QEMU's block layout of
+ * pc-i440fx-7.2 with 16 MiB) fuzzed on "ram" section bodies. The oracle: an input may only be refused with
+ * an IOException (the project's MigrationStreamException), and no programming error may hide in its cause
+ * chain; any other exception is a finding. The first input byte picks the settings (bit 0: capability
+ * compress). In the normal build Jazzer runs only the seeds in {@code RamLoadFuzzTestInputs/ramSectionBody}
+ * (a corpus block list, every record kind, and each crash ever found: the issue's bit-63 address); with
+ * {@code JAZZER_FUZZ=1} it fuzzes.
+ */
+class RamLoadFuzzTest {
+    private static SimulatedMachine machine;
+
+    @BeforeAll
+    static void start() {
+        machine = new SimulatedMachine("pc-i440fx-7.2", 16L << 20);
+    }
+
+    @AfterAll
+    static void stop() {
+        machine.close();
+    }
+
+    @FuzzTest(maxDuration = "60s")
+    void ramSectionBody(byte[] input) throws Exception {
+        if (input.length == 0) {
+            return;
+        }
+        MigrationSettings settings = (input[0] & 1) != 0
+                ? MigrationSettings.DEFAULTS.withCapability("compress", true) : MigrationSettings.DEFAULTS;
+        byte[] body = Arrays.copyOfRange(input, 1, input.length);
+        try (LiveStateHandler.LoadSession load = new RamHandler(machine).beginLoad(new MigrationContext(settings))) {
+            load.load(MigrationInput.of(body), 4);
+        } catch (IOException refused) {
+            Throwable bug = ProgrammingErrors.find(refused);
+            if (bug != null) {
+                throw new AssertionError("a programming error behind the refusal \"" + refused.getMessage() + "\"",
+                        bug);
+            }
+        }
+    }
+}

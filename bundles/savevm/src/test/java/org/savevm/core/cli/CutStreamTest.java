@@ -1,0 +1,140 @@
+package org.savevm.core.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.savevm.api.LoadReport;
+import org.savevm.api.MigrationContext;
+import org.savevm.api.MigrationSettings;
+import org.savevm.stream.MigrationInput;
+import org.savevm.stream.MigrationStreamException;
+
+/**
+ * issue 13 (c): a stream cut after its live section and closed with an EOF byte loaded as a success
+ * with nothing said about the device sections that never came.
+ */
+class CutStreamTest {
+    @TempDir
+    Path tmp;
+
+    final ByteArrayOutputStream outBytes = new ByteArrayOutputStream();
+    final ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
+    final PrintStream out = new PrintStream(outBytes, true, StandardCharsets.UTF_8);
+    final PrintStream err = new PrintStream(errBytes, true, StandardCharsets.UTF_8);
+
+    /** A whole stream saved by save-state: test-live START/PART/END, FULL 'dev', EOF, vmdesc. */
+    private byte[] saved() throws Exception {
+        Path file = tmp.resolve("whole.mig");
+        assertEquals(0, new SaveStateCommand(StateFileCommandsTest.vm((byte) 0x5a).service())
+                .run(List.of(file.toString()), out, err), errBytes.toString());
+        return Files.readAllBytes(file);
+    }
+
+    private static int indexOf(byte[] hay, byte[] needle) {
+        for (int i = 0; i + needle.length <= hay.length; i++) {
+            if (Arrays.equals(hay, i, i + needle.length, needle, 0, needle.length)) {
+                return i;
+            }
+        }
+        throw new AssertionError("not found");
+    }
+
+    /** Where the FULL section of 'dev' starts (its type byte). */
+    private static int devSection(byte[] s) {
+        int at = indexOf(s, new byte[] {3, 'd', 'e', 'v'}) - 5;
+        assertEquals(0x04, s[at], "FULL type byte");
+        return at;
+    }
+
+    /** Where the EOF byte before the vmdesc trailer is. */
+    private static int eof(byte[] s) {
+        int at = indexOf(s, "{\"page_size\"".getBytes(StandardCharsets.US_ASCII)) - 6;
+        assertEquals(0x00, s[at]);
+        assertEquals(0x06, s[at + 1]);
+        return at;
+    }
+
+    private int load(byte[] stream, String name) throws Exception {
+        Path f = tmp.resolve(name);
+        Files.write(f, stream);
+        return new LoadStateCommand(StateFileCommandsTest.vm((byte) 0).service()).run(List.of(f.toString()), out, err);
+    }
+
+    @Test
+    void wholeStreamLoadsWithoutAWarning() throws Exception {
+        byte[] s = saved();
+        assertEquals(0, load(s, "whole.mig"), errBytes.toString());
+        assertEquals("", errBytes.toString());
+        StateFileCommandsTest.Vm dst = StateFileCommandsTest.vm((byte) 0);
+        MigrationContext context = new MigrationContext(MigrationSettings.DEFAULTS);
+        dst.service().load(MigrationInput.of(s), context, org.savevm.api.IncomingCommands.NONE);
+        LoadReport report = context.find(LoadReport.class).orElseThrow();
+        assertEquals(List.of(), report.notReceived());
+        assertTrue(report.vmdescChecked());
+    }
+
+    @Test
+    void cutAfterTheLiveSectionAndClosedWithEofNamesTheDeviceThatGotNothing() throws Exception {
+        byte[] s = saved();
+        int dev = devSection(s);
+        byte[] cut = Arrays.copyOf(s, dev + 1); // EOF where the device section began, no trailer
+        cut[dev] = 0x00;
+        assertEquals(0, load(cut, "cut.mig"), errBytes.toString());
+        assertTrue(errBytes.toString().contains("load-state: warning: no state arrived for 1 registered section: "
+                + "'dev' instance 0 (the stream has no vmdesc trailer to tell whether the source sent them)"),
+                errBytes.toString());
+        StateFileCommandsTest.Vm dst = StateFileCommandsTest.vm((byte) 0);
+        MigrationContext context = new MigrationContext(MigrationSettings.DEFAULTS);
+        dst.service().load(MigrationInput.of(cut), context, org.savevm.api.IncomingCommands.NONE);
+        LoadReport report = context.find(LoadReport.class).orElseThrow();
+        assertEquals(List.of("'dev' instance 0"), report.notReceived());
+        assertFalse(report.vmdescChecked());
+        assertEquals(0, dst.dev().commits);
+    }
+
+    @Test
+    void sectionTheSourcesVmdescListsButThatNeverArrivedFailsTheLoad() throws Exception {
+        byte[] s = saved();
+        int dev = devSection(s);
+        int eof = eof(s);
+        byte[] removed = new byte[s.length - (eof - dev)];
+        System.arraycopy(s, 0, removed, 0, dev);
+        System.arraycopy(s, eof, removed, dev, s.length - eof);
+        assertEquals(1, load(removed, "removed.mig"), outBytes.toString());
+        assertTrue(errBytes.toString().contains("the source's vmdesc trailer lists 1 section that never arrived: "
+                + "'dev' instance 0"), errBytes.toString());
+        assertTrue(errBytes.toString().contains("(at byte offset " + (dev + 1) + ")"), errBytes.toString());
+        StateFileCommandsTest.Vm dst = StateFileCommandsTest.vm((byte) 0);
+        MigrationStreamException e = org.junit.jupiter.api.Assertions.assertThrows(MigrationStreamException.class,
+                () -> dst.service().load(MigrationInput.of(removed), MigrationSettings.DEFAULTS));
+        assertTrue(e.getMessage().contains("never arrived"), e.getMessage());
+    }
+
+    @Test
+    void foreignOrCutTrailerIsOnlyLoggedAsQemuDoes() throws Exception {
+        byte[] s = saved();
+        int eof = eof(s);
+        // the trailer cut in its JSON, and one whose JSON is not a vmdesc: both load, unchecked
+        assertEquals(0, load(Arrays.copyOf(s, s.length - 10), "cuttrailer.mig"), errBytes.toString());
+        byte[] foreign = Arrays.copyOf(s, eof + 6 + 2);
+        foreign[eof + 2] = 0;
+        foreign[eof + 3] = 0;
+        foreign[eof + 4] = 0;
+        foreign[eof + 5] = 2;
+        foreign[eof + 6] = '[';
+        foreign[eof + 7] = ']';
+        assertEquals(0, load(foreign, "foreign.mig"), errBytes.toString());
+        assertFalse(errBytes.toString().contains("warning"), errBytes.toString());
+    }
+}
