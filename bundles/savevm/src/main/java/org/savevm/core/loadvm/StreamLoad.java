@@ -2,10 +2,12 @@ package org.savevm.core.loadvm;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 import org.savevm.api.DeviceStateHandler;
@@ -60,8 +62,12 @@ public final class StreamLoad implements StreamVisitor<LoadedSection> {
     private Runnable pendingCommit;
     /** START and FULL sections received, as the stream names them: idstr NUL unsigned instance. */
     private final Set<String> received = new HashSet<>();
-    /** The registered sections that got a section. */
-    private final Set<RegisteredSection> served = new HashSet<>();
+    /**
+     * The registered sections that got a section; by identity, as the frozen view hands out its own entries.
+     * (Hashing the record by value would bootstrap its ObjectMethods on the first section of a cold
+     * destination: ~40 ms of method-handle spinning on the load thread while the source keeps sending.)
+     */
+    private final Set<RegisteredSection> served = Collections.newSetFromMap(new IdentityHashMap<>());
 
     public StreamLoad(RegistryView view, VMStateEngine engine, MigrationContext context, MachineIdentity machine,
             IncomingCommands incoming, LoadLimits limits) {
@@ -128,8 +134,12 @@ public final class StreamLoad implements StreamVisitor<LoadedSection> {
             return started;
         }
         long at = h.offset();
-        RegisteredSection s = view.find(h.idstr(), h.instanceId()).orElseThrow(() -> new MigrationStreamException(
-                "Unknown savevm section or instance '" + h.idstr() + "' " + Integer.toUnsignedString(h.instanceId()), at));
+        Optional<RegisteredSection> found = view.find(h.idstr(), h.instanceId());
+        if (found.isEmpty()) {
+            throw new MigrationStreamException("Unknown savevm section or instance '" + h.idstr() + "' "
+                    + Integer.toUnsignedString(h.instanceId()), at);
+        }
+        RegisteredSection s = found.get();
         if (Integer.compareUnsigned(h.version(), s.version()) > 0) {
             throw new MigrationStreamException("savevm: unsupported version " + Integer.toUnsignedString(h.version())
                     + " for '" + h.idstr() + "' v" + s.version() + " (" + h.describe() + ")", at);
@@ -144,7 +154,9 @@ public final class StreamLoad implements StreamVisitor<LoadedSection> {
     }
 
     private static String key(String idstr, long instanceId) {
-        return idstr + '\0' + instanceId;
+        // a StringBuilder, not '+': the first indy concatenation of this shape would spin method handles on
+        // the load thread of a cold destination, at its first section
+        return new StringBuilder(idstr.length() + 21).append(idstr).append('\0').append(instanceId).toString();
     }
 
     /**
