@@ -4,9 +4,10 @@
  * visitors of the {@link org.savevm.framing.walk.StreamWalker}.
  *
  * <p>1.0.0: was {@code org.savevm.core.framing} of the savevm bundle.
+ * <p>2.0.0: {@code VmDescription.readAndDiscard} removed: the walker reads the trailer in both its modes.
  */
 @Export
-@Version("1.0.0")
+@Version("2.0.0")
 package org.savevm.framing;
 
 import org.osgi.annotation.bundle.Export;

@@ -61,8 +61,17 @@ public interface StreamVisitor<S> {
         return true;
     }
 
-    /** The vmdesc trailer's framing; its JSON follows and is skipped by the walker. */
+    /** The vmdesc trailer's framing; its JSON follows (see {@link #vmdescJson}). */
     default void vmdescTrailer(long offset, long length) throws IOException {
+    }
+
+    /**
+     * The vmdesc trailer's JSON, {@code length} bytes from where {@code in} stands (only when within the
+     * walk's limit): the visitor reads as much of it as it wants, never more than {@code length}, and the
+     * walker skips the rest. On a lenient walk a stream error thrown here (a cut trailer) is logged, not
+     * passed on.
+     */
+    default void vmdescJson(MigrationInput in, long length) throws IOException {
     }
 
     /** The stream ended after EOF without a vmdesc trailer. */

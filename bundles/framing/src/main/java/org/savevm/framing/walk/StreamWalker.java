@@ -10,7 +10,6 @@ import org.savevm.framing.SectionFooter;
 import org.savevm.framing.SectionHeader;
 import org.savevm.framing.SectionType;
 import org.savevm.framing.StreamHeader;
-import org.savevm.framing.VmDescription;
 import org.savevm.stream.MigrationInput;
 import org.savevm.stream.MigrationStreamException;
 import org.savevm.stream.ProgrammingErrors;
@@ -24,6 +23,7 @@ import org.savevm.stream.ProgrammingErrors;
  * names the section's type, idstr, instance and section id. One walker walks one stream.
  */
 public final class StreamWalker<S> {
+    private static final System.Logger LOG = System.getLogger(StreamWalker.class.getName());
     private final WalkOptions options;
     private final StreamVisitor<S> visitor;
     private final Map<Integer, Started<S>> started = new HashMap<>();
@@ -219,30 +219,50 @@ public final class StreamWalker<S> {
     }
 
     /**
-     * What follows the outermost EOF. Strict: nothing, or a vmdesc trailer whose JSON is skipped. Lenient
-     * (QEMU's loader): a missing, foreign or cut trailer is only logged, and the visitor is not called.
+     * What follows the outermost EOF: nothing, or a vmdesc trailer whose JSON the visitor may read
+     * ({@link StreamVisitor#vmdescJson}) and the walker skips to its end. Strict (analysis): anything else is
+     * an error. Lenient (QEMU's loader): a foreign, oversized or cut trailer does not fail the stream (the
+     * machine state before EOF is complete); it is logged and the walk ends.
      */
     private void trailer(MigrationInput in) throws IOException {
-        if (!options.strictTrailer()) {
-            VmDescription.readAndDiscard(in, options.maxVmdescLength());
-            return;
-        }
         if (in.atEnd()) {
             visitor.noTrailer();
             return;
         }
         long at = in.position();
-        int type = in.getByte();
-        if (type != SectionType.VMDESCRIPTION) {
-            throw new MigrationStreamException(String.format("byte 0x%02x after the EOF marker where the vmdesc "
-                    + "trailer (0x06) or the end of the file was expected", type), at);
+        try {
+            int type = in.getByte();
+            if (type != SectionType.VMDESCRIPTION) {
+                String what = String.format("byte 0x%02x after the EOF marker where the vmdesc "
+                        + "trailer (0x06) or the end of the file was expected", type);
+                if (options.strictTrailer()) {
+                    throw new MigrationStreamException(what, at);
+                }
+                LOG.log(System.Logger.Level.WARNING, what + " (byte offset " + at + "): trailer not read");
+                return;
+            }
+            long len = Integer.toUnsignedLong(in.getBe32());
+            visitor.vmdescTrailer(at, len);
+            if (len > options.maxVmdescLength()) {
+                String what = "vmdesc trailer of " + len + " bytes exceeds the limit of " + options.maxVmdescLength();
+                if (options.strictTrailer()) {
+                    throw new MigrationStreamException(what, at);
+                }
+                LOG.log(System.Logger.Level.WARNING, what + " (byte offset " + at + "): not read");
+                return;
+            }
+            long start = in.position();
+            visitor.vmdescJson(in, len);
+            long read = in.position() - start;
+            if (read > len) {
+                throw new IllegalStateException("the visitor read " + read + " bytes of a " + len + "-byte vmdesc trailer");
+            }
+            in.skip(len - read);
+        } catch (MigrationStreamException e) {
+            if (options.strictTrailer()) {
+                throw e;
+            }
+            LOG.log(System.Logger.Level.WARNING, "vmdesc trailer at byte offset " + at + " cut short: " + e.getMessage());
         }
-        long len = Integer.toUnsignedLong(in.getBe32());
-        visitor.vmdescTrailer(at, len);
-        if (len > options.maxVmdescLength()) {
-            throw new MigrationStreamException("vmdesc trailer of " + len + " bytes exceeds the limit of "
-                    + options.maxVmdescLength(), at);
-        }
-        in.skip(len);
     }
 }

@@ -6,9 +6,10 @@
  * visitor consumes each section body and the walker checks the footer after it.
  *
  * <p>1.0.0: was {@code org.savevm.core.walk} of the savevm bundle.
+ * <p>1.1.0: {@code StreamVisitor.vmdescJson}: a visitor may read the trailer's JSON (the loader checks it).
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package org.savevm.framing.walk;
 
 import org.osgi.annotation.bundle.Export;

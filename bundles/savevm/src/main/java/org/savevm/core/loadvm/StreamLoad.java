@@ -62,6 +62,9 @@ public final class StreamLoad implements StreamVisitor<LoadedSection> {
     private Runnable pendingCommit;
     /** START and FULL sections received, as the stream names them: idstr NUL unsigned instance. */
     private final Set<String> received = new HashSet<>();
+    /** The sections the source's vmdesc trailer lists, null until one was read whole. */
+    private List<VmdescSections.Entry> vmdescListed;
+    private long vmdescOffset;
     /**
      * The registered sections that got a section; by identity, as the frozen view hands out its own entries.
      * (Hashing the record by value would bootstrap its ObjectMethods on the first section of a cold
@@ -94,8 +97,7 @@ public final class StreamLoad implements StreamVisitor<LoadedSection> {
                     ConfigurationSection.KNOWN_CAPABILITIES, false, limits.maxVmdescLength(),
                     limits.maxPackagedLength());
             new StreamWalker<>(options, this).walk(in);
-            // after postcopy QEMU's loader returns before the trailer, and its source sends none
-            boolean vmdescChecked = !commands.listened() && checkTrailer(in);
+            boolean vmdescChecked = checkListedSections();
             for (Map.Entry<LiveStateHandler, LiveStateHandler.LoadSession> e : sessions.entrySet()) {
                 try {
                     e.getValue().complete();
@@ -160,43 +162,16 @@ public final class StreamLoad implements StreamVisitor<LoadedSection> {
     }
 
     /**
-     * What follows EOF, read like QEMU's loader (a missing, foreign, oversized or cut trailer is logged and
-     * the load goes on) but with the vmdesc's device list checked against the sections received. Returns
-     * whether the check was made.
+     * The vmdesc trailer's device list (read by {@link #vmdescJson}) against the sections received: a
+     * listed section that never arrived fails the load. Returns whether the check was made; a missing,
+     * foreign, oversized, cut or unparsable trailer is only logged, as QEMU does.
      */
-    private boolean checkTrailer(MigrationInput in) throws IOException {
-        System.Logger log = System.getLogger(StreamLoad.class.getName());
-        if (in.atEnd()) {
-            log.log(System.Logger.Level.DEBUG, "no vmdesc trailer after EOF: the sections received cannot be checked");
-            return false;
-        }
-        long at = in.position();
-        int type = in.getByte();
-        if (type != SectionType.VMDESCRIPTION) {
-            log.log(System.Logger.Level.WARNING, "Expected vmdescription section, but got " + type + " (byte offset "
-                    + at + ")");
-            return false;
-        }
-        List<VmdescSections.Entry> listed;
-        long len;
-        try {
-            len = Integer.toUnsignedLong(in.getBe32());
-            if (len > limits.maxVmdescLength()) {
-                log.log(System.Logger.Level.WARNING, "vmdesc trailer of " + len + " bytes exceeds the limit of "
-                        + limits.maxVmdescLength() + " (byte offset " + at + "): not read");
-                return false;
-            }
-            listed = VmdescSections.read(in, len);
-        } catch (VmdescSections.Malformed e) {
-            log.log(System.Logger.Level.WARNING, "vmdesc trailer at byte offset " + at + " not checked: "
-                    + e.getMessage());
-            return false;
-        } catch (MigrationStreamException e) {
-            log.log(System.Logger.Level.WARNING, "vmdesc trailer cut short: " + e.getMessage());
+    private boolean checkListedSections() throws MigrationStreamException {
+        if (vmdescListed == null) {
             return false;
         }
         List<String> missing = new ArrayList<>();
-        for (VmdescSections.Entry e : listed) {
+        for (VmdescSections.Entry e : vmdescListed) {
             if (!received.contains(key(e.name(), e.instanceId()))) {
                 missing.add(e.toString());
             }
@@ -204,7 +179,8 @@ public final class StreamLoad implements StreamVisitor<LoadedSection> {
         if (!missing.isEmpty()) {
             throw new MigrationStreamException("the source's vmdesc trailer lists " + missing.size() + " section"
                     + (missing.size() == 1 ? "" : "s") + " that never arrived: " + String.join(", ", missing)
-                    + " (the stream was cut short or sections were removed; nothing may run on this state)", at);
+                    + " (the stream was cut short or sections were removed; nothing may run on this state)",
+                    vmdescOffset);
         }
         return true;
     }
@@ -257,8 +233,29 @@ public final class StreamLoad implements StreamVisitor<LoadedSection> {
 
     @Override
     public boolean trailerFollows() {
-        // run() reads the trailer itself: its device list is checked against the sections received
-        return false;
+        // after postcopy QEMU's loader returns before the trailer, and its source sends none
+        return !commands.listened();
+    }
+
+    @Override
+    public void noTrailer() {
+        System.getLogger(StreamLoad.class.getName()).log(System.Logger.Level.DEBUG,
+                "no vmdesc trailer after EOF: the sections received cannot be checked");
+    }
+
+    @Override
+    public void vmdescTrailer(long offset, long length) {
+        vmdescOffset = offset;
+    }
+
+    @Override
+    public void vmdescJson(MigrationInput in, long length) throws IOException {
+        try {
+            vmdescListed = VmdescSections.read(in, length);
+        } catch (VmdescSections.Malformed e) {
+            System.getLogger(StreamLoad.class.getName()).log(System.Logger.Level.WARNING, "vmdesc trailer at byte offset "
+                    + vmdescOffset + " not checked: " + e.getMessage());
+        }
     }
 
     private <T> void loadDevice(MigrationInput in, DeviceStateHandler<T> device, LoadedSection loaded)
