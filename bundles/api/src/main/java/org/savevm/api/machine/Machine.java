@@ -3,6 +3,8 @@ package org.savevm.api.machine;
 import java.util.List;
 import java.util.Optional;
 
+import org.savevm.api.block.BlockDrive;
+
 import org.osgi.annotation.versioning.ProviderType;
 
 /**
@@ -39,4 +41,14 @@ public interface Machine {
 
     /** The guest: a workload generator writing into RAM on its own thread. */
     GuestWorkload workload();
+
+    /** The machine's disks in the order they were given ({@code --disk}); none by default. */
+    default List<BlockDrive> drives() {
+        return List.of();
+    }
+
+    /** The drive with device name {@code name}. */
+    default Optional<BlockDrive> drive(String name) {
+        return drives().stream().filter(d -> d.name().equals(name)).findFirst();
+    }
 }

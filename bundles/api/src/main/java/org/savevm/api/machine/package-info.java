@@ -5,9 +5,10 @@
  *
  * <p>2.0.0: {@link RamMigrationMonitor} is no service any more but the per-migration stats the ram handler
  * publishes in the {@code MigrationContext}, as it does its postcopy controls.
+ * 2.1.0: {@link Machine#drives()}.
  */
 @Export
-@Version("2.0.0")
+@Version("2.1.0")
 package org.savevm.api.machine;
 
 import org.osgi.annotation.bundle.Export;
