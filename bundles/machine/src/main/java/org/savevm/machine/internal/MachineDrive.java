@@ -1,0 +1,194 @@
+package org.savevm.machine.internal;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+import org.savevm.api.block.BlockDrive;
+import org.savevm.api.block.BlockImage;
+
+/**
+ * A disk of the machine: an image under a device name, with the dirty log QEMU's block migration keeps per
+ * 1 MiB chunk. A guest write marks its chunks after the data is in the image, so a sync that comes between
+ * the write and the mark only delays the chunk to the next sync and never loses it.
+ */
+public final class MachineDrive implements BlockDrive, AutoCloseable {
+    private final String name;
+    private final BlockImage image;
+    private final boolean readOnly;
+    private final AtomicLongArray dirty;
+    /** The holders (migrations, snapshots) that keep the drive from being resized or detached. */
+    private final List<String> holders = new ArrayList<>();
+    private boolean detached;
+
+    public MachineDrive(String name, BlockImage image, boolean readOnly) {
+        DriveSpec.checkId(name);
+        this.name = name;
+        this.image = Objects.requireNonNull(image, "image");
+        this.readOnly = readOnly || image.readOnly();
+        this.dirty = new AtomicLongArray((int) ((chunksOf(image.size()) + 63) / 64));
+    }
+
+    private static long chunksOf(long size) {
+        long chunks = (size + CHUNK_SIZE - 1) / CHUNK_SIZE;
+        if (chunks / 64 >= Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("disk of " + size + " bytes is too big");
+        }
+        return chunks;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public BlockImage image() {
+        return image;
+    }
+
+    @Override
+    public boolean readOnly() {
+        return readOnly;
+    }
+
+    @Override
+    public void write(long offset, ByteBuffer src) throws IOException {
+        if (readOnly) {
+            throw new IOException("drive '" + name + "' is read-only");
+        }
+        int len = src.remaining();
+        if (offset < 0 || len < 0 || offset > size() - len) {
+            throw new IOException("drive '" + name + "': write of " + len + " bytes at " + offset
+                    + " is outside its " + size() + " bytes");
+        }
+        if (len == 0) {
+            return;
+        }
+        image.write(offset, src);
+        markDirty(offset, len);
+    }
+
+    /** Marks the chunks of {@code [offset, offset+len)} dirty (also for writes that bypassed {@link #write}). */
+    public void markDirty(long offset, long len) {
+        long first = offset / CHUNK_SIZE;
+        long last = (offset + len - 1) / CHUNK_SIZE;
+        for (long c = first; c <= last; c++) {
+            int word = (int) (c >>> 6);
+            long bit = 1L << (c & 63);
+            long old;
+            do {
+                old = dirty.get(word);
+            } while ((old & bit) == 0 && !dirty.compareAndSet(word, old, old | bit));
+        }
+    }
+
+    @Override
+    public long syncDirtyChunks(long[] bitmap) {
+        int words = dirty.length();
+        if (bitmap.length < words) {
+            throw new IllegalArgumentException("dirty bitmap of " + bitmap.length + " words for " + words + " needed");
+        }
+        long newly = 0;
+        for (int w = 0; w < words; w++) {
+            long bits = dirty.getAndSet(w, 0);
+            if (bits != 0) {
+                newly += Long.bitCount(bits & ~bitmap[w]);
+                bitmap[w] |= bits;
+            }
+        }
+        return newly;
+    }
+
+    @Override
+    public AutoCloseable hold(String holder) {
+        synchronized (holders) {
+            if (detached) {
+                throw new IllegalStateException("drive '" + name + "' has been detached");
+            }
+            holders.add(holder);
+        }
+        return new AutoCloseable() {
+            private boolean released;
+
+            @Override
+            public void close() {
+                synchronized (holders) {
+                    if (!released) {
+                        released = true;
+                        holders.remove(holder);
+                    }
+                }
+            }
+        };
+    }
+
+    /** Who holds the drive now. */
+    public List<String> holders() {
+        synchronized (holders) {
+            return List.copyOf(holders);
+        }
+    }
+
+    /**
+     * Detaches the drive from the machine (QEMU's drive_del): refused while a migration or snapshot holds it,
+     * as a block migration of a disk that disappears cannot finish.
+     */
+    public void detach() throws IOException {
+        synchronized (holders) {
+            if (!holders.isEmpty()) {
+                throw new IllegalStateException("drive '" + name + "' is in use by " + String.join(", ", holders)
+                        + ": it cannot be detached now");
+            }
+            detached = true;
+        }
+        image.close();
+    }
+
+    /** Resizing is refused while held (QEMU: block_resize during block migration is blocked). */
+    public void checkResizable() {
+        synchronized (holders) {
+            if (!holders.isEmpty()) {
+                throw new IllegalStateException("drive '" + name + "' is in use by " + String.join(", ", holders)
+                        + ": it cannot be resized now");
+            }
+        }
+    }
+
+    @Override
+    public String sha256() throws IOException {
+        MessageDigest md;
+        try {
+            md = MessageDigest.getInstance("SHA-256");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        ByteBuffer buf = ByteBuffer.allocate(CHUNK_SIZE);
+        long size = size();
+        for (long off = 0; off < size; off += CHUNK_SIZE) {
+            buf.clear().limit((int) Math.min(CHUNK_SIZE, size - off));
+            image.read(off, buf);
+            md.update(buf.position(0));
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    @Override
+    public void close() throws IOException {
+        synchronized (holders) {
+            detached = true;
+        }
+        image.close();
+    }
+
+    @Override
+    public String toString() {
+        return "drive " + name + " (" + image.format().qemuName() + " " + image.path() + ", " + size() + " bytes"
+                + (readOnly ? ", read-only" : "") + ")";
+    }
+}
