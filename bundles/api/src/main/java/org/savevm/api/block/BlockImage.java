@@ -29,10 +29,13 @@ public interface BlockImage extends Closeable {
     /** The backing image, if any (opened read-only with this one, closed with it). */
     Optional<BlockImage> backing();
 
-    /** Reads {@code dst.remaining()} bytes at {@code offset}; unallocated parts read as the backing file or zeros. */
+    /**
+     * Reads {@code dst.remaining()} bytes at {@code offset} into {@code dst}, advancing its position to its limit;
+     * unallocated parts read as the backing file or zeros.
+     */
     void read(long offset, ByteBuffer dst) throws IOException;
 
-    /** Writes {@code src.remaining()} bytes at {@code offset}. */
+    /** Writes {@code src.remaining()} bytes at {@code offset}, advancing {@code src}'s position to its limit. */
     void write(long offset, ByteBuffer src) throws IOException;
 
     /**

@@ -2,12 +2,15 @@ package org.savevm.machine.internal;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.zip.CRC32;
+import java.util.zip.CRC32C;
 
 import org.savevm.api.block.BlockDrive;
 import org.savevm.api.block.BlockImage;
@@ -161,22 +164,38 @@ public final class MachineDrive implements BlockDrive, AutoCloseable {
     }
 
     @Override
-    public String sha256() throws IOException {
-        MessageDigest md;
-        try {
-            md = MessageDigest.getInstance("SHA-256");
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-        ByteBuffer buf = ByteBuffer.allocate(CHUNK_SIZE);
+    public String contentHash() throws IOException {
+        MessageDigest md = OffHeapRamBlock.sha256Digest();
+        md.update(name.getBytes(StandardCharsets.UTF_8));
+        md.update((byte) 0);
         long size = size();
+        for (int i = 7; i >= 0; i--) {
+            md.update((byte) (size >>> (i * 8)));
+        }
+        ByteBuffer buf = ByteBuffer.allocateDirect(CHUNK_SIZE);
+        CRC32C crc32c = new CRC32C();
+        CRC32 crc32 = new CRC32();
+        ByteBuffer pair = ByteBuffer.allocate(8);
         for (long off = 0; off < size; off += CHUNK_SIZE) {
-            buf.clear().limit((int) Math.min(CHUNK_SIZE, size - off));
+            int len = (int) Math.min(CHUNK_SIZE, size - off);
+            buf.clear().limit(len);
             image.read(off, buf);
-            md.update(buf.position(0));
+            for (int b = 0; b < len; b += HASH_BLOCK) {
+                ByteBuffer block = buf.limit(Math.min(len, b + HASH_BLOCK)).position(b);
+                crc32c.reset();
+                crc32c.update(block.duplicate());
+                crc32.reset();
+                crc32.update(block);
+                pair.putInt(0, (int) crc32c.getValue()).putInt(4, (int) crc32.getValue());
+                md.update(pair.array());
+                buf.limit(len);
+            }
         }
         return HexFormat.of().formatHex(md.digest());
     }
+
+    /** The hash covers each 4 KiB block by its CRCs, as the RAM hash covers each page. */
+    private static final int HASH_BLOCK = 4096;
 
     @Override
     public void close() throws IOException {

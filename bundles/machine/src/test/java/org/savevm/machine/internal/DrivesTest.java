@@ -151,4 +151,18 @@ class DrivesTest {
             ramOnly.close();
         }
     }
+
+    @Test
+    void theContentHashSeesEveryByteAndTheName() throws IOException {
+        MemoryBlockImage a = new MemoryBlockImage("a", 3 * 4096 + 512);
+        MemoryBlockImage b = new MemoryBlockImage("b", 3 * 4096 + 512);
+        MachineDrive da = new MachineDrive("disk0", a, false);
+        MachineDrive db = new MachineDrive("disk0", b, false);
+        assertEquals(da.contentHash(), db.contentHash());
+        db.write(3 * 4096 + 511, ByteBuffer.wrap(new byte[] { 1 }));   // the last byte of the short tail
+        assertNotEquals(da.contentHash(), db.contentHash());
+        da.write(3 * 4096 + 511, ByteBuffer.wrap(new byte[] { 1 }));
+        assertEquals(da.contentHash(), db.contentHash());
+        assertNotEquals(da.contentHash(), new MachineDrive("disk1", a, false).contentHash());
+    }
 }

@@ -63,7 +63,7 @@ public final class MachineCommand implements SavevmCommand {
             out.println("ram hash: " + machine.ramHash());
             for (BlockDrive d : machine.drives()) {
                 try {
-                    out.println("disk hash " + d.name() + ": " + d.sha256());
+                    out.println("disk hash " + d.name() + ": " + d.contentHash());
                 } catch (IOException e) {
                     err.println("disk hash " + d.name() + ": " + e.getMessage());
                     return 1;
