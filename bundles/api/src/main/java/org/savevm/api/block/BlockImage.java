@@ -47,6 +47,11 @@ public interface BlockImage extends Closeable {
     /** Status of the extent starting at {@code offset}, at most {@code maxLength} long. */
     BlockStatus blockStatus(long offset, long maxLength) throws IOException;
 
+    /** The image's internal snapshots, when its format has them (qcow2); empty for raw. */
+    default Optional<InternalSnapshots> internalSnapshots() {
+        return Optional.empty();
+    }
+
     /** Makes every completed write durable (fsync of the file and, for qcow2, of its metadata). */
     void flush() throws IOException;
 
