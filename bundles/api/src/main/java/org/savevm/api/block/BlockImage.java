@@ -47,6 +47,14 @@ public interface BlockImage extends Closeable {
     /** Status of the extent starting at {@code offset}, at most {@code maxLength} long. */
     BlockStatus blockStatus(long offset, long maxLength) throws IOException;
 
+    /**
+     * Changes the guest-visible size (QEMU's block_resize / {@code qemu-img resize}); growing reads as zeros.
+     * Formats that cannot resize say so.
+     */
+    default void resize(long newSize) throws IOException {
+        throw new IOException(path() + ": resizing " + format().qemuName() + " images is not supported");
+    }
+
     /** The image's internal snapshots, when its format has them (qcow2); empty for raw. */
     default Optional<InternalSnapshots> internalSnapshots() {
         return Optional.empty();

@@ -138,6 +138,16 @@ public final class MachineComponent implements Machine {
         return machine.drives();
     }
 
+    @Override
+    public void detachDrive(String name) throws IOException {
+        machine.detachDrive(name);
+    }
+
+    @Override
+    public void resizeDrive(String name, long newSize) throws IOException {
+        machine.resizeDrive(name, newSize);
+    }
+
     /** The machine behind the service, for the machine bundle's own commands. */
     SimulatedMachine simulated() {
         return machine;

@@ -24,7 +24,8 @@ public final class MachineDrive implements BlockDrive, AutoCloseable {
     private final String name;
     private final BlockImage image;
     private final boolean readOnly;
-    private final AtomicLongArray dirty;
+    /** Replaced (bits carried over) when the drive is resized, which only happens while nobody holds it. */
+    private volatile AtomicLongArray dirty;
     /** The holders (migrations, snapshots) that keep the drive from being resized or detached. */
     private final List<String> holders = new ArrayList<>();
     private boolean detached;
@@ -79,6 +80,7 @@ public final class MachineDrive implements BlockDrive, AutoCloseable {
 
     /** Marks the chunks of {@code [offset, offset+len)} dirty (also for writes that bypassed {@link #write}). */
     public void markDirty(long offset, long len) {
+        AtomicLongArray dirty = this.dirty;
         long first = offset / CHUNK_SIZE;
         long last = (offset + len - 1) / CHUNK_SIZE;
         for (long c = first; c <= last; c++) {
@@ -93,6 +95,7 @@ public final class MachineDrive implements BlockDrive, AutoCloseable {
 
     @Override
     public long syncDirtyChunks(long[] bitmap) {
+        AtomicLongArray dirty = this.dirty;
         int words = dirty.length();
         if (bitmap.length < words) {
             throw new IllegalArgumentException("dirty bitmap of " + bitmap.length + " words for " + words + " needed");
@@ -144,22 +147,41 @@ public final class MachineDrive implements BlockDrive, AutoCloseable {
      */
     public void detach() throws IOException {
         synchronized (holders) {
-            if (!holders.isEmpty()) {
-                throw new IllegalStateException("drive '" + name + "' is in use by " + String.join(", ", holders)
-                        + ": it cannot be detached now");
-            }
+            checkNotHeld();
             detached = true;
         }
         image.close();
     }
 
-    /** Resizing is refused while held (QEMU: block_resize during block migration is blocked). */
-    public void checkResizable() {
+    /**
+     * Resizes the image and the dirty log (QEMU's block_resize): refused while held, as QEMU's block migration
+     * blocks every operation on the node it migrates.
+     */
+    public void resize(long newSize) throws IOException {
+        if (newSize <= 0 || newSize % SECTOR_SIZE != 0) {
+            throw new IllegalArgumentException("drive '" + name + "': new size " + newSize
+                    + " is not a positive multiple of " + SECTOR_SIZE);
+        }
         synchronized (holders) {
-            if (!holders.isEmpty()) {
-                throw new IllegalStateException("drive '" + name + "' is in use by " + String.join(", ", holders)
-                        + ": it cannot be resized now");
+            checkNotHeld();
+            image.resize(newSize);
+            AtomicLongArray old = dirty;
+            AtomicLongArray grown = new AtomicLongArray((int) ((chunksOf(newSize) + 63) / 64));
+            for (int w = 0; w < Math.min(old.length(), grown.length()); w++) {
+                grown.set(w, old.get(w));
             }
+            dirty = grown;
+        }
+    }
+
+    /** QEMU's op-blocker error: "Node 'disk0' is busy: block device is in use by migration". */
+    private void checkNotHeld() {
+        if (detached) {
+            throw new IllegalStateException("drive '" + name + "' has been detached");
+        }
+        if (!holders.isEmpty()) {
+            throw new IllegalStateException("Node '" + name + "' is busy: block device is in use by "
+                    + String.join(", ", holders));
         }
     }
 

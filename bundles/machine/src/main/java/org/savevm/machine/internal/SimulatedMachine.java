@@ -20,6 +20,7 @@ import org.savevm.api.machine.WorkloadSpec;
 public final class SimulatedMachine implements Machine, AutoCloseable {
     private final String type;
     private final List<RamBlock> blocks;
+    /** The attached drives; drive_del removes one. */
     private final List<MachineDrive> drives;
     private final WorkloadGenerator workload;
 
@@ -45,7 +46,7 @@ public final class SimulatedMachine implements Machine, AutoCloseable {
             l.add(new OffHeapRamBlock(s.idstr(), s.usedLength(), s.maxLength(), s.resizeable(), s.regionAddress()));
         }
         this.blocks = List.copyOf(l);
-        this.drives = List.copyOf(drives);
+        this.drives = new java.util.concurrent.CopyOnWriteArrayList<>(drives);
         this.workload = new WorkloadGenerator(blocks, this.drives, diskBytesPerSecond, spec, System::nanoTime)
                 .start("savevm-guest-" + type);
     }
@@ -108,9 +109,30 @@ public final class SimulatedMachine implements Machine, AutoCloseable {
         return List.copyOf(drives);
     }
 
-    /** The drives as the machine bundle's own commands see them (detach, holders). */
+    /** The drives as the machine bundle's own code sees them. */
     public List<MachineDrive> machineDrives() {
-        return drives;
+        return List.copyOf(drives);
+    }
+
+    private MachineDrive machineDrive(String name) {
+        for (MachineDrive d : drives) {
+            if (d.name().equals(name)) {
+                return d;
+            }
+        }
+        throw new IllegalArgumentException("Device '" + name + "' not found");
+    }
+
+    @Override
+    public void detachDrive(String name) throws IOException {
+        MachineDrive d = machineDrive(name);
+        d.detach();
+        drives.remove(d);
+    }
+
+    @Override
+    public void resizeDrive(String name, long newSize) throws IOException {
+        machineDrive(name).resize(newSize);
     }
 
     @Override

@@ -94,12 +94,13 @@ class DrivesTest {
         AutoCloseable h = d.hold("migration");
         assertEquals(List.of("migration"), d.holders());
         String m = assertThrows(IllegalStateException.class, d::detach).getMessage();
-        assertTrue(m.contains("in use by migration"), m);
-        assertThrows(IllegalStateException.class, d::checkResizable);
+        assertEquals("Node 'disk0' is busy: block device is in use by migration", m);
+        assertEquals(m, assertThrows(IllegalStateException.class, () -> d.resize(8192)).getMessage());
         h.close();
         h.close();
         assertEquals(List.of(), d.holders());
-        d.checkResizable();
+        // not held: the image decides (the in-memory test image cannot resize)
+        assertTrue(assertThrows(IOException.class, () -> d.resize(8192)).getMessage().contains("not supported"));
         d.detach();
         assertThrows(IllegalStateException.class, () -> d.hold("late"));
     }
@@ -164,5 +165,30 @@ class DrivesTest {
         da.write(3 * 4096 + 511, ByteBuffer.wrap(new byte[] { 1 }));
         assertEquals(da.contentHash(), db.contentHash());
         assertNotEquals(da.contentHash(), new MachineDrive("disk1", a, false).contentHash());
+    }
+
+    @Test
+    void driveDelAndBlockResizeCommandsAreRefusedWhileAMigrationHoldsTheDrive() throws Exception {
+        MachineDrive d0 = new MachineDrive("disk0", new MemoryBlockImage("a", 4096), false);
+        MachineDrive d1 = new MachineDrive("disk1", new MemoryBlockImage("b", 4096), false);
+        try (SimulatedMachine m = new SimulatedMachine("pc-i440fx-7.2", 1L << 20, WorkloadSpec.DEFAULT,
+                List.of(d0, d1), 0)) {
+            var del = new org.savevm.machine.internal.commands.DriveCommands.DriveDel(m);
+            var resize = new org.savevm.machine.internal.commands.DriveCommands.BlockResize(m);
+            java.io.ByteArrayOutputStream errBytes = new java.io.ByteArrayOutputStream();
+            java.io.PrintStream err = new java.io.PrintStream(errBytes, true);
+            AutoCloseable hold = m.drive("disk0").orElseThrow().hold("migration");
+            assertEquals(1, del.run(List.of("disk0"), System.out, err));
+            assertEquals(1, resize.run(List.of("disk0", "1M"), System.out, err));
+            assertTrue(errBytes.toString().contains("Node 'disk0' is busy: block device is in use by migration"),
+                    errBytes.toString());
+            assertEquals(2, m.drives().size());
+            assertEquals(2, del.run(List.of("nope"), System.out, err));
+            assertTrue(errBytes.toString().contains("Device 'nope' not found"));
+            hold.close();
+            assertEquals(0, del.run(List.of("disk0"), System.out, err));
+            assertEquals(List.of("disk1"), m.drives().stream().map(BlockDrive::name).toList());
+            assertEquals(2, del.run(List.of(), System.out, err));
+        }
     }
 }
