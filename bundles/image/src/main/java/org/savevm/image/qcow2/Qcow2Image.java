@@ -538,7 +538,9 @@ public final class Qcow2Image implements BlockImage {
                 // the image's last cluster may be short: reaching the image's end covers it whole
                 if (inCluster != 0 || end < Math.min(clusterEnd, header.size)) {
                     long partEnd = Math.min(end, clusterEnd);
-                    write(guest, ByteBuffer.allocate((int) (partEnd - guest)));
+                    if (!readsAsZero(entryAt(guest))) { // a zero cluster stays one
+                        write(guest, ByteBuffer.allocate((int) (partEnd - guest)));
+                    }
                     guest = partEnd;
                     continue;
                 }
