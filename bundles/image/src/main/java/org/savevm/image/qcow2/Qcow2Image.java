@@ -75,8 +75,12 @@ public final class Qcow2Image implements BlockImage {
      * opened read-only; unknown auto-clear bits (e.g. the bitmaps') are cleared before the first write-open.
      */
     public static Qcow2Image open(Path file, boolean readOnly, BackingOpener opener) throws IOException {
-        FileChannel ch = readOnly ? FileChannel.open(file, StandardOpenOption.READ)
-                : FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        return open(file, readOnly, opener, readOnly ? FileChannel.open(file, StandardOpenOption.READ)
+                : FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE));
+    }
+
+    /** Opens over a given channel (tests inject crashes through it). */
+    static Qcow2Image open(Path file, boolean readOnly, BackingOpener opener, FileChannel ch) throws IOException {
         BlockImage backing = null;
         try {
             long fileSize = ch.size();
