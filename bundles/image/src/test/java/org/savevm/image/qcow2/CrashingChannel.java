@@ -16,6 +16,8 @@ final class CrashingChannel extends FileChannel {
     private final FileChannel file;
     private final long crashAt;
     private long writes;
+    /** File offset of every write attempted, in order (to find the interesting crash points). */
+    private final java.util.List<Long> positions = new java.util.ArrayList<>();
 
     CrashingChannel(FileChannel file, long crashAt) {
         this.file = file;
@@ -24,6 +26,10 @@ final class CrashingChannel extends FileChannel {
 
     long writes() {
         return writes;
+    }
+
+    java.util.List<Long> positions() {
+        return positions;
     }
 
     private void countWrite() throws IOException {
@@ -100,6 +106,7 @@ final class CrashingChannel extends FileChannel {
 
     @Override
     public int write(ByteBuffer src, long position) throws IOException {
+        positions.add(position);
         countWrite();
         return file.write(src, position);
     }
