@@ -100,6 +100,7 @@ public final class Qcow2Image implements BlockImage {
             }
             Qcow2Header header = Qcow2Header.parse(file, first, fileSize);
             if (!readOnly) {
+                FileIo.lockForWriting(ch, file);
                 if (header.dirty()) {
                     throw new Qcow2FormatException(file + ": the dirty bit is set (lazy refcounts not written back);"
                             + " repair it with 'qemu-img check -r all' or open it read-only");
