@@ -138,4 +138,26 @@ class RawImageTest {
             assertFalse(tail.data());
         }
     }
+
+    @Test
+    void resizeGrowsWithAHoleAndShrinksByTruncating() throws Exception {
+        Path f = dir.resolve("r.raw");
+        try (BlockImage img = service.create(f, ImageFormat.RAW, MIB, Optional.empty(), Optional.empty())) {
+            byte[] data = random(4096, 3);
+            img.write(MIB - 4096, ByteBuffer.wrap(data));
+            img.resize(4L * MIB);
+            assertEquals(4L * MIB, img.size());
+            assertEquals(4L * MIB, Files.size(f));
+            assertArrayEquals(data, read(img, MIB - 4096, 4096));
+            assertArrayEquals(new byte[4096], read(img, 3L * MIB, 4096), "grown part reads as zeros");
+            img.write(4L * MIB - 1, ByteBuffer.wrap(new byte[] { 7 }));
+            img.resize(MIB - 4096);
+            assertEquals(MIB - 4096, Files.size(f));
+            assertThrows(IOException.class, () -> img.read(MIB - 4096, ByteBuffer.allocate(1)), "past the new end");
+            assertTrue(assertThrows(IOException.class, () -> img.resize(1000)).getMessage().contains("multiple of 512"));
+        }
+        try (BlockImage ro = service.open(f, Optional.of(ImageFormat.RAW), true)) {
+            assertThrows(IOException.class, () -> ro.resize(MIB));
+        }
+    }
 }
