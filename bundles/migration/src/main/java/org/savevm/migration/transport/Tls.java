@@ -1,0 +1,116 @@
+package org.savevm.migration.transport;
+
+import java.io.IOException;
+import java.net.SocketTimeoutException;
+import java.nio.channels.SocketChannel;
+import java.security.cert.CertificateException;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+
+import org.savevm.migration.objects.AuthzList;
+import org.savevm.migration.objects.TlsCredsX509;
+
+/**
+ * TLS on a migration socket, as QEMU 7.2's migration/tls.c does it: every channel (the main stream with its return
+ * path, and each multifd channel) runs its own TLS session, set up right after connect or accept and before any
+ * stream byte. The client checks the server's certificate against {@code tls-hostname} (by default the URI's host),
+ * the server the client's distinguished name against {@code tls-authz}. A peer that does not complete the handshake
+ * within the handshake timeout fails the channel.
+ */
+public final class Tls {
+    /** How long a handshake may take unless the caller says otherwise. */
+    public static final long DEFAULT_HANDSHAKE_MILLIS = 30_000;
+
+    private final TlsCredsX509 creds;
+    private final String hostname;
+    private final AuthzList authz;
+    private final long handshakeMillis;
+
+    private Tls(TlsCredsX509 creds, String hostname, AuthzList authz, long handshakeMillis) {
+        this.creds = creds;
+        this.hostname = hostname;
+        this.authz = authz;
+        this.handshakeMillis = handshakeMillis;
+    }
+
+    /** The source's side: {@code hostname} is what the server's certificate must name. */
+    public static Tls client(TlsCredsX509 creds, String hostname, long handshakeMillis) {
+        if (creds.server()) {
+            throw new IllegalArgumentException("Expected TLS credentials for a client endpoint");
+        }
+        if (hostname == null || hostname.isEmpty()) {
+            throw new IllegalArgumentException("No hostname available for TLS");
+        }
+        return new Tls(creds, hostname, null, handshakeMillis);
+    }
+
+    /** The destination's side: {@code authz} (may be null) decides which client names are let in. */
+    public static Tls server(TlsCredsX509 creds, AuthzList authz, long handshakeMillis) {
+        if (!creds.server()) {
+            throw new IllegalArgumentException("Expected TLS credentials for a server endpoint");
+        }
+        return new Tls(creds, null, authz, handshakeMillis);
+    }
+
+    public boolean isServer() {
+        return creds.server();
+    }
+
+    /** Runs the handshake on a connected blocking socket; on failure the socket is closed. */
+    Connection secure(SocketChannel ch) throws IOException {
+        String peer = peerName(ch);
+        SSLSocket ssl = null;
+        try {
+            SSLContext ctx = creds.server() ? creds.serverContext(authz) : creds.clientContext(hostname);
+            ssl = (SSLSocket) ctx.getSocketFactory().createSocket(ch.socket(), creds.server() ? null : hostname,
+                    ch.socket().getPort(), true);
+            ssl.setUseClientMode(!creds.server());
+            SSLParameters p = ssl.getSSLParameters();
+            p.setProtocols(TlsCredsX509.PROTOCOLS);
+            if (creds.server()) {
+                p.setNeedClientAuth(creds.verifyPeer());
+            }
+            ssl.setSSLParameters(p);
+            ssl.setSoTimeout((int) Math.min(Integer.MAX_VALUE, handshakeMillis));
+            ssl.startHandshake();
+            ssl.setSoTimeout(0);
+            return new TlsConnection(ch, ssl, !creds.server());
+        } catch (IOException | RuntimeException e) {
+            try {
+                ch.close();
+            } catch (IOException ignored) {
+                // the handshake's failure is what counts
+            }
+            throw new IOException("TLS handshake with " + peer + " (" + creds.endpointName() + ", "
+                    + TlsCredsX509.TYPE + " '" + creds.id() + "') failed: " + reason(e), e);
+        }
+    }
+
+    private static String peerName(SocketChannel ch) {
+        try {
+            return String.valueOf(ch.getRemoteAddress()).replaceFirst("^[^/]*/", "");
+        } catch (IOException e) {
+            return "the peer";
+        }
+    }
+
+    /** The most telling message: our own certificate check's words when one failed, else the TLS error's. */
+    static String reason(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof CertificateException && t.getMessage() != null) {
+                return t.getMessage();
+            }
+        }
+        if (e instanceof SocketTimeoutException) {
+            return "no handshake within " + e.getMessage();
+        }
+        String m = e.getMessage() == null ? e.toString() : e.getMessage();
+        if (e instanceof SSLException && m.contains("Received fatal alert")) {
+            return m + " (the peer refused the session: its CA, verify-peer or tls-authz does not accept ours)";
+        }
+        return m;
+    }
+}
