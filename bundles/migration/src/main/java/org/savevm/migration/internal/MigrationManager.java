@@ -250,6 +250,7 @@ public final class MigrationManager implements MigrationService {
             return null;
         }
         TlsCredsX509 creds = objects.tlsCreds(id, false);
+        requireTcp(uri);
         String hostname = config.text("tls-hostname");
         if (hostname.isEmpty() && uri.scheme() == MigrationUri.Scheme.TCP) {
             hostname = uri.host().isEmpty() ? "localhost" : uri.host();
@@ -257,13 +258,20 @@ public final class MigrationManager implements MigrationService {
         return Tls.client(creds, hostname, Tls.DEFAULT_HANDSHAKE_MILLIS);
     }
 
+    private static void requireTcp(MigrationUri uri) {
+        if (uri.scheme() != MigrationUri.Scheme.TCP) {
+            throw new IllegalArgumentException("TLS (tls-creds) is implemented over tcp: only here, not " + uri);
+        }
+    }
+
     /** QEMU's migration_tls_channel_process_incoming: the server credentials and the tls-authz object, or null. */
-    private Tls serverTls(long handshakeMillis) {
+    private Tls serverTls(MigrationUri uri, long handshakeMillis) {
         String id = config.text("tls-creds");
         if (id.isEmpty()) {
             return null;
         }
         TlsCredsX509 creds = objects.tlsCreds(id, true);
+        requireTcp(uri);
         String authzId = config.text("tls-authz");
         AuthzList authz = authzId.isEmpty() ? null : objects.authz(authzId);
         return Tls.server(creds, authz, handshakeMillis);
@@ -291,7 +299,7 @@ public final class MigrationManager implements MigrationService {
         }
         MigrationSettings settings = config.snapshot();
         checkMultifd(settings, parsed);
-        Tls tls = serverTls(idleTimeoutMillis > 0 ? idleTimeoutMillis : Tls.DEFAULT_HANDSHAKE_MILLIS);
+        Tls tls = serverTls(parsed, idleTimeoutMillis > 0 ? idleTimeoutMillis : Tls.DEFAULT_HANDSHAKE_MILLIS);
         IncomingMigration m = new IncomingMigration(saveVm, Transports.listen(parsed, tls), settings, guest,
                 autostart, listener);
         m.setIdleTimeout(idleTimeoutMillis);

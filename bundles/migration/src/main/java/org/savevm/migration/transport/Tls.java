@@ -23,6 +23,8 @@ import org.savevm.migration.objects.TlsCredsX509;
 public final class Tls {
     /** How long a handshake may take unless the caller says otherwise. */
     public static final long DEFAULT_HANDSHAKE_MILLIS = 30_000;
+    /** How long a refused peer's bytes are read and dropped before the socket closes. */
+    private static final long DRAIN_MILLIS = 2_000;
 
     private final TlsCredsX509 creds;
     private final String hostname;
@@ -65,8 +67,9 @@ public final class Tls {
         SSLSocket ssl = null;
         try {
             SSLContext ctx = creds.server() ? creds.serverContext(authz) : creds.clientContext(hostname);
+            // not autoClose: a failed handshake must not reset the socket under the alert that explains it
             ssl = (SSLSocket) ctx.getSocketFactory().createSocket(ch.socket(), creds.server() ? null : hostname,
-                    ch.socket().getPort(), true);
+                    ch.socket().getPort(), false);
             ssl.setUseClientMode(!creds.server());
             SSLParameters p = ssl.getSSLParameters();
             p.setProtocols(TlsCredsX509.PROTOCOLS);
@@ -79,13 +82,37 @@ public final class Tls {
             ssl.setSoTimeout(0);
             return new TlsConnection(ch, ssl, !creds.server());
         } catch (IOException | RuntimeException e) {
+            closeAfterAlert(ch);
+            throw new IOException("TLS handshake with " + peer + " (" + creds.endpointName() + ", "
+                    + TlsCredsX509.TYPE + " '" + creds.id() + "') failed: "
+                    + (e instanceof SocketTimeoutException ? "the peer did not complete it within " + handshakeMillis + " ms"
+                            : reason(e)), e);
+        }
+    }
+
+    /**
+     * After a refused handshake: our alert is sent; the peer may still be writing (with TLS 1.3 a client refused by
+     * the server has finished its side and streams), and closing with its bytes unread would reset the connection and
+     * could destroy the alert before the peer reads it. So the output is shut and the input drained briefly first.
+     */
+    private static void closeAfterAlert(SocketChannel ch) {
+        try {
+            ch.shutdownOutput();
+            ch.socket().setSoTimeout(200);
+            java.io.InputStream in = ch.socket().getInputStream();
+            byte[] b = new byte[64 * 1024];
+            long end = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(DRAIN_MILLIS);
+            while (System.nanoTime() < end && in.read(b) >= 0) {
+                // discard
+            }
+        } catch (IOException ignored) {
+            // timeout, reset or closed: nothing more to wait for
+        } finally {
             try {
                 ch.close();
             } catch (IOException ignored) {
                 // the handshake's failure is what counts
             }
-            throw new IOException("TLS handshake with " + peer + " (" + creds.endpointName() + ", "
-                    + TlsCredsX509.TYPE + " '" + creds.id() + "') failed: " + reason(e), e);
         }
     }
 
@@ -103,9 +130,6 @@ public final class Tls {
             if (t instanceof CertificateException && t.getMessage() != null) {
                 return t.getMessage();
             }
-        }
-        if (e instanceof SocketTimeoutException) {
-            return "no handshake within " + e.getMessage();
         }
         String m = e.getMessage() == null ? e.toString() : e.getMessage();
         if (e instanceof SSLException && m.contains("Received fatal alert")) {
