@@ -102,8 +102,14 @@ public final class Tls {
             java.io.InputStream in = ch.socket().getInputStream();
             byte[] b = new byte[64 * 1024];
             long end = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(DRAIN_MILLIS);
-            while (System.nanoTime() < end && in.read(b) >= 0) {
-                // discard
+            while (System.nanoTime() < end) {
+                try {
+                    if (in.read(b) < 0) {
+                        break;
+                    }
+                } catch (SocketTimeoutException quiet) {
+                    // the peer may still be reading our alert: keep waiting for its close
+                }
             }
         } catch (IOException ignored) {
             // timeout, reset or closed: nothing more to wait for
@@ -131,8 +137,16 @@ public final class Tls {
                 return t.getMessage();
             }
         }
-        String m = e.getMessage() == null ? e.toString() : e.getMessage();
-        if (e instanceof SSLException && m.contains("Received fatal alert")) {
+        // JSSE's outer messages are sometimes only where it failed (readHandshakeRecord): the causes say why
+        StringBuilder b = new StringBuilder();
+        for (Throwable t = e; t != null && b.length() < 400; t = t.getCause()) {
+            String tm = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+            if (b.indexOf(tm) < 0) {
+                b.append(b.length() == 0 ? "" : ": ").append(tm);
+            }
+        }
+        String m = b.toString();
+        if (m.contains("Received fatal alert")) {
             return m + " (the peer refused the session: its CA, verify-peer or tls-authz does not accept ours)";
         }
         return m;
