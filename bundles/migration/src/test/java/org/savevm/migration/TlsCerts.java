@@ -18,8 +18,9 @@ import org.junit.jupiter.api.Assumptions;
  * PKCS#1 RSA ({@code BEGIN RSA PRIVATE KEY}), the client's SEC1 EC ({@code BEGIN EC PRIVATE KEY}), the CAs' PKCS#8.
  */
 final class TlsCerts {
-    static final String CLIENT_DN = "CN=client.example.com,O=savevm tests,C=GB";
-    static final String OTHER_CLIENT_DN = "CN=intruder.example.com,O=elsewhere,C=GB";
+    /** As QEMU's GnuTLS prints the subject /C=GB/O=savevm tests/CN=client.example.com for authz. */
+    static final String CLIENT_DN = "C=GB,O=savevm tests,CN=client.example.com";
+    static final String OTHER_CLIENT_DN = "C=GB,O=elsewhere,CN=intruder.example.com";
 
     final Path root;
 

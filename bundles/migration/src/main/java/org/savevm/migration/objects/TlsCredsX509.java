@@ -47,6 +47,8 @@ public final class TlsCredsX509 implements UserObject {
     public static final String CLIENT_KEY = "client-key.pem";
     /** QEMU's default priority string NORMAL under GnuTLS 3.7 negotiates these. */
     public static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
+    /** Above TLS 1.3's 7-day ticket lifetime: JSSE then sends no NewSessionTicket. */
+    private static final int NO_TICKETS_TIMEOUT_SECONDS = 7 * 24 * 3600 + 1;
 
     private final String id;
     private final boolean server;
@@ -209,15 +211,45 @@ public final class TlsCredsX509 implements UserObject {
             }
             SSLContext ctx = SSLContext.getInstance("TLS");
             ctx.init(km, new TrustManager[] {check}, null);
+            if (server) {
+                // No TLS 1.3 session tickets: a migration never resumes a session, and a source that never reads
+                // its main channel (QEMU without return path) would hold the tickets unread and reset the
+                // connection when it closes, destroying the end of the stream still in our receive buffer. JSSE
+                // sends no ticket when the session timeout exceeds a ticket's maximum lifetime of 7 days.
+                ctx.getServerSessionContext().setSessionTimeout(NO_TICKETS_TIMEOUT_SECONDS);
+            }
             return ctx;
         } catch (GeneralSecurityException e) {
             throw new IOException("tls-creds-x509 '" + id + "': " + e.getMessage(), e);
         }
     }
 
-    /** The X.509 distinguished name as GnuTLS prints it for authz (most specific first: CN=...,O=...,C=...). */
+    /**
+     * The X.509 distinguished name as QEMU 7.2's GnuTLS (gnutls_x509_crt_get_dn) gives it to authz: the RDNs in the
+     * certificate's own order, e.g. {@code C=GB,O=Example Org,CN=client.example.com} for an openssl subject
+     * {@code /C=GB/O=Example Org/CN=client.example.com} (RFC 4514 would reverse them), with RFC 4514 escapes.
+     */
     public static String distinguishedName(X509Certificate c) {
-        return c.getSubjectX500Principal().getName(X500Principal.RFC2253);
+        String rfc = c.getSubjectX500Principal().getName(X500Principal.RFC2253);
+        List<String> rdns = new ArrayList<>();
+        StringBuilder cur = new StringBuilder();
+        boolean escaped = false;
+        for (char ch : rfc.toCharArray()) {
+            if (escaped) {
+                cur.append(ch);
+                escaped = false;
+            } else if (ch == '\\') {
+                cur.append(ch);
+                escaped = true;
+            } else if (ch == ',') {
+                rdns.add(0, cur.toString());
+                cur.setLength(0);
+            } else {
+                cur.append(ch);
+            }
+        }
+        rdns.add(0, cur.toString());
+        return String.join(",", rdns);
     }
 
     /** The checks of QEMU's qcrypto_tls_session_check_certificate, with messages that say which check failed. */
@@ -304,6 +336,10 @@ public final class TlsCredsX509 implements UserObject {
         @Override
         public void checkClientTrusted(X509Certificate[] c, String authType, Socket s) throws CertificateException {
             check(c, authType);
+            if (s instanceof javax.net.ssl.SSLSocket ssl && ssl.getHandshakeSession() != null) {
+                // not resumable, so no TLS 1.3 ticket follows (see the session timeout in context())
+                ssl.getHandshakeSession().invalidate();
+            }
         }
 
         @Override

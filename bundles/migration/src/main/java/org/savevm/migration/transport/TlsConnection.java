@@ -85,6 +85,11 @@ final class TlsConnection implements Connection {
         } catch (IOException other) {
             // nothing more to learn
         }
+        if (client) {
+            // QEMU's GnuTLS refuses a client (tls-authz, CA) by closing without an alert
+            return new IOException("TLS: the destination closed the session (" + e.getMessage()
+                    + "); if it happens at the start, it may have refused our certificate: check its CA and tls-authz", e);
+        }
         return e;
     }
 
