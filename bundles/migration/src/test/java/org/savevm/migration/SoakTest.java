@@ -23,11 +23,13 @@ import org.savevm.migration.outgoing.OutgoingMigration;
 /**
  * Migrations back and forth between two orchestrators in one JVM (each with its own objects and settings, as two
  * processes would be), with the return path and two multifd channels, in clear and over TLS: after a warm-up the
- * heap after GC, the live threads and the open file descriptors do not grow over the run. 100 migrations by default
- * (seconds); {@code -Dsavevm.soak.migrations=N} runs more ({@code bench/soak.sh}).
+ * heap after GC, the live threads and the open file descriptors do not grow over the run. 100 migrations in clear
+ * (about a second) and 20 over TLS (three handshakes each: seconds on a loaded machine) by default;
+ * {@code -Dsavevm.soak.migrations=N} and {@code -Dsavevm.soak.tls-migrations=N} run more ({@code bench/soak.sh}).
  */
 class SoakTest {
     private static final int MIGRATIONS = Integer.getInteger("savevm.soak.migrations", 100);
+    private static final int TLS_MIGRATIONS = Integer.getInteger("savevm.soak.tls-migrations", 20);
     private static final int WARMUP = 10;
     private static final int SIZE = 256 << 10;
 
@@ -81,7 +83,8 @@ class SoakTest {
         }
         Usage base = null;
         long start = System.nanoTime();
-        for (int n = 0; n < MIGRATIONS; n++) {
+        int migrations = tls ? TLS_MIGRATIONS : MIGRATIONS;
+        for (int n = 0; n < migrations; n++) {
             MigrationManager src = ends[n % 2];
             MigrationManager dst = ends[1 - n % 2];
             if (tls) {
@@ -102,7 +105,7 @@ class SoakTest {
             }
         }
         Usage end = usage(base);
-        System.out.printf("soak (tls %s): %d migrations in %d ms; after warm-up %s, at the end %s%n", tls, MIGRATIONS,
+        System.out.printf("soak (tls %s): %d migrations in %d ms; after warm-up %s, at the end %s%n", tls, migrations,
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), base, end);
         assertTrue(end.threads <= base.threads, "threads grew: " + base + " -> " + end);
         assertTrue(end.fds <= base.fds, "file descriptors grew: " + base + " -> " + end);

@@ -51,15 +51,32 @@ final class TlsConnection implements Connection {
 
             @Override
             public boolean isOpen() {
-                return plain.isOpen();
+                return socket.isOpen();
             }
 
             @Override
-            public void close() throws IOException {
-                plain.close();
+            public void close() {
+                // as closing a SocketChannel closes the socket: the multifd channels hold only this end
+                abort();
             }
         };
-        this.in = Channels.newChannel(ssl.getInputStream());
+        ReadableByteChannel plainIn = Channels.newChannel(ssl.getInputStream());
+        this.in = new ReadableByteChannel() {
+            @Override
+            public int read(ByteBuffer dst) throws IOException {
+                return plainIn.read(dst);
+            }
+
+            @Override
+            public boolean isOpen() {
+                return socket.isOpen();
+            }
+
+            @Override
+            public void close() {
+                abort();
+            }
+        };
     }
 
     @Override
