@@ -59,6 +59,27 @@ class DemoIT {
         assertTrue(((Number) ram.get("transferred")).longValue() >= multifd, ram.toString());
     }
 
+    /**
+     * A guest that dirties all of RAM faster than max-bandwidth (precopy would never converge): the demo
+     * switches to postcopy half way through, the destination's vCPU reads pages while the rest arrives, and
+     * the destination ends with the source's RAM. query-migrate's postcopy members are in the JSON.
+     */
+    @SuppressWarnings("unchecked")
+    @Test
+    void postcopyCompletesAGuestPrecopyCouldNotCatchUpWith() throws Exception {
+        Map<String, Object> r = run(0, "demo", "--ram", "64M", "--dirty-rate", "64M", "--hot-fraction", "1",
+                "--capability", "postcopy-ram", "--capability", "postcopy-blocktime", "--postcopy-after", "50",
+                "--parameter", "max-bandwidth=16M", "--no-progress");
+        assertEquals("completed", r.get("status"));
+        assertEquals(Boolean.TRUE, r.get("verified"));
+        Map<String, Object> ram = (Map<String, Object>) r.get("ram");
+        assertTrue(((Number) ram.get("postcopy-bytes")).longValue() >= 16L << 20,
+                "a good part of RAM went after the switch: " + ram);
+        assertTrue(ram.containsKey("postcopy-requests"), ram.toString());
+        assertTrue(r.get("postcopy-blocktime") instanceof Number, r.toString());
+        assertTrue(r.get("postcopy-vcpu-blocktime") instanceof java.util.List<?>, r.toString());
+    }
+
     @SuppressWarnings("unchecked")
     @Test
     void aBrokenLinkFailsBothEndsCleanly() throws Exception {

@@ -6,9 +6,10 @@
  * <p>2.0.0: {@link RamMigrationMonitor} is no service any more but the per-migration stats the ram handler
  * publishes in the {@code MigrationContext}, as it does its postcopy controls.
  * 2.1.0: {@link Machine#drives()}.
+ * 2.2.0: {@link PageFaultHandler#pageArrived} (postcopy-blocktime), {@link RamBlock#release} (release-ram).
  */
 @Export
-@Version("2.1.0")
+@Version("2.2.0")
 package org.savevm.api.machine;
 
 import org.osgi.annotation.bundle.Export;

@@ -54,7 +54,12 @@ public final class DemoCommand implements SavevmCommand {
                 + "  --ram SIZE               guest RAM (default 1G)\n"
                 + "  --fill zero|random|file:PATH   initial RAM content (default random)\n"
                 + "  --dirty-rate RATE        bytes per second the guest dirties, 0 = idle (default 50M)\n"
-                + "  --capability NAME        migration capability, repeatable (xbzrle, compress, auto-converge)\n"
+                + "  --hot-fraction F         share of RAM the guest writes to most (default 0.1; 1 = anywhere)\n"
+                + "  --capability NAME        migration capability, repeatable (xbzrle, compress, auto-converge,\n"
+                + "                           postcopy-ram, postcopy-blocktime, release-ram, ...)\n"
+                + "  --postcopy-after PERCENT with postcopy-ram: switch to postcopy once PERCENT of RAM went out\n"
+                + "                           (default: after the first pass); the destination's vCPU then reads\n"
+                + "                           random pages, faulting on the missing ones\n"
                 + "  --parameter NAME=VALUE   migration parameter, repeatable (max-bandwidth=0, downtime-limit=300)\n"
                 + "  --uri URI                listen address of the destination (default tcp:127.0.0.1:0)\n"
                 + "  --timeout SECONDS        give up after this long (default 900)\n"
@@ -74,6 +79,7 @@ public final class DemoCommand implements SavevmCommand {
         boolean progress = true;
         long cutAfter = -1;
         long dirtyRate = 50L << 20;
+        String postcopyAfter = null;
         MigrationSettings settings;
         MigrationOptions mig = new MigrationOptions();
         try {
@@ -92,7 +98,7 @@ public final class DemoCommand implements SavevmCommand {
                 String v = MigrationOptions.value(args, i);
                 switch (a) {
                     case "--ram" -> ram = Sizes.parse(v, 0);
-                    case "--fill", "--seed" -> {
+                    case "--fill", "--seed", "--hot-fraction" -> {
                         childArgs.add(a);
                         childArgs.add(v);
                     }
@@ -103,6 +109,10 @@ public final class DemoCommand implements SavevmCommand {
                     }
                     case "--uri" -> uri = v;
                     case "--cut-after" -> cutAfter = Sizes.parse(v, 0);
+                    case "--postcopy-after" -> {
+                        DemoChildOptions.parsePercent(v);
+                        postcopyAfter = v;
+                    }
                     case "--timeout" -> timeoutSeconds = Long.parseLong(v);
                     default -> throw new IllegalArgumentException("unexpected argument: " + a);
                 }
@@ -110,6 +120,9 @@ public final class DemoCommand implements SavevmCommand {
             }
             // Refused capabilities and parameters fail here, before any process starts.
             settings = migration.trySettings(mig.capabilities(), mig.parameters());
+            if (postcopyAfter != null && !settings.capability("postcopy-ram")) {
+                throw new IllegalArgumentException("--postcopy-after needs --capability postcopy-ram");
+            }
         } catch (IllegalArgumentException e) {
             err.println("demo: " + e.getMessage());
             err.print(usage());
@@ -149,6 +162,9 @@ public final class DemoCommand implements SavevmCommand {
             }
             List<String> srcArgs = new ArrayList<>(common);
             srcArgs.addAll(childArgs);
+            if (postcopyAfter != null) {
+                srcArgs.addAll(List.of("--postcopy-after", postcopyAfter));
+            }
             srcArgs.addAll(List.of("--uri", sourceTarget));
             if (cutAfter >= 0 && dirtyRate == 0) {
                 srcArgs.add("--hash-before");
@@ -346,6 +362,22 @@ public final class DemoCommand implements SavevmCommand {
         }
         if (loaded != null && loaded.get("error") != null) {
             t.row("destination error", loaded.get("error"));
+        }
+        if (loaded != null && loaded.get("postcopy-vcpu-reads") != null) {
+            t.row("postcopy requests", r.get("postcopy-requests"));
+            t.row("postcopy bytes", StatsTable.mib(r.get("postcopy-bytes")));
+            t.row("destination vCPU reads", loaded.get("postcopy-vcpu-reads"));
+        }
+        // the destination measures blocktime (QEMU reports it in the destination's query-migrate)
+        for (String k : new String[] {"postcopy-blocktime", "postcopy-vcpu-blocktime"}) {
+            if (loaded != null && loaded.get(k) != null) {
+                info.put(k, loaded.get(k));
+                t.row(k, loaded.get(k) + " ms");
+            }
+        }
+        if (loaded != null && loaded.get("postcopy-vcpu-error") != null) {
+            t.row("destination vCPU error", loaded.get("postcopy-vcpu-error"));
+            verified = false;
         }
         out.print(t);
         info.put("end-to-end-time", endToEnd);

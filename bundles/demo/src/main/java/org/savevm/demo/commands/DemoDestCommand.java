@@ -18,6 +18,7 @@ import org.savevm.demo.HeapPeak;
 import org.savevm.demo.MachineSetup;
 import org.savevm.api.SaveVm;
 import org.savevm.api.migration.Incoming;
+import org.savevm.api.migration.MigrationInfo;
 import org.savevm.api.migration.MigrationListener;
 import org.savevm.api.migration.MigrationService;
 import org.savevm.api.migration.MigrationStatus;
@@ -70,7 +71,17 @@ public final class DemoDestCommand implements SavevmCommand {
             return 2;
         }
         Machine machine = MachineSetup.sized(configAdmin, manager::machine, o.ram, 60_000);
-        Incoming m = manager.incoming(o.uri, false, MigrationListener.NONE);
+        PostcopyVcpu vcpu = new PostcopyVcpu(machine, o.seed);
+        Incoming m = manager.incoming(o.uri, false, new MigrationListener() {
+            @Override
+            public void stateChanged(MigrationStatus status, MigrationInfo info) {
+                if (status == MigrationStatus.POSTCOPY_ACTIVE) {
+                    vcpu.start();
+                } else if (!status.running()) {
+                    vcpu.halt();
+                }
+            }
+        });
         Map<String, Object> listening = new LinkedHashMap<>();
         listening.put("event", "listening");
         listening.put("uri", m.address());
@@ -93,7 +104,20 @@ public final class DemoDestCommand implements SavevmCommand {
         } else {
             loaded.put("error", m.error());
         }
+        vcpu.stop();
         loaded.put("guest-running", m.status() == MigrationStatus.COMPLETED);
+        if (vcpu.started()) {
+            loaded.put("postcopy-vcpu-reads", vcpu.reads());
+            if (vcpu.failure() != null) {
+                loaded.put("postcopy-vcpu-error", vcpu.failure());
+            }
+        }
+        Map<String, Object> qmp = m.info().toQmp();
+        for (String k : new String[] {"postcopy-blocktime", "postcopy-vcpu-blocktime"}) {
+            if (qmp.containsKey(k)) {
+                loaded.put(k, qmp.get(k));
+            }
+        }
         loaded.put("heap-peak", HeapPeak.bytes());
         loaded.put("heap-max", HeapPeak.max());
         out.println(Json.write(loaded));

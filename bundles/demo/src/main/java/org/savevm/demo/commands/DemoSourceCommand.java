@@ -84,7 +84,7 @@ public final class DemoSourceCommand implements SavevmCommand {
         Machine machine = MachineSetup.sized(configAdmin, manager::machine, o.ram, 60_000);
         GuestSetup.fill(machine, o.fill, o.seed);
         WorkloadSpec d = WorkloadSpec.DEFAULT;
-        machine.workload().configure(new WorkloadSpec(o.dirtyRate, WRITE_SIZE, d.hotFraction(), d.locality(),
+        machine.workload().configure(new WorkloadSpec(o.dirtyRate, WRITE_SIZE, o.hotFraction, d.locality(),
                 d.zeroShare(), o.seed));
         if (o.dirtyRate > 0) {
             manager.guest().start();
@@ -100,12 +100,23 @@ public final class DemoSourceCommand implements SavevmCommand {
         long startEpoch = System.currentTimeMillis();
         boolean postcopy = manager.settings().capability("postcopy-ram");
         Outgoing[] started = new Outgoing[1];
+        long switchAt = o.postcopyAfter < 0 ? -1 : machine.ramSize() * o.postcopyAfter / 100;
         Outgoing m = manager.migrate(o.uri, new ProgressPrinter(out) {
             @Override
             public synchronized void pass(long pass, MigrationInfo info) {
                 super.pass(pass, info);
                 // With postcopy-ram the demo switches after the first full pass, as a user would.
-                if (postcopy && pass >= 2 && started[0] != null) {
+                if (postcopy && switchAt < 0 && pass >= 2 && started[0] != null) {
+                    started[0].startPostcopy();
+                }
+            }
+
+            @Override
+            public synchronized void progress(MigrationInfo info) {
+                super.progress(info);
+                // --postcopy-after: once that share of RAM went out (migrate-start-postcopy mid-pass)
+                if (postcopy && switchAt >= 0 && started[0] != null && info.ram() != null
+                        && info.ram().transferred() >= switchAt) {
                     started[0].startPostcopy();
                 }
             }

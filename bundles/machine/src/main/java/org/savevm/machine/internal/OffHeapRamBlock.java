@@ -329,6 +329,30 @@ public final class OffHeapRamBlock implements RamBlock {
         }
     }
 
+    /** release-ram: the sent range is zero and counts as never written again, like memory given back. */
+    @Override
+    public void release(long offset, long len) {
+        checkRange(offset, len);
+        if ((offset | len) % TARGET_PAGE_SIZE != 0) {
+            throw new IllegalArgumentException("RAM block " + idstr + ": release not page aligned: 0x"
+                    + Long.toHexString(offset) + "+0x" + Long.toHexString(len));
+        }
+        long at = offset;
+        long end = offset + len;
+        while (at < end) {
+            int n = (int) Math.min(end - at, CHUNK_SIZE - inChunk(at));
+            ByteBuffer c = chunk(at);
+            int from = inChunk(at);
+            for (int i = 0; i < n; i += 8) {
+                c.putLong(from + i, 0L);
+            }
+            at += n;
+        }
+        for (long p = offset / TARGET_PAGE_SIZE; p < end / TARGET_PAGE_SIZE; p++) {
+            written.getAndAccumulate((int) (p >>> 6), 1L << (p & 63), (a, b) -> a & ~b);
+        }
+    }
+
     @Override
     public boolean pageMissing(long offset) {
         long p = offset / TARGET_PAGE_SIZE;
@@ -374,10 +398,11 @@ public final class OffHeapRamBlock implements RamBlock {
                 continue;
             }
             PageFaultHandler h = faultHandler;
+            long faultNanos = System.nanoTime();
             if (h != null) {
                 h.pageFault(idstr, pageOffset);
             }
-            long deadline = System.nanoTime() + faultTimeoutMillis * 1_000_000L;
+            long deadline = faultNanos + faultTimeoutMillis * 1_000_000L;
             synchronized (placed) {
                 while (pageMissing(pageOffset)) {
                     long left = deadline - System.nanoTime();
@@ -393,6 +418,9 @@ public final class OffHeapRamBlock implements RamBlock {
                                 + Long.toHexString(pageOffset) + " of " + idstr, e);
                     }
                 }
+            }
+            if (h != null) {
+                h.pageArrived(idstr, pageOffset, System.nanoTime() - faultNanos);
             }
         }
     }

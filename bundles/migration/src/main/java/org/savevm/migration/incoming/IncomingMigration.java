@@ -14,6 +14,7 @@ import org.savevm.api.MigrationContext;
 import org.savevm.api.MigrationSettings;
 import org.savevm.api.SaveVm;
 import org.savevm.api.machine.MultifdReceiver;
+import org.savevm.api.machine.PageFaultHandler;
 import org.savevm.api.machine.RamBlock;
 import org.savevm.api.migration.GuestControl;
 import org.savevm.api.migration.Incoming;
@@ -22,6 +23,7 @@ import org.savevm.api.migration.MigrationListener;
 import org.savevm.api.migration.MigrationStatus;
 import org.savevm.api.settings.MigrationParameters;
 import org.savevm.migration.multifd.MultifdRecvChannels;
+import org.savevm.migration.postcopy.BlocktimeTracker;
 import org.savevm.migration.postcopy.PostcopyIncoming;
 import org.savevm.migration.returnpath.ReturnPathWriter;
 import org.savevm.migration.state.MigrationStateMachine;
@@ -74,6 +76,7 @@ public final class IncomingMigration implements Incoming {
         this.guest = guest;
         this.autostart = autostart;
         this.events = events;
+        this.blocktime = settings.capability("postcopy-blocktime") ? new BlocktimeTracker(System::nanoTime) : null;
     }
 
     public void start() {
@@ -135,8 +138,10 @@ public final class IncomingMigration implements Incoming {
         long total = totalTime >= 0 ? totalTime
                 : acceptNanos == 0 ? 0 : TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - acceptNanos);
         MigrationStatus st = state.status();
+        BlocktimeTracker bt = blocktime;
         return new MigrationInfo(st, total, 0, 0, 0, null, bytes, bytes, 0, 0, 0, false, false, false,
-                st == MigrationStatus.FAILED ? error : null, 0, multifd == null ? 0 : multifd.bytes());
+                st == MigrationStatus.FAILED ? error : null, 0, multifd == null ? 0 : multifd.bytes(), 0,
+                bt == null ? null : bt.snapshot());
     }
 
     /** Moves from the current state to {@code s} (refused if the table has no such move) and tells the listener. */
@@ -156,6 +161,8 @@ public final class IncomingMigration implements Incoming {
     /** The return path, once the source opened it (OPEN_RETURN_PATH). */
     private volatile ReturnPathWriter returnPath;
     private volatile PostcopyIncoming postcopy = PostcopyIncoming.NONE;
+    /** With capability postcopy-blocktime: how long faulting guest accesses waited. */
+    private final BlocktimeTracker blocktime;
 
     /** Guest RAM by block idstr, where the multifd channels put the pages they receive. */
     public void setRamBlocks(Function<String, Optional<RamBlock>> ramBlocks) {
@@ -211,6 +218,20 @@ public final class IncomingMigration implements Incoming {
                 }
 
                 @Override
+                public void postcopyAdvise(boolean ramPostcopy, long remoteSummary, long targetPageSize)
+                        throws IOException {
+                    if (!ramPostcopy) {
+                        return;
+                    }
+                    // loadvm_postcopy_handle_advise: host pages must match, or a host page could be placed in parts
+                    long local = postcopy.ramPageSizeSummary();
+                    if (remoteSummary != local) {
+                        throw new IOException(String.format("Postcopy needs matching RAM page sizes (s=%x d=%x)",
+                                remoteSummary, local));
+                    }
+                }
+
+                @Override
                 public void postcopyRamDiscard(String block, List<DiscardRange> ranges) throws IOException {
                     for (DiscardRange r : ranges) {
                         postcopy.discard(context, block, r.start(), r.length());
@@ -223,11 +244,25 @@ public final class IncomingMigration implements Incoming {
                     if (w == null) {
                         throw new IOException("POSTCOPY_LISTEN without a return path: page requests could not be sent");
                     }
-                    postcopy.listen(context, (block, offset) -> {
-                        try {
-                            w.requestPages(block, offset, RamBlock.TARGET_PAGE_SIZE);
-                        } catch (IOException e) {
-                            LOG.log(System.Logger.Level.WARNING, "page request for " + block + " failed", e);
+                    BlocktimeTracker bt = blocktime;
+                    postcopy.listen(context, new PageFaultHandler() {
+                        @Override
+                        public void pageFault(String block, long offset) {
+                            if (bt != null) {
+                                bt.faultBegin();
+                            }
+                            try {
+                                w.requestPages(block, offset, RamBlock.TARGET_PAGE_SIZE);
+                            } catch (IOException e) {
+                                LOG.log(System.Logger.Level.WARNING, "page request for " + block + " failed", e);
+                            }
+                        }
+
+                        @Override
+                        public void pageArrived(String block, long offset, long waitedNanos) {
+                            if (bt != null) {
+                                bt.faultEnd(waitedNanos);
+                            }
                         }
                     });
                 }

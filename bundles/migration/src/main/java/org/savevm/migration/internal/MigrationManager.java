@@ -70,6 +70,16 @@ public final class MigrationManager implements MigrationService {
         applyConfiguration(props);
     }
 
+    /**
+     * Embedding constructor: the given machine (its workload is the guest, no virtual clock), no ConfigAdmin;
+     * what DS would inject. The bundles that implement capabilities still come through {@link #addFeatures}.
+     */
+    public MigrationManager(SaveVm saveVm, Machine machine) {
+        this.saveVm = saveVm;
+        this.machine = machine;
+        this.guest = new MachineGuest(() -> this.machine, () -> clock);
+    }
+
     /** Test and embedding constructor: no ConfigAdmin, the given guest. */
     public MigrationManager(SaveVm saveVm, GuestControl guest) {
         this.saveVm = saveVm;
@@ -195,6 +205,7 @@ public final class MigrationManager implements MigrationService {
         checkMultifd(settings, parsed);
         OutgoingMigration m = new OutgoingMigration(saveVm, () -> Transports.connect(parsed), settings,
                 () -> config.parameter("max-bandwidth"), () -> config.parameter("downtime-limit"), guest, listener);
+        m.setRamPageSizeSummary(() -> RamPostcopyIncoming.pageSizeSummary(machine));
         outgoing = m;
         m.start();
         return m;

@@ -92,6 +92,10 @@ public final class OutgoingMigration implements Outgoing {
     private volatile long totalTime = -1;
     private volatile long downtime;
     private volatile long downtimeStartPosition = -1;
+    /** Stream position right after the switch to postcopy (the PACKAGED blob sent), -1 before. */
+    private volatile long postcopyStartPosition = -1;
+    /** QEMU's ram_pagesize_summary of the source's RAM blocks, sent in POSTCOPY_ADVISE. */
+    private volatile LongSupplier ramPageSizeSummary = () -> RamBlock.TARGET_PAGE_SIZE;
     private volatile long endPosition = -1;
     private volatile long expectedDowntime;
     private volatile double mbps;
@@ -116,6 +120,11 @@ public final class OutgoingMigration implements Outgoing {
                 settings.parameter("cpu-throttle-initial", 20), settings.parameter("cpu-throttle-increment", 10),
                 settings.parameter("cpu-throttle-tailslow", 0) != 0, settings.parameter("max-cpu-throttle", 99));
         this.startNanos = System.nanoTime();
+    }
+
+    /** Where the page sizes of the RAM blocks come from (default: target-size pages only). */
+    public void setRamPageSizeSummary(LongSupplier summary) {
+        this.ramPageSizeSummary = summary;
     }
 
     /** Starts the migration thread. */
@@ -183,10 +192,15 @@ public final class OutgoingMigration implements Outgoing {
         long precopy = downtimeStartPosition >= 0 ? downtimeStartPosition : pos;
         long downBytes = downtimeStartPosition >= 0 ? pos - downtimeStartPosition : 0;
         RamMigrationStats ram = ramStats().orElse(null);
+        long postcopyBytes = postcopyStartPosition >= 0 ? pos - postcopyStartPosition : 0;
+        if (postcopyStartPosition >= 0) {
+            // QEMU counts the switch's own bytes as downtime bytes and what follows as postcopy bytes
+            downBytes = postcopyStartPosition - downtimeStartPosition;
+        }
         return new MigrationInfo(st, total, setupTime, downtime, expectedDowntime, ram, pos, precopy, downBytes,
                 mbps, guest.throttlePercent(), settings.capability("xbzrle"), settings.capability("compress"),
                 settings.capability("auto-converge"), st == MigrationStatus.FAILED ? error : null, rpReader == null ? 0 : rpReader.pageRequests(),
-                multifd == null ? 0 : multifd.bytes());
+                multifd == null ? 0 : multifd.bytes(), postcopyBytes, null);
     }
 
     /**
@@ -291,8 +305,7 @@ public final class OutgoingMigration implements Outgoing {
                     commands.ping(1);
                 }
                 if (postcopy) {
-                    // ram_pagesize_summary: every block here uses the target page size.
-                    commands.postcopyAdvise(RamBlock.TARGET_PAGE_SIZE, RamBlock.TARGET_PAGE_SIZE);
+                    commands.postcopyAdvise(ramPageSizeSummary.getAsLong(), RamBlock.TARGET_PAGE_SIZE);
                 }
             });
             o.flush();
@@ -421,6 +434,7 @@ public final class OutgoingMigration implements Outgoing {
         rp.acceptPageRequests(ram::requestPages);
         PostcopySwitch.write(o, saveVm, outgoing, ram);
         o.flush();
+        postcopyStartPosition = o.position();
         inPostcopy = true;
         limiter.setBandwidth(settings.parameter("max-postcopy-bandwidth", 0));
         limiter.newSlice(o.position());
@@ -517,7 +531,8 @@ public final class OutgoingMigration implements Outgoing {
         }
         iterationStartNanos = now;
         iterationInitialBytes = pos;
-        limiter.setBandwidth(maxBandwidth.getAsLong());
+        // in postcopy QEMU limits to max-postcopy-bandwidth (0: unlimited), not max-bandwidth
+        limiter.setBandwidth(inPostcopy ? settings.parameter("max-postcopy-bandwidth", 0) : maxBandwidth.getAsLong());
         limiter.newSlice(pos);
         ram.ifPresent(this::maybeThrottle);
         MigrationInfo i = info();

@@ -88,6 +88,8 @@ final class RamSaveSession
     private long pagesSent;
 
     private final boolean postcopyRam;
+    /** release-ram: pages sent in postcopy are given back on the source. */
+    private final boolean releaseRam;
     private volatile boolean postcopy;
     /** Page requests from the destination (return-path thread), served first by the migration thread. */
     private final ConcurrentLinkedQueue<PageRequest> requests = new ConcurrentLinkedQueue<>();
@@ -119,6 +121,7 @@ final class RamSaveSession
         }
         this.xbzrle = settings.capability("xbzrle");
         this.postcopyRam = settings.capability("postcopy-ram");
+        this.releaseRam = settings.capability("release-ram");
         this.compress = settings.capability("compress");
         long cacheSize = settings.parameter("xbzrle-cache-size", MigrationParameters.XBZRLE_CACHE_SIZE_DEFAULT);
         this.cache = xbzrle ? new PageCache(cacheSize, PAGE) : null;
@@ -385,6 +388,8 @@ final class RamSaveSession
                     seenBlock = r.block;
                     seenPage = p + 1;
                     if (pages > 0) {
+                        // a faulting guest waits for this page: it leaves now, not with the next batch
+                        out.flush();
                         return pages;
                     }
                 }
@@ -450,6 +455,22 @@ final class RamSaveSession
     private int saveTargetPage(BlockState b, long pageIndex) throws IOException {
         long offset = pageIndex * PAGE;
         ByteBuffer page = b.block.page(offset);
+        if (!(releaseRam && postcopy)) {
+            return saveTargetPage(b, offset, page);
+        }
+        // release-ram (QEMU's ram_release_page): the record may leave the buffer after the page is given
+        // back, so it goes out from a copy
+        ByteBuffer copy = ByteBuffer.allocate(PAGE);
+        copy.put(page).flip();
+        int pages = saveTargetPage(b, offset, copy.asReadOnlyBuffer());
+        if (pages > 0) {
+            b.block.release(offset, PAGE);
+            stats.releasedPages++;
+        }
+        return pages;
+    }
+
+    private int saveTargetPage(BlockState b, long offset, ByteBuffer page) throws IOException {
         if (compressActive()) {
             if (b != lastSentBlock) {
                 // The first page of a block visit goes out uncompressed, after everything before it.
