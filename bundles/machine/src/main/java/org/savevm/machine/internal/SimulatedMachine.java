@@ -26,12 +26,21 @@ public final class SimulatedMachine implements Machine, AutoCloseable {
     }
 
     public SimulatedMachine(String type, long ramSize, WorkloadSpec spec) {
+        this(type, ramSize, spec, java.util.Map.of());
+    }
+
+    /**
+     * With some blocks backed by larger host pages, e.g. {@code pc.ram} → 2 MiB (QEMU's
+     * {@code -mem-path /dev/hugepages}): the blocks named in {@code pageSizes} get that page size.
+     */
+    public SimulatedMachine(String type, long ramSize, WorkloadSpec spec, java.util.Map<String, Integer> pageSizes) {
         this.type = type;
         List<RamBlockSpec> specs = MachineProfile.ramListOrder(MachineProfile.blocks(type, ramSize),
                 RamBlockSpec::maxLength);
         List<RamBlock> l = new ArrayList<>();
         for (RamBlockSpec s : specs) {
-            l.add(new OffHeapRamBlock(s.idstr(), s.usedLength(), s.maxLength(), s.resizeable(), s.regionAddress()));
+            l.add(new OffHeapRamBlock(s.idstr(), s.usedLength(), s.maxLength(), s.resizeable(), s.regionAddress(),
+                    pageSizes.getOrDefault(s.idstr(), RamBlock.TARGET_PAGE_SIZE)));
         }
         this.blocks = List.copyOf(l);
         this.workload = new WorkloadGenerator(blocks, spec, System::nanoTime).start("savevm-guest-" + type);

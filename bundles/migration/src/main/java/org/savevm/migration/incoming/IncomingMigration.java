@@ -252,7 +252,10 @@ public final class IncomingMigration implements Incoming {
                                 bt.faultBegin();
                             }
                             try {
-                                w.requestPages(block, offset, RamBlock.TARGET_PAGE_SIZE);
+                                // a fault asks for the whole host page (postcopy_request_page)
+                                int size = ramBlocks.apply(block).map(RamBlock::pageSize)
+                                        .orElse(RamBlock.TARGET_PAGE_SIZE);
+                                w.requestPages(block, offset, size);
                             } catch (IOException e) {
                                 LOG.log(System.Logger.Level.WARNING, "page request for " + block + " failed", e);
                             }

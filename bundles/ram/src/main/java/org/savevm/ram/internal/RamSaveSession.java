@@ -366,6 +366,17 @@ final class RamSaveSession
                     pages = saveTargetPage(b, page);
                 }
                 page++;
+                if (postcopy && pages > 0) {
+                    // ram_save_host_page: the rest of a huge host page follows at once, before any request,
+                    // as the destination places it only whole
+                    int perHost = b.block.pageSize() / PAGE;
+                    while (perHost > 1 && page % perHost != 0 && page < b.pages()) {
+                        if (clearDirty(b, page)) {
+                            pages += saveTargetPage(b, page);
+                        }
+                        page++;
+                    }
+                }
             }
         } while (pages == 0 && again);
         seenBlock = bi;
@@ -388,13 +399,16 @@ final class RamSaveSession
                     seenBlock = r.block;
                     seenPage = p + 1;
                     if (pages > 0) {
-                        // a faulting guest waits for this page: it leaves now, not with the next batch
-                        out.flush();
+                        if (r.page >= r.end) {
+                            // a faulting guest waits for this (host) page: it leaves now, not with the next batch
+                            out.flush();
+                        }
                         return pages;
                     }
                 }
             }
             requests.poll();
+            out.flush();
         }
         return 0;
     }
@@ -404,6 +418,9 @@ final class RamSaveSession
     @Override
     public List<PageRange> startPostcopy() {
         bitmapSync();
+        for (BlockState b : blocks) {
+            chunkHostPages(b);
+        }
         List<PageRange> ranges = new ArrayList<>();
         for (BlockState b : blocks) {
             long end = b.pages();
@@ -422,6 +439,32 @@ final class RamSaveSession
         seenPage = 0;
         postcopy = true;
         return ranges;
+    }
+
+    /**
+     * QEMU's postcopy_chunk_hostpages_pass: in a block of larger host pages a host page with any dirty target
+     * page becomes dirty whole, so that it is discarded, sent and placed as one.
+     */
+    private void chunkHostPages(BlockState b) {
+        int perHost = b.block.pageSize() / PAGE;
+        if (perHost <= 1) {
+            return;
+        }
+        long pages = b.pages();
+        for (long first = 0; first < pages; first += perHost) {
+            long end = Math.min(pages, first + perHost);
+            if (findNextDirty(b, first) >= end) {
+                continue;
+            }
+            for (long p = first; p < end; p++) {
+                int w = (int) (p >>> 6);
+                long bit = 1L << (p & 63);
+                if ((b.bitmap[w] & bit) == 0) {
+                    b.bitmap[w] |= bit;
+                    dirtyPages++;
+                }
+            }
+        }
     }
 
     @Override

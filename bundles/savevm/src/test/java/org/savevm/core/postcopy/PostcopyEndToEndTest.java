@@ -42,7 +42,11 @@ class PostcopyEndToEndTest {
     /** One end: a machine, a core with the ram handler, an orchestrator. */
     record End(SimulatedMachine machine, MigrationManager manager) implements AutoCloseable {
         static End create(WorkloadSpec workload) {
-            SimulatedMachine m = new SimulatedMachine("pc-i440fx-7.2", RAM, workload);
+            return create(workload, Map.of());
+        }
+
+        static End create(WorkloadSpec workload, Map<String, Integer> pageSizes) {
+            SimulatedMachine m = new SimulatedMachine("pc-i440fx-7.2", RAM, workload, pageSizes);
             HandlerRegistry registry = new HandlerRegistry();
             registry.add(new RamHandler(m), "org.savevm.ram");
             SaveVmService core = new SaveVmService(registry, new VMStateEngineComponent(Map.of()), Map.of());
@@ -130,6 +134,95 @@ class PostcopyEndToEndTest {
             if (o.info().postcopyRequests() > 0) {
                 assertEquals(1, bt.vcpu().size(), "one guest thread faulted: " + bt);
             }
+        }
+    }
+
+    static final int HUGE = 2 << 20;
+
+    /**
+     * pc.ram backed by 2 MiB pages on both ends: ADVISE carries 0x201000, discards and sends come in whole host
+     * pages, and the destination makes a host page visible only once all 512 of its target pages are in. The
+     * destination's vCPU faults on single target pages; whenever its read returns, the raw bytes of the whole
+     * host page (read without waiting) are already the source's: it never sees half a host page.
+     */
+    @Test
+    void hugePagesArePlacedWhole() throws Exception {
+        Map<String, Integer> huge = Map.of("pc.ram", HUGE);
+        try (End src = End.create(dirtying(64L << 20), huge); End dst = End.create(dirtying(0), huge)) {
+            fillRandom(src.machine(), 8);
+            for (End e : new End[] {src, dst}) {
+                e.manager().setCapability("postcopy-ram", true);
+            }
+            src.manager().setParameter("max-bandwidth", "16M");
+            Incoming in = dst.manager().incoming("tcp:127.0.0.1:0", true, MigrationListener.NONE);
+            src.manager().guest().start();
+            AtomicReference<Outgoing> out = new AtomicReference<>();
+            Outgoing o = src.manager().migrate(in.address(), new MigrationListener() {
+                @Override
+                public void progress(MigrationInfo info) {
+                    Outgoing self = out.get();
+                    if (self != null && info.ram() != null && info.ram().transferred() >= RAM / 2) {
+                        self.startPostcopy();
+                    }
+                }
+            });
+            out.set(o);
+            AtomicLong checked = new AtomicLong();
+            AtomicReference<String> half = new AtomicReference<>();
+            Thread vcpu = new Thread(() -> {
+                Random rnd = new Random(29);
+                RamBlock d = dst.machine().ramBlock("pc.ram").orElseThrow();
+                RamBlock s = src.machine().ramBlock("pc.ram").orElseThrow();
+                byte[] one = new byte[16];
+                while (in.status() != MigrationStatus.POSTCOPY_ACTIVE && in.status().running()) {
+                    Thread.onSpinWait();
+                }
+                while (in.status() == MigrationStatus.POSTCOPY_ACTIVE && half.get() == null) {
+                    long target = rnd.nextLong(d.pages()) * RamBlock.TARGET_PAGE_SIZE;
+                    d.read(target, one, 0, one.length); // faults on the host page if missing
+                    long host = target / HUGE * HUGE;
+                    for (long off = host; off < host + HUGE; off += RamBlock.TARGET_PAGE_SIZE) {
+                        if (!d.page(off).equals(s.page(off))) {
+                            half.set("host page 0x" + Long.toHexString(host) + " visible while its target page 0x"
+                                    + Long.toHexString(off) + " is not in yet");
+                            break;
+                        }
+                    }
+                    checked.incrementAndGet();
+                }
+            }, "dst-vcpu");
+            vcpu.start();
+            assertTrue(o.await(120, TimeUnit.SECONDS), "the migration ended");
+            assertTrue(in.await(30, TimeUnit.SECONDS), "the load ended");
+            vcpu.join(10_000);
+            MigrationInfo info = o.info();
+            assertEquals(MigrationStatus.COMPLETED, info.status(), String.valueOf(info.errorDesc()));
+            assertEquals(MigrationStatus.COMPLETED, in.status(), String.valueOf(in.error()));
+            assertNull(half.get());
+            assertTrue(checked.get() > 0, "the destination read pages during postcopy");
+            assertTrue(info.postcopyRequests() > 0, info.toQmp().toString());
+            for (RamBlock s : src.machine().ramBlocks()) {
+                RamBlock d = dst.machine().ramBlock(s.idstr()).orElseThrow();
+                assertEquals(0, d.missingPages(), s.idstr());
+                assertArrayEquals(s.sha256(), d.sha256(), s.idstr());
+            }
+        }
+    }
+
+    /** Different host page sizes on the two ends: the destination refuses ADVISE with QEMU's message. */
+    @Test
+    void hugePagesOnOneEndOnlyAreRefusedAtAdvise() throws Exception {
+        try (End src = End.create(dirtying(0), Map.of("pc.ram", HUGE)); End dst = End.create(dirtying(0))) {
+            for (End e : new End[] {src, dst}) {
+                e.manager().setCapability("postcopy-ram", true);
+            }
+            Incoming in = dst.manager().incoming("tcp:127.0.0.1:0", true, MigrationListener.NONE);
+            Outgoing o = src.manager().migrate(in.address(), MigrationListener.NONE);
+            assertTrue(in.await(60, TimeUnit.SECONDS));
+            assertTrue(o.await(60, TimeUnit.SECONDS));
+            assertEquals(MigrationStatus.FAILED, in.status());
+            assertTrue(in.error().contains("Postcopy needs matching RAM page sizes (s=201000 d=1000)"), in.error());
+            assertEquals(MigrationStatus.FAILED, o.status());
         }
     }
 
