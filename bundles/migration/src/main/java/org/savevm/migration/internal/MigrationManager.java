@@ -255,6 +255,24 @@ public final class MigrationManager implements MigrationService {
         o.startPostcopy();
     }
 
+    /** QEMU's migrate -r URI: the postcopy-paused outgoing migration reconnects. */
+    public void resume(String uri) {
+        OutgoingMigration o = outgoing;
+        if (o == null) {
+            throw new IllegalStateException("Cannot resume if there is no paused migration");
+        }
+        o.resume(uri);
+    }
+
+    /** QEMU's migrate-recover URI: the postcopy-paused incoming migration listens for the source again. */
+    public String recover(String uri) throws IOException {
+        IncomingMigration i = incoming;
+        if (i == null) {
+            throw new IllegalStateException("Migrate recover can only be run when postcopy is paused.");
+        }
+        return i.recover(uri);
+    }
+
     /** QEMU's migrate_cancel: the outgoing migration if one runs, else a waiting incoming one. */
     public boolean cancel() {
         OutgoingMigration o = outgoing;

@@ -489,6 +489,77 @@ final class RamSaveSession
         return postcopy;
     }
 
+    // ---- postcopy recovery -------------------------------------------------------------------------
+
+    @Override
+    public List<String> recoveryBlocks() {
+        List<String> names = new ArrayList<>(blocks.length);
+        for (BlockState b : blocks) {
+            names.add(b.block.idstr());
+        }
+        return names;
+    }
+
+    @Override
+    public long receivedBitmapBytes(String idstr) {
+        BlockState b = blockNamed(idstr);
+        return b == null ? -1 : (b.pages() + 63) / 64 * 8;
+    }
+
+    private BlockState blockNamed(String idstr) {
+        for (BlockState b : blocks) {
+            if (b.block.idstr().equals(idstr)) {
+                return b;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * QEMU's ram_dirty_bitmap_reload: the dirty bitmap becomes the complement of what the destination
+     * received, so a page lost with the broken channel goes again and a page that arrived does not.
+     */
+    @Override
+    public synchronized void reloadDirtyBitmap(String idstr, byte[] le) {
+        BlockState b = blockNamed(idstr);
+        if (b == null) {
+            throw new IllegalArgumentException("ram_dirty_bitmap_reload: no block '" + idstr + "'");
+        }
+        long expected = receivedBitmapBytes(idstr);
+        if (le.length != expected) {
+            throw new IllegalArgumentException("ramblock '" + idstr + "' bitmap size mismatch (0x"
+                    + Long.toHexString(le.length) + " != 0x" + Long.toHexString(expected) + ")");
+        }
+        java.nio.ByteBuffer words = java.nio.ByteBuffer.wrap(le).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        long pages = b.pages();
+        int n = (int) ((pages + 63) >>> 6);
+        for (int w = 0; w < n; w++) {
+            long dirty = ~words.getLong(w * 8);
+            if (w == n - 1 && (pages & 63) != 0) {
+                dirty &= (1L << (pages & 63)) - 1;
+            }
+            b.bitmap[w] = dirty;
+        }
+        java.util.Arrays.fill(b.bitmap, n, b.bitmap.length, 0L);
+        chunkHostPages(b);
+    }
+
+    /** QEMU's ram_state_resume_prepare: count what is dirty now, search from the start, name the next block. */
+    @Override
+    public synchronized void resumePrepare() {
+        long dirty = 0;
+        for (BlockState b : blocks) {
+            for (long w : b.bitmap) {
+                dirty += Long.bitCount(w);
+            }
+        }
+        dirtyPages = dirty;
+        stats.remaining = dirtyPages * PAGE;
+        seenBlock = 0;
+        seenPage = 0;
+        lastSentBlock = null;
+    }
+
     // ---- one page (ram_save_target_page) ------------------------------------------------------------
 
     private boolean compressActive() {

@@ -226,6 +226,119 @@ class PostcopyEndToEndTest {
         }
     }
 
+    /**
+     * Postcopy recovery: the link breaks twice after the switch. Each time both ends pause (postcopy-paused),
+     * the guest keeps running on the destination with every page it has, migrate-recover and migrate -r
+     * connect a new link, RECV_BITMAP tells the source what arrived, POSTCOPY_RESUME / RESUME_ACK finish the
+     * handshake, and the migration goes on. At the end the destination holds the source's RAM; every page
+     * its vCPU read on the way was final.
+     */
+    @Test
+    void aBrokenLinkAfterTheSwitchPausesAndRecoversTwice() throws Exception {
+        try (End src = End.create(dirtying(64L << 20)); End dst = End.create(dirtying(0))) {
+            fillRandom(src.machine(), 9);
+            for (End e : new End[] {src, dst}) {
+                e.manager().setCapability("postcopy-ram", true);
+            }
+            src.manager().setParameter("max-bandwidth", "16M");
+            // slow postcopy, so that the link can break in the middle of it
+            src.manager().setParameter("max-postcopy-bandwidth", "8M");
+            Incoming in = dst.manager().incoming("tcp:127.0.0.1:0", true, MigrationListener.NONE);
+            src.manager().guest().start();
+            BreakableLink link = new BreakableLink(org.savevm.api.migration.MigrationUri.parse(in.address()).port());
+            AtomicReference<Outgoing> out = new AtomicReference<>();
+            java.util.List<MigrationStatus> srcStates = new java.util.concurrent.CopyOnWriteArrayList<>();
+            Outgoing o = src.manager().migrate(link.uri(), new MigrationListener() {
+                @Override
+                public void progress(MigrationInfo info) {
+                    Outgoing self = out.get();
+                    if (self != null && info.ram() != null && info.ram().transferred() >= RAM / 2) {
+                        self.startPostcopy();
+                    }
+                }
+
+                @Override
+                public void stateChanged(MigrationStatus status, MigrationInfo info) {
+                    srcStates.add(status);
+                }
+            });
+            out.set(o);
+            AtomicLong reads = new AtomicLong();
+            AtomicReference<String> wrong = new AtomicReference<>();
+            Thread vcpu = new Thread(() -> {
+                Random rnd = new Random(31);
+                RamBlock d = dst.machine().ramBlock("pc.ram").orElseThrow();
+                RamBlock s = src.machine().ramBlock("pc.ram").orElseThrow();
+                byte[] got = new byte[RamBlock.TARGET_PAGE_SIZE];
+                byte[] want = new byte[RamBlock.TARGET_PAGE_SIZE];
+                while (in.status() != MigrationStatus.POSTCOPY_ACTIVE && in.status().running()) {
+                    Thread.onSpinWait();
+                }
+                while (in.status().running()) {
+                    long off = rnd.nextLong(d.pages()) * RamBlock.TARGET_PAGE_SIZE;
+                    d.read(off, got, 0, got.length);
+                    s.read(off, want, 0, want.length);
+                    if (!java.util.Arrays.equals(got, want) && wrong.get() == null) {
+                        wrong.set("pc.ram page 0x" + Long.toHexString(off) + " read before its final content");
+                    }
+                    reads.incrementAndGet();
+                }
+            }, "dst-vcpu");
+            vcpu.start();
+
+            for (int cut = 0; cut < 2; cut++) {
+                long at = (cut + 1) * (2L << 20);
+                // the guest runs on the destination (RUN processed) and postcopy is under way
+                awaitTrue(() -> (in.status() == MigrationStatus.POSTCOPY_ACTIVE && o.info().postcopyBytes() >= at)
+                        || !o.status().running(), "postcopy under way");
+                assertEquals(MigrationStatus.POSTCOPY_ACTIVE, o.status(), "still in postcopy at cut " + cut);
+                link.close();
+                awaitTrue(() -> o.status() == MigrationStatus.POSTCOPY_PAUSED, "source paused");
+                awaitTrue(() -> in.status() == MigrationStatus.POSTCOPY_PAUSED, () -> "destination paused, is " + in.status() + " " + in.error());
+                assertTrue(dst.machine().workload().running(), "the guest keeps running on the destination");
+                long readsWhilePaused = reads.get();
+                String recoverAt = in.recover("tcp:127.0.0.1:0");
+                link = new BreakableLink(org.savevm.api.migration.MigrationUri.parse(recoverAt).port());
+                o.resume(link.uri());
+                awaitTrue(() -> o.status() != MigrationStatus.POSTCOPY_PAUSED
+                        && o.status() != MigrationStatus.POSTCOPY_RECOVER, "source resumed");
+                assertTrue(reads.get() >= readsWhilePaused);
+            }
+            assertTrue(o.await(40, TimeUnit.SECONDS), () -> "the migration ended: "
+                    + ((org.savevm.migration.outgoing.OutgoingMigration) o).pausedBecause() + " " + o.info().toQmp() + " / "
+                    + in.status() + " " + in.info().toQmp());
+            assertTrue(in.await(30, TimeUnit.SECONDS), "the load ended");
+            vcpu.join(10_000);
+            link.close();
+            MigrationInfo info = o.info();
+            assertEquals(MigrationStatus.COMPLETED, info.status(), String.valueOf(info.errorDesc()));
+            assertEquals(MigrationStatus.COMPLETED, in.status(), String.valueOf(in.error()));
+            assertNull(wrong.get());
+            assertEquals(2, java.util.Collections.frequency(srcStates, MigrationStatus.POSTCOPY_PAUSED), srcStates.toString());
+            assertEquals(2, java.util.Collections.frequency(srcStates, MigrationStatus.POSTCOPY_RECOVER), srcStates.toString());
+            for (RamBlock s : src.machine().ramBlocks()) {
+                RamBlock d = dst.machine().ramBlock(s.idstr()).orElseThrow();
+                assertEquals(0, d.missingPages(), s.idstr());
+                assertArrayEquals(s.sha256(), d.sha256(), s.idstr());
+            }
+        }
+    }
+
+    static void awaitTrue(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
+        awaitTrue(condition, () -> what);
+    }
+
+    static void awaitTrue(java.util.function.BooleanSupplier condition, java.util.function.Supplier<String> what)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for: " + what.get());
+            }
+            Thread.sleep(5);
+        }
+    }
+
     static void fillRandom(SimulatedMachine m, long seed) {
         Random rnd = new Random(seed);
         byte[] page = new byte[RamBlock.TARGET_PAGE_SIZE];
