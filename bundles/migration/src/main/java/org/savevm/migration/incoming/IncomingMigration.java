@@ -197,7 +197,8 @@ public final class IncomingMigration implements Incoming {
     /** REQ_PAGES_ID for the host page at {@code offset}; while paused the request waits for the recovery. */
     private void requestPage(String block, long offset) {
         ReturnPathWriter w = returnPath;
-        if (w == null || state.status() != MigrationStatus.POSTCOPY_ACTIVE) {
+        MigrationStatus st = state.status();
+        if (w == null || st == MigrationStatus.POSTCOPY_PAUSED || st == MigrationStatus.POSTCOPY_RECOVER) {
             return; // postcopy-paused: asked again after POSTCOPY_RESUME
         }
         try {

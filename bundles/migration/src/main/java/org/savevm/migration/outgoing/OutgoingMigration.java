@@ -53,6 +53,9 @@ public final class OutgoingMigration implements Outgoing {
     /** How long the source waits, guest stopped, for the destination's SHUT on the return path. */
     private static final long RETURN_PATH_SHUT_SECONDS = 120;
 
+    /** How long a broken postcopy channel waits for the destination's SHUT telling a failed load apart. */
+    private static final long SIBLING_ERROR_WAIT_MILLIS = 1000;
+
     /** How long the recovery handshake waits for the destination's bitmaps and RESUME_ACK. */
     private static final long RECOVERY_SECONDS = 60;
 
@@ -487,6 +490,18 @@ public final class OutgoingMigration implements Outgoing {
             } catch (IOException e) {
                 if (cancelRequested) {
                     throw e;
+                }
+                // A destination that failed to load says so with SHUT(1) before it closes: then this is a
+                // failure, not a network problem to recover from (QEMU's rp_state.error).
+                Integer shut;
+                try {
+                    shut = rpReader.awaitEnd(SIBLING_ERROR_WAIT_MILLIS);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+                if (shut != null && shut != 0) {
+                    throw new IOException("the destination failed to load the stream (SHUT " + shut + ")", e);
                 }
                 LOG.log(System.Logger.Level.DEBUG, "postcopy channel broke, pausing", e);
                 IOException cause = e;

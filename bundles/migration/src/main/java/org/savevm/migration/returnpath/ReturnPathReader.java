@@ -60,6 +60,24 @@ public final class ReturnPathReader {
         thread.start();
     }
 
+    /**
+     * Waits up to {@code millis} for the return path to end (SHUT or an error) and returns SHUT's value,
+     * or null when it ended without one or is still open.
+     */
+    public Integer awaitEnd(long millis) throws InterruptedException {
+        long deadline = System.nanoTime() + millis * 1_000_000L;
+        synchronized (lock) {
+            while (shutStatus == null && error == null) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    break;
+                }
+                TimeUnit.NANOSECONDS.timedWait(lock, left);
+            }
+            return shutStatus;
+        }
+    }
+
     /** Waits until {@code count} RECV_BITMAP answers were reloaded; throws when the return path broke. */
     public void awaitBitmaps(int count, long timeout, TimeUnit unit) throws IOException, InterruptedException {
         awaitCondition(() -> bitmapsReceived >= count, "the received bitmaps", timeout, unit);
