@@ -80,6 +80,24 @@ class DemoIT {
         assertTrue(r.get("postcopy-vcpu-blocktime") instanceof java.util.List<?>, r.toString());
     }
 
+    /**
+     * Postcopy recovery as a user sees it: the link (both ways) breaks twice after the switch; both ends pause,
+     * the destination runs migrate-recover, the source migrate -r, and the migration completes verified.
+     */
+    @SuppressWarnings("unchecked")
+    @Test
+    void postcopyRecoversFromALinkBrokenTwice() throws Exception {
+        Map<String, Object> r = run(0, "demo", "--ram", "64M", "--dirty-rate", "64M", "--hot-fraction", "1",
+                "--capability", "postcopy-ram", "--postcopy-after", "50", "--parameter", "max-bandwidth=16M",
+                "--parameter", "max-postcopy-bandwidth=16M", "--cut-after", "44M,56M", "--recover", "--no-progress");
+        assertEquals("completed", r.get("status"));
+        assertEquals(Boolean.TRUE, r.get("verified"));
+        Map<String, Object> recovery = (Map<String, Object>) r.get("recovery");
+        assertEquals(2, ((Number) recovery.get("cuts")).intValue(), recovery.toString());
+        assertEquals(2, ((Number) recovery.get("source-pauses")).intValue(), recovery.toString());
+        assertEquals(2, ((Number) recovery.get("destination-pauses")).intValue(), recovery.toString());
+    }
+
     @SuppressWarnings("unchecked")
     @Test
     void aBrokenLinkFailsBothEndsCleanly() throws Exception {

@@ -15,6 +15,8 @@ final class DemoChildOptions {
     String uri;
     long timeoutSeconds = 900;
     boolean hashBefore;
+    /** Postcopy recovery: a paused destination runs migrate-recover, a paused source migrate -r. */
+    boolean recover;
     /** Switch to postcopy once this share (percent) of RAM went out; -1: after the first pass. */
     int postcopyAfter = -1;
     double hotFraction = org.savevm.api.machine.WorkloadSpec.DEFAULT.hotFraction();
@@ -31,6 +33,11 @@ final class DemoChildOptions {
             String a = args.get(i);
             if (a.equals("--hash-before")) {
                 o.hashBefore = true;
+                i++;
+                continue;
+            }
+            if (a.equals("--recover")) {
+                o.recover = true;
                 i++;
                 continue;
             }

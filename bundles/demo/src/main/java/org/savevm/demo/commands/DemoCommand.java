@@ -19,6 +19,7 @@ import org.savevm.api.migration.Sizes;
 import org.savevm.demo.ChildJvm;
 import org.savevm.demo.ChildProcess;
 import org.savevm.demo.CuttingRelay;
+import org.savevm.demo.RecoveringRelay;
 import org.savevm.demo.StatsTable;
 import org.savevm.migration.progress.ProgressLine;
 
@@ -66,7 +67,11 @@ public final class DemoCommand implements SavevmCommand {
                 + "  --no-progress            no progress bar\n"
                 + "  --cut-after BYTES        fault run: relay the stream through a link that breaks after BYTES;\n"
                 + "                           succeeds when both ends fail cleanly (source guest running, RAM\n"
-                + "                           unchanged with --dirty-rate 0; destination failed, not running)\n";
+                + "                           unchanged with --dirty-rate 0; destination failed, not running)\n"
+                + "  --cut-after B1,B2,... --recover   postcopy recovery run: the link (both ways) breaks each time\n"
+                + "                           the source sent B1, B2, ... bytes; both ends pause, the destination\n"
+                + "                           runs migrate-recover, the source migrate -r, and the migration must\n"
+                + "                           complete verified (cut after the switch to postcopy)\n";
     }
 
     @Override
@@ -80,6 +85,8 @@ public final class DemoCommand implements SavevmCommand {
         long cutAfter = -1;
         long dirtyRate = 50L << 20;
         String postcopyAfter = null;
+        boolean recover = false;
+        List<Long> cuts = new ArrayList<>();
         MigrationSettings settings;
         MigrationOptions mig = new MigrationOptions();
         try {
@@ -92,6 +99,11 @@ public final class DemoCommand implements SavevmCommand {
                 String a = args.get(i);
                 if (a.equals("--no-progress")) {
                     progress = false;
+                    i++;
+                    continue;
+                }
+                if (a.equals("--recover")) {
+                    recover = true;
                     i++;
                     continue;
                 }
@@ -108,7 +120,12 @@ public final class DemoCommand implements SavevmCommand {
                         childArgs.add(v);
                     }
                     case "--uri" -> uri = v;
-                    case "--cut-after" -> cutAfter = Sizes.parse(v, 0);
+                    case "--cut-after" -> {
+                        for (String c : v.split(",")) {
+                            cuts.add(Sizes.parse(c.trim(), 0));
+                        }
+                        cutAfter = cuts.get(0);
+                    }
                     case "--postcopy-after" -> {
                         DemoChildOptions.parsePercent(v);
                         postcopyAfter = v;
@@ -122,6 +139,17 @@ public final class DemoCommand implements SavevmCommand {
             settings = migration.trySettings(mig.capabilities(), mig.parameters());
             if (postcopyAfter != null && !settings.capability("postcopy-ram")) {
                 throw new IllegalArgumentException("--postcopy-after needs --capability postcopy-ram");
+            }
+            if (recover && (cuts.isEmpty() || !settings.capability("postcopy-ram"))) {
+                throw new IllegalArgumentException("--recover needs --cut-after and --capability postcopy-ram");
+            }
+            if (cuts.size() > 1 && !recover) {
+                throw new IllegalArgumentException("several --cut-after positions need --recover");
+            }
+            for (int k = 1; k < cuts.size(); k++) {
+                if (cuts.get(k) <= cuts.get(k - 1)) {
+                    throw new IllegalArgumentException("--cut-after positions must increase: " + cuts);
+                }
             }
         } catch (IllegalArgumentException e) {
             err.println("demo: " + e.getMessage());
@@ -140,6 +168,9 @@ public final class DemoCommand implements SavevmCommand {
 
         List<String> destArgs = new ArrayList<>(common);
         destArgs.addAll(List.of("--uri", uri));
+        if (recover) {
+            destArgs.add("--recover");
+        }
         try (ChildProcess dest = new ChildProcess("demo-dest",
                 ChildJvm.command(jar, ram, 0, "demo-dest", destArgs))) {
             Map<String, Object> listening = awaitEvent(dest, "listening", LISTEN_TIMEOUT_MILLIS, err);
@@ -154,8 +185,13 @@ public final class DemoCommand implements SavevmCommand {
             }
             String address = (String) listening.get("uri");
             CuttingRelay relay = null;
+            RecoveringRelay recovering = null;
             String sourceTarget = address;
-            if (cutAfter >= 0) {
+            if (recover) {
+                MigrationUri d = MigrationUri.parse(address);
+                recovering = new RecoveringRelay(d.host(), d.port(), cuts);
+                sourceTarget = recovering.uri();
+            } else if (cutAfter >= 0) {
                 MigrationUri d = MigrationUri.parse(address);
                 relay = new CuttingRelay(d.host(), d.port(), cutAfter);
                 sourceTarget = relay.uri();
@@ -166,26 +202,44 @@ public final class DemoCommand implements SavevmCommand {
                 srcArgs.addAll(List.of("--postcopy-after", postcopyAfter));
             }
             srcArgs.addAll(List.of("--uri", sourceTarget));
-            if (cutAfter >= 0 && dirtyRate == 0) {
+            if (cutAfter >= 0 && dirtyRate == 0 && !recover) {
                 srcArgs.add("--hash-before");
+            }
+            if (recover) {
+                srcArgs.add("--recover");
             }
             out.println("savevm demo: " + StatsTable.mib(ram) + " guest, destination on " + address);
             out.flush();
             try (ChildProcess src = new ChildProcess("demo-source",
                     ChildJvm.command(jar, ram, xbzrleCache, "demo-source", srcArgs))) {
                 ProgressLine bar = progress && ProgressLine.isTerminal() ? new ProgressLine(out, 200) : null;
-                Map<String, Object> done = followSource(src, bar, deadline, err);
+                Map<String, Object>[] earlyLoaded = new Map[1];
+                RecoveringRelay r = recovering;
+                Map<String, Object> done = followSource(src, bar, deadline, err, r == null ? null : dest, ev -> {
+                    // migrate-recover on the destination: the relay takes the source's migrate -r there
+                    if ("recover-listening".equals(ev.get("event"))) {
+                        MigrationUri u = MigrationUri.parse((String) ev.get("uri"));
+                        r.retarget(u.host(), u.port());
+                    } else if ("loaded".equals(ev.get("event"))) {
+                        earlyLoaded[0] = ev;
+                    }
+                });
                 if (bar != null) {
                     bar.finish();
                 }
-                Map<String, Object> loaded = awaitEvent(dest, "loaded", remaining(deadline), err);
+                Map<String, Object> loaded = earlyLoaded[0] != null ? earlyLoaded[0]
+                        : awaitEvent(dest, "loaded", remaining(deadline), err);
                 src.waitFor(10_000);
                 dest.waitFor(10_000);
                 if (relay != null) {
                     relay.close();
                     return reportFault(done, loaded, cutAfter, out, err);
                 }
-                return report(done, loaded, ram, out, err);
+                if (recovering != null) {
+                    recovering.close();
+                    return report(done, loaded, ram, recovering.cuts(), out, err);
+                }
+                return report(done, loaded, ram, -1, out, err);
             }
         }
     }
@@ -195,10 +249,21 @@ public final class DemoCommand implements SavevmCommand {
     }
 
     @SuppressWarnings("unchecked")
-    private static Map<String, Object> followSource(ChildProcess src, ProgressLine bar, long deadline, PrintStream err)
-            throws InterruptedException {
+    private static Map<String, Object> followSource(ChildProcess src, ProgressLine bar, long deadline, PrintStream err,
+            ChildProcess dest, java.util.function.Consumer<Map<String, Object>> destEvents) throws InterruptedException {
         while (System.nanoTime() < deadline) {
-            String line = src.nextLine(500);
+            if (dest != null) {
+                String d;
+                while ((d = dest.nextLine(0)) != null && !d.equals(ChildProcess.EOF)) {
+                    Map<String, Object> ev = Json.parseObject(d);
+                    if (ev != null && ev.containsKey("event")) {
+                        destEvents.accept(ev);
+                    } else {
+                        err.println("[demo-dest] " + d);
+                    }
+                }
+            }
+            String line = src.nextLine(dest != null ? 50 : 500);
             if (line == null) {
                 continue;
             }
@@ -314,8 +379,8 @@ public final class DemoCommand implements SavevmCommand {
     }
 
     @SuppressWarnings("unchecked")
-    private static int report(Map<String, Object> done, Map<String, Object> loaded, long ram, PrintStream out,
-            PrintStream err) {
+    private static int report(Map<String, Object> done, Map<String, Object> loaded, long ram, int recoveredCuts,
+            PrintStream out, PrintStream err) {
         Map<String, Object> info = done == null ? new LinkedHashMap<>(Map.of("status", "failed", "error-desc",
                 "the source process ended without a result")) : new LinkedHashMap<>((Map<String, Object>) done.get("info"));
         boolean completed = "completed".equals(info.get("status"));
@@ -378,6 +443,14 @@ public final class DemoCommand implements SavevmCommand {
         if (loaded != null && loaded.get("postcopy-vcpu-error") != null) {
             t.row("destination vCPU error", loaded.get("postcopy-vcpu-error"));
             verified = false;
+        }
+        if (recoveredCuts >= 0) {
+            t.row("link broken and recovered", recoveredCuts + " times");
+            Map<String, Object> recovery = new LinkedHashMap<>();
+            recovery.put("cuts", recoveredCuts);
+            recovery.put("source-pauses", done == null ? null : done.get("postcopy-pauses"));
+            recovery.put("destination-pauses", loaded == null ? null : loaded.get("postcopy-pauses"));
+            info.put("recovery", recovery);
         }
         out.print(t);
         info.put("end-to-end-time", endToEnd);

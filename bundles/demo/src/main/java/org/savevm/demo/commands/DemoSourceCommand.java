@@ -100,6 +100,7 @@ public final class DemoSourceCommand implements SavevmCommand {
         long startEpoch = System.currentTimeMillis();
         boolean postcopy = manager.settings().capability("postcopy-ram");
         Outgoing[] started = new Outgoing[1];
+        java.util.concurrent.atomic.AtomicInteger pauses = new java.util.concurrent.atomic.AtomicInteger();
         long switchAt = o.postcopyAfter < 0 ? -1 : machine.ramSize() * o.postcopyAfter / 100;
         Outgoing m = manager.migrate(o.uri, new ProgressPrinter(out) {
             @Override
@@ -108,6 +109,17 @@ public final class DemoSourceCommand implements SavevmCommand {
                 // With postcopy-ram the demo switches after the first full pass, as a user would.
                 if (postcopy && switchAt < 0 && pass >= 2 && started[0] != null) {
                     started[0].startPostcopy();
+                }
+            }
+
+            @Override
+            public synchronized void stateChanged(MigrationStatus status, MigrationInfo info) {
+                super.stateChanged(status, info);
+                if (status == MigrationStatus.POSTCOPY_PAUSED) {
+                    pauses.incrementAndGet();
+                    if (o.recover && started[0] != null) {
+                        resumeLater(started[0], o.uri, err);
+                    }
                 }
             }
 
@@ -141,11 +153,40 @@ public final class DemoSourceCommand implements SavevmCommand {
             done.put("ram-intact", hashBefore.equals(now.ramHash()));
         }
         done.put("sections", sections());
+        done.put("postcopy-pauses", pauses.get());
         done.put("heap-peak", HeapPeak.bytes());
         done.put("heap-max", HeapPeak.max());
         out.println(Json.write(done));
         out.flush();
         return info.status() == MigrationStatus.COMPLETED ? 0 : 1;
+    }
+
+    /**
+     * migrate -r on the same address (the demo's relay, which takes it to where the destination's
+     * migrate-recover listens); retried while the destination is not ready yet.
+     */
+    private static void resumeLater(Outgoing m, String uri, PrintStream err) {
+        Thread t = new Thread(() -> {
+            for (int attempt = 0; attempt < 100; attempt++) {
+                try {
+                    Thread.sleep(100);
+                    m.resume(uri);
+                    return;
+                } catch (IllegalStateException e) {
+                    if (m.status() != MigrationStatus.POSTCOPY_PAUSED) {
+                        return;
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                } catch (RuntimeException e) {
+                    err.println("demo-source: migrate -r failed: " + e.getMessage());
+                    return;
+                }
+            }
+        }, "demo-resume");
+        t.setDaemon(true);
+        t.start();
     }
 
     private List<String> sections() {
