@@ -59,6 +59,45 @@ class DemoIT {
         assertTrue(((Number) ram.get("transferred")).longValue() >= multifd, ram.toString());
     }
 
+    /**
+     * A guest that dirties all of RAM faster than max-bandwidth (precopy would never converge): the demo
+     * switches to postcopy half way through, the destination's vCPU reads pages while the rest arrives, and
+     * the destination ends with the source's RAM. query-migrate's postcopy members are in the JSON.
+     */
+    @SuppressWarnings("unchecked")
+    @Test
+    void postcopyCompletesAGuestPrecopyCouldNotCatchUpWith() throws Exception {
+        Map<String, Object> r = run(0, "demo", "--ram", "64M", "--dirty-rate", "64M", "--hot-fraction", "1",
+                "--capability", "postcopy-ram", "--capability", "postcopy-blocktime", "--postcopy-after", "50",
+                "--parameter", "max-bandwidth=16M", "--no-progress");
+        assertEquals("completed", r.get("status"));
+        assertEquals(Boolean.TRUE, r.get("verified"));
+        Map<String, Object> ram = (Map<String, Object>) r.get("ram");
+        assertTrue(((Number) ram.get("postcopy-bytes")).longValue() >= 16L << 20,
+                "a good part of RAM went after the switch: " + ram);
+        assertTrue(ram.containsKey("postcopy-requests"), ram.toString());
+        assertTrue(r.get("postcopy-blocktime") instanceof Number, r.toString());
+        assertTrue(r.get("postcopy-vcpu-blocktime") instanceof java.util.List<?>, r.toString());
+    }
+
+    /**
+     * Postcopy recovery as a user sees it: the link (both ways) breaks twice after the switch; both ends pause,
+     * the destination runs migrate-recover, the source migrate -r, and the migration completes verified.
+     */
+    @SuppressWarnings("unchecked")
+    @Test
+    void postcopyRecoversFromALinkBrokenTwice() throws Exception {
+        Map<String, Object> r = run(0, "demo", "--ram", "64M", "--dirty-rate", "64M", "--hot-fraction", "1",
+                "--capability", "postcopy-ram", "--postcopy-after", "50", "--parameter", "max-bandwidth=16M",
+                "--parameter", "max-postcopy-bandwidth=16M", "--cut-after", "44M,56M", "--recover", "--no-progress");
+        assertEquals("completed", r.get("status"));
+        assertEquals(Boolean.TRUE, r.get("verified"));
+        Map<String, Object> recovery = (Map<String, Object>) r.get("recovery");
+        assertEquals(2, ((Number) recovery.get("cuts")).intValue(), recovery.toString());
+        assertEquals(2, ((Number) recovery.get("source-pauses")).intValue(), recovery.toString());
+        assertEquals(2, ((Number) recovery.get("destination-pauses")).intValue(), recovery.toString());
+    }
+
     @SuppressWarnings("unchecked")
     @Test
     void aBrokenLinkFailsBothEndsCleanly() throws Exception {

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.util.List;
 
 import org.osgi.annotation.versioning.ConsumerType;
+import org.savevm.stream.MigrationInput;
 
 /**
  * What a destination does with the QEMU_VM_COMMAND records of an incoming stream. The savevm core has
@@ -53,6 +54,15 @@ public interface IncomingCommands {
     /** ENABLE_COLO. */
     default void enableColo() throws IOException {
         throw new IOException("ENABLE_COLO received, but COLO is not supported");
+    }
+
+    /**
+     * The stream broke while the guest runs here in postcopy (QEMU's postcopy_pause_incoming): wait for the
+     * source to reconnect ({@code migrate-recover}) and return the new channel, on which the load goes on
+     * with the next record (no header). The default cannot recover and throws {@code cause}.
+     */
+    default MigrationInput postcopyPaused(IOException cause) throws IOException {
+        throw cause;
     }
 
     /** POSTCOPY_RESUME. */

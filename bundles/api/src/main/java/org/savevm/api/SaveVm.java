@@ -50,6 +50,14 @@ public interface SaveVm {
         /** END sections of the postcopiable handlers (save_live_complete_postcopy), then EOF; no vmdesc. */
         void completePostcopy() throws IOException;
 
+        /**
+         * Postcopy recovery (migrate -r): the old channel broke, the stream goes on in {@code out} with the
+         * next record; no header, the sections keep their ids.
+         */
+        default void resumeOn(MigrationOutput out) throws IOException {
+            throw new IOException("this savevm core cannot resume a postcopy migration");
+        }
+
         /** Cleanup of every live handler's save session; safe after failure or cancel. */
         @Override
         void close();

@@ -9,9 +9,10 @@
  * <p>2.0.0: live handlers open their sessions with a {@link MigrationContext} (no attachments on
  * {@link MigrationSettings} any more); the orchestrator's contract (commands, postcopy steps) moved here
  * from the savevm bundle's {@code org.savevm.core.commands}.
+ * 2.2.0: postcopy recovery: {@link IncomingCommands#postcopyPaused}, {@code SaveVm.Outgoing.resumeOn}.
  */
 @Export
-@Version("2.1.0")
+@Version("2.2.0")
 package org.savevm.api;
 
 import org.osgi.annotation.bundle.Export;

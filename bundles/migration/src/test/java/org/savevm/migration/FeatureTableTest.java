@@ -58,10 +58,10 @@ class FeatureTableTest {
     @Test
     void capabilitiesThatDoNothingAreRefused() {
         MigrationConfigState s = ParametersTest.withRam();
-        assertEquals("Capability 'release-ram' is not supported: the source does not release RAM pages during"
-                + " postcopy", refusedCapability(s, "release-ram"));
-        assertEquals("Capability 'postcopy-blocktime' is not supported: the destination does not measure postcopy"
-                + " blocktime", refusedCapability(s, "postcopy-blocktime"));
+        assertEquals("Capability 'postcopy-preempt' is not supported: the postcopy preempt channel is not"
+                + " implemented", refusedCapability(s, "postcopy-preempt"));
+        assertEquals("Capability 'background-snapshot' is not supported: background snapshots are not implemented",
+                refusedCapability(s, "background-snapshot"));
         assertEquals("Capability 'zero-blocks' is not supported: it belongs to block migration, which no installed"
                 + " handler implements", refusedCapability(s, "zero-blocks"));
         assertEquals("Capability 'late-block-activate' is not supported: there are no block devices to activate",
@@ -70,7 +70,7 @@ class FeatureTableTest {
                 + " always told of every state)", refusedCapability(s, "events"));
         assertEquals("Capability 'warp-drive' is unexpected", refusedCapability(s, "warp-drive"));
         // Switching off is always allowed for a known name, and refused for an unknown one.
-        s.setCapability("release-ram", false);
+        s.setCapability("postcopy-preempt", false);
         assertThrows(IllegalArgumentException.class, () -> s.setCapability("warp-drive", false));
         // Every name is either available or refused: nothing is accepted and ignored.
         for (String c : MigrationCapabilities.ALL) {
@@ -79,7 +79,7 @@ class FeatureTableTest {
             }
         }
         assertEquals(Set.of("xbzrle", "auto-converge", "compress", "postcopy-ram", "return-path", "multifd",
-                "x-ignore-shared", "validate-uuid"), availableCapabilities(s.features()));
+                "x-ignore-shared", "validate-uuid", "release-ram", "postcopy-blocktime"), availableCapabilities(s.features()));
         assertTrue(s.capabilities().isEmpty());
     }
 

@@ -17,7 +17,7 @@ import org.savevm.migration.params.MigrationConfigState;
 class ParametersTest {
     /** What the ram bundle's RamFeatures declares: this module's tests run without the ram bundle. */
     static final MigrationFeatures RAM = MigrationFeatures.of(java.util.Set.of("xbzrle", "compress", "postcopy-ram",
-            "x-ignore-shared"), java.util.Set.of("xbzrle-cache-size", "compress-level", "compress-threads",
+            "x-ignore-shared", "release-ram"), java.util.Set.of("xbzrle-cache-size", "compress-level", "compress-threads",
             "compress-wait-thread", "decompress-threads"));
 
     /** Settings as the orchestrator has them with the ram handler installed. */

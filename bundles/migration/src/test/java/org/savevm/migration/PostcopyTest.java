@@ -109,6 +109,33 @@ class PostcopyTest {
         assertEquals(1, dstGuest.starts.get());
     }
 
+    /** loadvm_postcopy_handle_advise: a destination whose RAM has other host page sizes refuses at ADVISE. */
+    @Test
+    void adviseWithOtherRamPageSizesIsRefused() throws Exception {
+        MigrationConfigState cfg = new MigrationConfigState();
+        cfg.setCapability("postcopy-ram", true);
+        MigrationSettings settings = cfg.snapshot();
+        IncomingMigration in = new IncomingMigration(new FakeSaveVm(0, 1),
+                Transports.listen(MigrationUri.parse("tcp:127.0.0.1:0")), settings, new FakeGuest(false), true,
+                MigrationListener.NONE);
+        in.setPostcopy(new PostcopyIncoming() {
+            @Override
+            public long ramPageSizeSummary() {
+                return 0x201000; // a block of 2 MiB pages besides the 4 KiB ones
+            }
+        });
+        in.start();
+        OutgoingMigration out = new OutgoingMigration(new FakeSaveVm(1 << 20, 4096),
+                () -> Transports.connect(MigrationUri.parse(in.address())), settings, () -> 8L << 20, () -> 10,
+                new FakeGuest(true), MigrationListener.NONE);
+        out.start();
+        assertTrue(in.await(Migrations.TIMEOUT_SECONDS, TimeUnit.SECONDS));
+        assertTrue(out.await(Migrations.TIMEOUT_SECONDS, TimeUnit.SECONDS));
+        assertEquals(MigrationStatus.FAILED, in.status());
+        assertTrue(in.error().contains("Postcopy needs matching RAM page sizes (s=1000 d=201000)"), in.error());
+        assertEquals(MigrationStatus.FAILED, out.status());
+    }
+
     @Test
     void aFailureAfterTheSwitchLeavesTheSourceGuestStopped() throws Exception {
         MigrationConfigState cfg = new MigrationConfigState();

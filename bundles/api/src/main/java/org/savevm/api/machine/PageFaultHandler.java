@@ -11,4 +11,11 @@ public interface PageFaultHandler {
      * then waits for the page: ask the source for it (REQ_PAGES) and return quickly.
      */
     void pageFault(String idstr, long offset);
+
+    /**
+     * The page the calling guest thread faulted on arrived after {@code waitedNanos} (QEMU's
+     * mark_postcopy_blocktime_end): what postcopy-blocktime adds up. Called on the guest's thread.
+     */
+    default void pageArrived(String idstr, long offset, long waitedNanos) {
+    }
 }

@@ -136,6 +136,15 @@ public interface RamBlock {
     /** Loaders: the page at {@code offset} now holds its final content; writers waiting for it go on. */
     void pagePlaced(long offset);
 
+    /**
+     * Postcopy source with release-ram (QEMU's ram_discard_range on the source): the range was sent and
+     * the stopped guest will not run here again, so its memory may be given back; it reads as zeros
+     * afterwards. Page aligned, within the used length. The default only zeroes the range.
+     */
+    default void release(long offset, long len) {
+        fill(offset, len, (byte) 0);
+    }
+
     /** Number of missing pages. */
     long missingPages();
 

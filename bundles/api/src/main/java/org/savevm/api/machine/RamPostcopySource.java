@@ -25,4 +25,31 @@ public interface RamPostcopySource {
 
     /** True once {@link #startPostcopy} ran. */
     boolean inPostcopy();
+
+    // ---- postcopy recovery (QEMU's ram_resume_prepare, ram_dirty_bitmap_reload) ----------------------
+
+    /** The blocks whose received bitmap the destination is asked for (RECV_BITMAP), in ram_list order. */
+    default List<String> recoveryBlocks() {
+        return List.of();
+    }
+
+    /**
+     * The size in bytes of {@code idstr}'s received bitmap on the wire: one bit per target page, rounded up
+     * to whole 64-bit words; -1 for an unknown block.
+     */
+    default long receivedBitmapBytes(String idstr) {
+        return -1;
+    }
+
+    /**
+     * The destination's received bitmap of {@code idstr} (little-endian, {@link #receivedBitmapBytes} long):
+     * every page it lacks becomes dirty again, every page it has is clean. Thread-safe (return-path thread).
+     */
+    default void reloadDirtyBitmap(String idstr, byte[] littleEndianBitmap) {
+        throw new UnsupportedOperationException("postcopy recovery");
+    }
+
+    /** After the bitmaps: the page search starts over and the next record names its block. */
+    default void resumePrepare() {
+    }
 }

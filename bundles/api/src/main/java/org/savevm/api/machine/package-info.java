@@ -6,9 +6,11 @@
  * <p>2.0.0: {@link RamMigrationMonitor} is no service any more but the per-migration stats the ram handler
  * publishes in the {@code MigrationContext}, as it does its postcopy controls.
  * 2.1.0: {@link Machine#drives()}, {@link Machine#detachDrive}, {@link Machine#resizeDrive}.
+ * 2.2.0: {@link PageFaultHandler#pageArrived} (postcopy-blocktime), {@link RamBlock#release} (release-ram),
+ * {@link RamPostcopySource}'s recovery methods.
  */
 @Export
-@Version("2.1.0")
+@Version("2.2.0")
 package org.savevm.api.machine;
 
 import org.osgi.annotation.bundle.Export;

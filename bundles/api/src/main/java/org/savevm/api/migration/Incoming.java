@@ -10,4 +10,13 @@ public interface Incoming extends Migration {
 
     /** Why the load failed, or null. */
     String error();
+
+    /**
+     * QEMU's {@code migrate-recover URI}: a destination that is postcopy-paused listens on {@code URI} for the
+     * source's {@code migrate -r}. Returns the address listened on (the port picked for {@code tcp:HOST:0}).
+     * Throws IllegalStateException unless paused, IOException when it cannot listen.
+     */
+    default String recover(String uri) throws java.io.IOException {
+        throw new UnsupportedOperationException("postcopy recovery is not implemented here");
+    }
 }

@@ -20,14 +20,26 @@ import org.savevm.api.machine.RamMigrationStats;
  * @param autoConverge     capability auto-converge was on (adds "cpu-throttle-percentage" while throttling)
  * @param postcopyRequests pages the destination asked for on the return path
  * @param multifdBytes     bytes written on the multifd channels (query-migrate ram.multifd-bytes)
+ * @param postcopyBytes    stream bytes written after the switch to postcopy (query-migrate ram.postcopy-bytes)
+ * @param blocktime        the destination's postcopy-blocktime measurement, null unless that capability is on
  */
 public record MigrationInfo(MigrationStatus status, long totalTime, long setupTime, long downtime,
         long expectedDowntime, RamMigrationStats ram, long streamBytes, long precopyBytes, long downtimeBytes,
         double mbps, int throttlePercent, boolean xbzrle, boolean compress, boolean autoConverge, String errorDesc, long postcopyRequests,
-        long multifdBytes) {
+        long multifdBytes, long postcopyBytes, PostcopyBlocktime blocktime) {
 
     public static final MigrationInfo NONE = new MigrationInfo(MigrationStatus.NONE, 0, 0, 0, 0, null, 0, 0, 0, 0,
             0, false, false, false, null, 0, 0);
+
+    /** Without postcopy bytes and blocktime (1.0.0's members). */
+    public MigrationInfo(MigrationStatus status, long totalTime, long setupTime, long downtime,
+            long expectedDowntime, RamMigrationStats ram, long streamBytes, long precopyBytes, long downtimeBytes,
+            double mbps, int throttlePercent, boolean xbzrle, boolean compress, boolean autoConverge, String errorDesc,
+            long postcopyRequests, long multifdBytes) {
+        this(status, totalTime, setupTime, downtime, expectedDowntime, ram, streamBytes, precopyBytes, downtimeBytes,
+                mbps, throttlePercent, xbzrle, compress, autoConverge, errorDesc, postcopyRequests, multifdBytes, 0,
+                null);
+    }
 
     /** The query-migrate object, members in QEMU's order. */
     public Map<String, Object> toQmp() {
@@ -69,6 +81,10 @@ public record MigrationInfo(MigrationStatus status, long totalTime, long setupTi
         if (errorDesc != null) {
             m.put("error-desc", errorDesc);
         }
+        if (blocktime != null) {
+            m.put("postcopy-blocktime", blocktime.total());
+            m.put("postcopy-vcpu-blocktime", blocktime.vcpu());
+        }
         return m;
     }
 
@@ -90,7 +106,7 @@ public record MigrationInfo(MigrationStatus status, long totalTime, long setupTi
         r.put("pages-per-second", ram != null ? ram.pagesPerSecond() : 0);
         r.put("precopy-bytes", precopyBytes);
         r.put("downtime-bytes", downtimeBytes);
-        r.put("postcopy-bytes", 0);
+        r.put("postcopy-bytes", postcopyBytes);
         return r;
     }
 }

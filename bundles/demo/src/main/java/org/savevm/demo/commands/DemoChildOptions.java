@@ -16,6 +16,11 @@ final class DemoChildOptions {
     String uri;
     long timeoutSeconds = 900;
     boolean hashBefore;
+    /** Postcopy recovery: a paused destination runs migrate-recover, a paused source migrate -r. */
+    boolean recover;
+    /** Switch to postcopy once this share (percent) of RAM went out; -1: after the first pass. */
+    int postcopyAfter = -1;
+    double hotFraction = org.savevm.api.machine.WorkloadSpec.DEFAULT.hotFraction();
     final MigrationOptions migration = new MigrationOptions();
 
     static DemoChildOptions parse(List<String> args) {
@@ -32,6 +37,11 @@ final class DemoChildOptions {
                 i++;
                 continue;
             }
+            if (a.equals("--recover")) {
+                o.recover = true;
+                i++;
+                continue;
+            }
             String v = MigrationOptions.value(args, i);
             switch (a) {
                 case "--ram" -> o.ram = Sizes.parse(v, 0);
@@ -41,6 +51,8 @@ final class DemoChildOptions {
                 case "--seed" -> o.seed = Long.parseLong(v);
                 case "--uri" -> o.uri = v;
                 case "--timeout" -> o.timeoutSeconds = Long.parseLong(v);
+                case "--postcopy-after" -> o.postcopyAfter = parsePercent(v);
+                case "--hot-fraction" -> o.hotFraction = parseFraction(v);
                 default -> throw new IllegalArgumentException("unexpected argument: " + a);
             }
             i += 2;
@@ -49,6 +61,34 @@ final class DemoChildOptions {
             throw new IllegalArgumentException("--ram must be a multiple of 4 KiB and at least 1 MiB");
         }
         return o;
+    }
+
+    /** 0 … 100. */
+    static int parsePercent(String v) {
+        int p;
+        try {
+            p = Integer.parseInt(v.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--postcopy-after expects a percentage 0..100: " + v);
+        }
+        if (p < 0 || p > 100) {
+            throw new IllegalArgumentException("--postcopy-after expects a percentage 0..100: " + v);
+        }
+        return p;
+    }
+
+    /** (0, 1]. */
+    static double parseFraction(String v) {
+        double f;
+        try {
+            f = Double.parseDouble(v.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--hot-fraction expects a number in (0, 1]: " + v);
+        }
+        if (!(f > 0 && f <= 1)) {
+            throw new IllegalArgumentException("--hot-fraction expects a number in (0, 1]: " + v);
+        }
+        return f;
     }
 
     /** Bytes per second; {@code 50M}, {@code 50MB/s} and {@code 52428800} all work (suffixes are powers of 1024). */

@@ -23,6 +23,7 @@ import org.savevm.demo.ChildJvm;
 import org.savevm.demo.ChildProcess;
 import org.savevm.demo.CuttingRelay;
 import org.savevm.demo.DemoDisks;
+import org.savevm.demo.RecoveringRelay;
 import org.savevm.demo.StatsTable;
 import org.savevm.migration.progress.ProgressLine;
 
@@ -61,7 +62,12 @@ public final class DemoCommand implements SavevmCommand {
                 + "  --ram SIZE               guest RAM (default 1G)\n"
                 + "  --fill zero|random|file:PATH   initial RAM content (default random)\n"
                 + "  --dirty-rate RATE        bytes per second the guest dirties, 0 = idle (default 50M)\n"
-                + "  --capability NAME        migration capability, repeatable (xbzrle, compress, auto-converge)\n"
+                + "  --hot-fraction F         share of RAM the guest writes to most (default 0.1; 1 = anywhere)\n"
+                + "  --capability NAME        migration capability, repeatable (xbzrle, compress, auto-converge,\n"
+                + "                           postcopy-ram, postcopy-blocktime, release-ram, ...)\n"
+                + "  --postcopy-after PERCENT with postcopy-ram: switch to postcopy once PERCENT of RAM went out\n"
+                + "                           (default: after the first pass); the destination's vCPU then reads\n"
+                + "                           random pages, faulting on the missing ones\n"
                 + "  --parameter NAME=VALUE   migration parameter, repeatable (max-bandwidth=0, downtime-limit=300)\n"
                 + "  --uri URI                listen address of the destination (default tcp:127.0.0.1:0)\n"
                 + "  --timeout SECONDS        give up after this long (default 900)\n"
@@ -73,7 +79,11 @@ public final class DemoCommand implements SavevmCommand {
                 + "  --disk-dirty-rate RATE   bytes per second the guest writes to its disk (default 0)\n"
                 + "  --cut-after BYTES        fault run: relay the stream through a link that breaks after BYTES;\n"
                 + "                           succeeds when both ends fail cleanly (source guest running, RAM\n"
-                + "                           unchanged with --dirty-rate 0; destination failed, not running)\n";
+                + "                           unchanged with --dirty-rate 0; destination failed, not running)\n"
+                + "  --cut-after B1,B2,... --recover   postcopy recovery run: the link (both ways) breaks each time\n"
+                + "                           the source sent B1, B2, ... bytes; both ends pause, the destination\n"
+                + "                           runs migrate-recover, the source migrate -r, and the migration must\n"
+                + "                           complete verified (cut after the switch to postcopy)\n";
     }
 
     @Override
@@ -89,6 +99,9 @@ public final class DemoCommand implements SavevmCommand {
         long disk = 0;
         ImageFormat diskFormat = ImageFormat.RAW;
         String diskDirtyRate = null;
+        String postcopyAfter = null;
+        boolean recover = false;
+        List<Long> cuts = new ArrayList<>();
         MigrationSettings settings;
         MigrationOptions mig = new MigrationOptions();
         try {
@@ -104,10 +117,15 @@ public final class DemoCommand implements SavevmCommand {
                     i++;
                     continue;
                 }
+                if (a.equals("--recover")) {
+                    recover = true;
+                    i++;
+                    continue;
+                }
                 String v = MigrationOptions.value(args, i);
                 switch (a) {
                     case "--ram" -> ram = Sizes.parse(v, 0);
-                    case "--fill", "--seed" -> {
+                    case "--fill", "--seed", "--hot-fraction" -> {
                         childArgs.add(a);
                         childArgs.add(v);
                     }
@@ -127,7 +145,16 @@ public final class DemoCommand implements SavevmCommand {
                         childArgs.add(v);
                     }
                     case "--disk-dirty-rate" -> diskDirtyRate = Long.toString(DemoChildOptions.parseRate(v));
-                    case "--cut-after" -> cutAfter = Sizes.parse(v, 0);
+                    case "--cut-after" -> {
+                        for (String c : v.split(",")) {
+                            cuts.add(Sizes.parse(c.trim(), 0));
+                        }
+                        cutAfter = cuts.get(0);
+                    }
+                    case "--postcopy-after" -> {
+                        DemoChildOptions.parsePercent(v);
+                        postcopyAfter = v;
+                    }
                     case "--timeout" -> timeoutSeconds = Long.parseLong(v);
                     default -> throw new IllegalArgumentException("unexpected argument: " + a);
                 }
@@ -141,6 +168,20 @@ public final class DemoCommand implements SavevmCommand {
             }
             // Refused capabilities and parameters fail here, before any process starts.
             settings = migration.trySettings(mig.capabilities(), mig.parameters());
+            if (postcopyAfter != null && !settings.capability("postcopy-ram")) {
+                throw new IllegalArgumentException("--postcopy-after needs --capability postcopy-ram");
+            }
+            if (recover && (cuts.isEmpty() || !settings.capability("postcopy-ram"))) {
+                throw new IllegalArgumentException("--recover needs --cut-after and --capability postcopy-ram");
+            }
+            if (cuts.size() > 1 && !recover) {
+                throw new IllegalArgumentException("several --cut-after positions need --recover");
+            }
+            for (int k = 1; k < cuts.size(); k++) {
+                if (cuts.get(k) <= cuts.get(k - 1)) {
+                    throw new IllegalArgumentException("--cut-after positions must increase: " + cuts);
+                }
+            }
         } catch (IllegalArgumentException e) {
             err.println("demo: " + e.getMessage());
             err.print(usage());
@@ -156,13 +197,14 @@ public final class DemoCommand implements SavevmCommand {
         }
         try (DemoDisks disks = disk > 0 ? DemoDisks.create(images, disk, diskFormat) : DemoDisks.NONE) {
             return run(jar, ram, uri, timeoutSeconds, progress, cutAfter, dirtyRate, settings, mig, childArgs,
-                    disks, diskDirtyRate, out, err);
+                    disks, diskDirtyRate, postcopyAfter, recover, cuts, out, err);
         }
     }
 
     private int run(String jar, long ram, String uri, long timeoutSeconds, boolean progress, long cutAfter,
             long dirtyRate, MigrationSettings settings, MigrationOptions mig, List<String> childArgs, DemoDisks disks,
-            String diskDirtyRate, PrintStream out, PrintStream err) throws Exception {
+            String diskDirtyRate, String postcopyAfter, boolean recover, List<Long> cuts, PrintStream out,
+            PrintStream err) throws Exception {
         long xbzrleCache = settings.capability("xbzrle") ? settings.parameter("xbzrle-cache-size", 0) : 0;
         List<String> common = new ArrayList<>(List.of("--ram", Long.toString(ram), "--timeout",
                 Long.toString(timeoutSeconds)));
@@ -171,6 +213,9 @@ public final class DemoCommand implements SavevmCommand {
 
         List<String> destArgs = new ArrayList<>(common);
         destArgs.addAll(List.of("--uri", uri));
+        if (recover) {
+            destArgs.add("--recover");
+        }
         List<String> destMachine = new ArrayList<>(List.of("--ram", Long.toString(ram)));
         destMachine.addAll(disks.launcherOptions(false));
         List<String> srcMachine = new ArrayList<>(List.of("--ram", Long.toString(ram)));
@@ -192,17 +237,28 @@ public final class DemoCommand implements SavevmCommand {
             }
             String address = (String) listening.get("uri");
             CuttingRelay relay = null;
+            RecoveringRelay recovering = null;
             String sourceTarget = address;
-            if (cutAfter >= 0) {
+            if (recover) {
+                MigrationUri d = MigrationUri.parse(address);
+                recovering = new RecoveringRelay(d.host(), d.port(), cuts);
+                sourceTarget = recovering.uri();
+            } else if (cutAfter >= 0) {
                 MigrationUri d = MigrationUri.parse(address);
                 relay = new CuttingRelay(d.host(), d.port(), cutAfter);
                 sourceTarget = relay.uri();
             }
             List<String> srcArgs = new ArrayList<>(common);
             srcArgs.addAll(childArgs);
+            if (postcopyAfter != null) {
+                srcArgs.addAll(List.of("--postcopy-after", postcopyAfter));
+            }
             srcArgs.addAll(List.of("--uri", sourceTarget));
-            if (cutAfter >= 0 && dirtyRate == 0) {
+            if (cutAfter >= 0 && dirtyRate == 0 && !recover) {
                 srcArgs.add("--hash-before");
+            }
+            if (recover) {
+                srcArgs.add("--recover");
             }
             out.println("savevm demo: " + StatsTable.mib(ram) + " guest" + disks.describe() + ", destination on "
                     + address);
@@ -210,18 +266,33 @@ public final class DemoCommand implements SavevmCommand {
             try (ChildProcess src = new ChildProcess("demo-source",
                     ChildJvm.command(jar, ram, xbzrleCache, srcMachine, "demo-source", srcArgs))) {
                 ProgressLine bar = progress && ProgressLine.isTerminal() ? new ProgressLine(out, 200) : null;
-                Map<String, Object> done = followSource(src, bar, deadline, err);
+                Map<String, Object>[] earlyLoaded = new Map[1];
+                RecoveringRelay r = recovering;
+                Map<String, Object> done = followSource(src, bar, deadline, err, r == null ? null : dest, ev -> {
+                    // migrate-recover on the destination: the relay takes the source's migrate -r there
+                    if ("recover-listening".equals(ev.get("event"))) {
+                        MigrationUri u = MigrationUri.parse((String) ev.get("uri"));
+                        r.retarget(u.host(), u.port());
+                    } else if ("loaded".equals(ev.get("event"))) {
+                        earlyLoaded[0] = ev;
+                    }
+                });
                 if (bar != null) {
                     bar.finish();
                 }
-                Map<String, Object> loaded = awaitEvent(dest, "loaded", remaining(deadline), err);
+                Map<String, Object> loaded = earlyLoaded[0] != null ? earlyLoaded[0]
+                        : awaitEvent(dest, "loaded", remaining(deadline), err);
                 src.waitFor(10_000);
                 dest.waitFor(10_000);
                 if (relay != null) {
                     relay.close();
                     return reportFault(done, loaded, cutAfter, out, err);
                 }
-                return report(done, loaded, ram, disks, out, err);
+                if (recovering != null) {
+                    recovering.close();
+                    return report(done, loaded, ram, recovering.cuts(), disks, out, err);
+                }
+                return report(done, loaded, ram, -1, disks, out, err);
             }
         }
     }
@@ -231,10 +302,21 @@ public final class DemoCommand implements SavevmCommand {
     }
 
     @SuppressWarnings("unchecked")
-    private static Map<String, Object> followSource(ChildProcess src, ProgressLine bar, long deadline, PrintStream err)
-            throws InterruptedException {
+    private static Map<String, Object> followSource(ChildProcess src, ProgressLine bar, long deadline, PrintStream err,
+            ChildProcess dest, java.util.function.Consumer<Map<String, Object>> destEvents) throws InterruptedException {
         while (System.nanoTime() < deadline) {
-            String line = src.nextLine(500);
+            if (dest != null) {
+                String d;
+                while ((d = dest.nextLine(0)) != null && !d.equals(ChildProcess.EOF)) {
+                    Map<String, Object> ev = Json.parseObject(d);
+                    if (ev != null && ev.containsKey("event")) {
+                        destEvents.accept(ev);
+                    } else {
+                        err.println("[demo-dest] " + d);
+                    }
+                }
+            }
+            String line = src.nextLine(dest != null ? 50 : 500);
             if (line == null) {
                 continue;
             }
@@ -350,7 +432,8 @@ public final class DemoCommand implements SavevmCommand {
     }
 
     @SuppressWarnings("unchecked")
-    private static int report(Map<String, Object> done, Map<String, Object> loaded, long ram, DemoDisks disks,
+    private static int report(Map<String, Object> done, Map<String, Object> loaded, long ram, int recoveredCuts,
+            DemoDisks disks,
             PrintStream out, PrintStream err) {
         Map<String, Object> info = done == null ? new LinkedHashMap<>(Map.of("status", "failed", "error-desc",
                 "the source process ended without a result")) : new LinkedHashMap<>((Map<String, Object>) done.get("info"));
@@ -407,6 +490,30 @@ public final class DemoCommand implements SavevmCommand {
         }
         if (loaded != null && loaded.get("error") != null) {
             t.row("destination error", loaded.get("error"));
+        }
+        if (loaded != null && loaded.get("postcopy-vcpu-reads") != null) {
+            t.row("postcopy requests", r.get("postcopy-requests"));
+            t.row("postcopy bytes", StatsTable.mib(r.get("postcopy-bytes")));
+            t.row("destination vCPU reads", loaded.get("postcopy-vcpu-reads"));
+        }
+        // the destination measures blocktime (QEMU reports it in the destination's query-migrate)
+        for (String k : new String[] {"postcopy-blocktime", "postcopy-vcpu-blocktime"}) {
+            if (loaded != null && loaded.get(k) != null) {
+                info.put(k, loaded.get(k));
+                t.row(k, loaded.get(k) + " ms");
+            }
+        }
+        if (loaded != null && loaded.get("postcopy-vcpu-error") != null) {
+            t.row("destination vCPU error", loaded.get("postcopy-vcpu-error"));
+            verified = false;
+        }
+        if (recoveredCuts >= 0) {
+            t.row("link broken and recovered", recoveredCuts + " times");
+            Map<String, Object> recovery = new LinkedHashMap<>();
+            recovery.put("cuts", recoveredCuts);
+            recovery.put("source-pauses", done == null ? null : done.get("postcopy-pauses"));
+            recovery.put("destination-pauses", loaded == null ? null : loaded.get("postcopy-pauses"));
+            info.put("recovery", recovery);
         }
         out.print(t);
         info.put("end-to-end-time", endToEnd);

@@ -18,6 +18,7 @@ import org.savevm.demo.HeapPeak;
 import org.savevm.demo.MachineSetup;
 import org.savevm.api.SaveVm;
 import org.savevm.api.migration.Incoming;
+import org.savevm.api.migration.MigrationInfo;
 import org.savevm.api.migration.MigrationListener;
 import org.savevm.api.migration.MigrationService;
 import org.savevm.api.migration.MigrationStatus;
@@ -39,6 +40,26 @@ public final class DemoDestCommand implements SavevmCommand {
         this.manager = manager;
         this.saveVm = saveVm;
         this.configAdmin = configAdmin;
+    }
+
+    /** migrate-recover on a fresh port, from its own thread; the parent learns the address from the event. */
+    private static void recoverLater(Incoming m, PrintStream out, PrintStream err) {
+        Thread t = new Thread(() -> {
+            try {
+                String at = m.recover("tcp:127.0.0.1:0");
+                Map<String, Object> ev = new LinkedHashMap<>();
+                ev.put("event", "recover-listening");
+                ev.put("uri", at);
+                synchronized (out) {
+                    out.println(Json.write(ev));
+                    out.flush();
+                }
+            } catch (java.io.IOException | RuntimeException e) {
+                err.println("demo-dest: migrate-recover failed: " + e.getMessage());
+            }
+        }, "demo-recover");
+        t.setDaemon(true);
+        t.start();
     }
 
     @Override
@@ -70,7 +91,25 @@ public final class DemoDestCommand implements SavevmCommand {
             return 2;
         }
         Machine machine = MachineSetup.sized(configAdmin, manager::machine, o.ram, 60_000);
-        Incoming m = manager.incoming(o.uri, false, MigrationListener.NONE);
+        PostcopyVcpu vcpu = new PostcopyVcpu(machine, o.seed);
+        Incoming[] self = new Incoming[1];
+        java.util.concurrent.atomic.AtomicInteger pauses = new java.util.concurrent.atomic.AtomicInteger();
+        Incoming m = manager.incoming(o.uri, false, new MigrationListener() {
+            @Override
+            public void stateChanged(MigrationStatus status, MigrationInfo info) {
+                if (status == MigrationStatus.POSTCOPY_ACTIVE) {
+                    vcpu.start();
+                } else if (status == MigrationStatus.POSTCOPY_PAUSED) {
+                    pauses.incrementAndGet();
+                    if (o.recover && self[0] != null) {
+                        recoverLater(self[0], out, err);
+                    }
+                } else if (!status.running()) {
+                    vcpu.halt();
+                }
+            }
+        });
+        self[0] = m;
         Map<String, Object> listening = new LinkedHashMap<>();
         listening.put("event", "listening");
         listening.put("uri", m.address());
@@ -94,7 +133,21 @@ public final class DemoDestCommand implements SavevmCommand {
         } else {
             loaded.put("error", m.error());
         }
+        vcpu.stop();
+        loaded.put("postcopy-pauses", pauses.get());
         loaded.put("guest-running", m.status() == MigrationStatus.COMPLETED);
+        if (vcpu.started()) {
+            loaded.put("postcopy-vcpu-reads", vcpu.reads());
+            if (vcpu.failure() != null) {
+                loaded.put("postcopy-vcpu-error", vcpu.failure());
+            }
+        }
+        Map<String, Object> qmp = m.info().toQmp();
+        for (String k : new String[] {"postcopy-blocktime", "postcopy-vcpu-blocktime"}) {
+            if (qmp.containsKey(k)) {
+                loaded.put(k, qmp.get(k));
+            }
+        }
         loaded.put("heap-peak", HeapPeak.bytes());
         loaded.put("heap-max", HeapPeak.max());
         out.println(Json.write(loaded));

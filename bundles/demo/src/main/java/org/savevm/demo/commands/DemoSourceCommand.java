@@ -88,7 +88,7 @@ public final class DemoSourceCommand implements SavevmCommand {
             GuestSetup.fillDisk(drive, o.diskFill, o.seed);
         }
         WorkloadSpec d = WorkloadSpec.DEFAULT;
-        machine.workload().configure(new WorkloadSpec(o.dirtyRate, WRITE_SIZE, d.hotFraction(), d.locality(),
+        machine.workload().configure(new WorkloadSpec(o.dirtyRate, WRITE_SIZE, o.hotFraction, d.locality(),
                 d.zeroShare(), o.seed));
         if (o.dirtyRate > 0) {
             manager.guest().start();
@@ -105,12 +105,35 @@ public final class DemoSourceCommand implements SavevmCommand {
         long startEpoch = System.currentTimeMillis();
         boolean postcopy = manager.settings().capability("postcopy-ram");
         Outgoing[] started = new Outgoing[1];
+        java.util.concurrent.atomic.AtomicInteger pauses = new java.util.concurrent.atomic.AtomicInteger();
+        long switchAt = o.postcopyAfter < 0 ? -1 : machine.ramSize() * o.postcopyAfter / 100;
         Outgoing m = manager.migrate(o.uri, new ProgressPrinter(out) {
             @Override
             public synchronized void pass(long pass, MigrationInfo info) {
                 super.pass(pass, info);
                 // With postcopy-ram the demo switches after the first full pass, as a user would.
-                if (postcopy && pass >= 2 && started[0] != null) {
+                if (postcopy && switchAt < 0 && pass >= 2 && started[0] != null) {
+                    started[0].startPostcopy();
+                }
+            }
+
+            @Override
+            public synchronized void stateChanged(MigrationStatus status, MigrationInfo info) {
+                super.stateChanged(status, info);
+                if (status == MigrationStatus.POSTCOPY_PAUSED) {
+                    pauses.incrementAndGet();
+                    if (o.recover && started[0] != null) {
+                        resumeLater(started[0], o.uri, err);
+                    }
+                }
+            }
+
+            @Override
+            public synchronized void progress(MigrationInfo info) {
+                super.progress(info);
+                // --postcopy-after: once that share of RAM went out (migrate-start-postcopy mid-pass)
+                if (postcopy && switchAt >= 0 && started[0] != null && info.ram() != null
+                        && info.ram().transferred() >= switchAt) {
                     started[0].startPostcopy();
                 }
             }
@@ -136,11 +159,40 @@ public final class DemoSourceCommand implements SavevmCommand {
             done.put("ram-intact", hashBefore.equals(now.ramHash()));
         }
         done.put("sections", sections());
+        done.put("postcopy-pauses", pauses.get());
         done.put("heap-peak", HeapPeak.bytes());
         done.put("heap-max", HeapPeak.max());
         out.println(Json.write(done));
         out.flush();
         return info.status() == MigrationStatus.COMPLETED ? 0 : 1;
+    }
+
+    /**
+     * migrate -r on the same address (the demo's relay, which takes it to where the destination's
+     * migrate-recover listens); retried while the destination is not ready yet.
+     */
+    private static void resumeLater(Outgoing m, String uri, PrintStream err) {
+        Thread t = new Thread(() -> {
+            for (int attempt = 0; attempt < 100; attempt++) {
+                try {
+                    Thread.sleep(100);
+                    m.resume(uri);
+                    return;
+                } catch (IllegalStateException e) {
+                    if (m.status() != MigrationStatus.POSTCOPY_PAUSED) {
+                        return;
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                } catch (RuntimeException e) {
+                    err.println("demo-source: migrate -r failed: " + e.getMessage());
+                    return;
+                }
+            }
+        }, "demo-resume");
+        t.setDaemon(true);
+        t.start();
     }
 
     private List<String> sections() {

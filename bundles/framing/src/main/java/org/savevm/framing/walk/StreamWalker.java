@@ -67,6 +67,17 @@ public final class StreamWalker<S> {
         }
     }
 
+    /**
+     * Goes on with the sections of a stream whose channel broke, on the new channel {@code in} (postcopy
+     * recovery: no header, no configuration; sections started before keep their ids), up to EOF and trailer.
+     */
+    public void resume(MigrationInput in) throws IOException {
+        sections(in, 0);
+        if (visitor.trailerFollows()) {
+            trailer(in);
+        }
+    }
+
     private void configuration(MigrationInput in) throws IOException {
         if (options.configuration() == WalkOptions.Configuration.ABSENT) {
             return;

@@ -7,9 +7,10 @@
  *
  * <p>1.0.0: was {@code org.savevm.core.walk} of the savevm bundle.
  * <p>1.1.0: {@code StreamVisitor.vmdescJson}: a visitor may read the trailer's JSON (the loader checks it).
+ * <p>1.2.0: {@code StreamWalker.resume}: the walk goes on on a new channel (postcopy recovery).
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package org.savevm.framing.walk;
 
 import org.osgi.annotation.bundle.Export;

@@ -28,6 +28,15 @@ public final class OffHeapRamBlock implements RamBlock {
     /** One bit per page ever written (guest writes and incoming pages): the others are still zero. */
     private final AtomicLongArray written;
     private final long regionAddress;
+    /** Host page size (QEMU's block->page_size). */
+    private final int pageSize;
+    private final int targetsPerHostPage;
+    /**
+     * Postcopy destination of a huge-page block: host pages discarded and not yet placed whole. A host page
+     * leaves this set only once every one of its target pages arrived, under {@link #placed}'s lock, so a
+     * guest access sees the host page either missing or complete (userfaultfd places huge pages whole).
+     */
+    private final AtomicLongArray hostMissing;
     private volatile long usedLength;
     /** Postcopy destination: pages discarded and not yet placed. */
     private final AtomicLongArray missing;
@@ -41,6 +50,22 @@ public final class OffHeapRamBlock implements RamBlock {
     }
 
     public OffHeapRamBlock(String idstr, long usedLength, long maxLength, boolean resizeable, long regionAddress) {
+        this(idstr, usedLength, maxLength, resizeable, regionAddress, TARGET_PAGE_SIZE);
+    }
+
+    /**
+     * A block backed by host pages of {@code pageSize} bytes (a power of two, at least the target page; 2 MiB
+     * for a hugetlbfs-backed block): in postcopy such a page is missing or present only as a whole.
+     */
+    public OffHeapRamBlock(String idstr, long usedLength, long maxLength, boolean resizeable, long regionAddress,
+            int pageSize) {
+        if (pageSize < TARGET_PAGE_SIZE || Integer.bitCount(pageSize) != 1 || usedLength % pageSize != 0
+                || maxLength % pageSize != 0) {
+            throw new IllegalArgumentException("RAM block " + idstr + ": page size " + pageSize
+                    + " must be a power of two of at least " + TARGET_PAGE_SIZE + " dividing its lengths");
+        }
+        this.pageSize = pageSize;
+        this.targetsPerHostPage = pageSize / TARGET_PAGE_SIZE;
         this.regionAddress = regionAddress;
         this.idstr = Objects.requireNonNull(idstr);
         if (usedLength <= 0 || usedLength % TARGET_PAGE_SIZE != 0 || maxLength < usedLength
@@ -66,6 +91,13 @@ public final class OffHeapRamBlock implements RamBlock {
         this.dirtyLog = new AtomicLongArray((int) ((maxPages + 63) / 64));
         this.written = new AtomicLongArray(dirtyLog.length());
         this.missing = new AtomicLongArray(dirtyLog.length());
+        long hostPages = maxLength / pageSize;
+        this.hostMissing = targetsPerHostPage == 1 ? null : new AtomicLongArray((int) ((hostPages + 63) / 64));
+    }
+
+    @Override
+    public int pageSize() {
+        return pageSize;
     }
 
     @Override
@@ -311,9 +343,16 @@ public final class OffHeapRamBlock implements RamBlock {
     @Override
     public void discard(long offset, long len) {
         checkRange(offset, len);
-        if ((offset | len) % TARGET_PAGE_SIZE != 0) {
-            throw new IllegalArgumentException("RAM block " + idstr + ": discard not page aligned: 0x"
-                    + Long.toHexString(offset) + "+0x" + Long.toHexString(len));
+        if ((offset | len) % pageSize != 0) {
+            // QEMU's ram_block_discard_range: a huge page is discarded whole or not at all
+            throw new IllegalArgumentException("RAM block " + idstr + ": discard not aligned to its page size 0x"
+                    + Integer.toHexString(pageSize) + ": 0x" + Long.toHexString(offset) + "+0x"
+                    + Long.toHexString(len));
+        }
+        if (hostMissing != null) {
+            for (long h = offset / pageSize; h < (offset + len) / pageSize; h++) {
+                setBit(hostMissing, h);
+            }
         }
         for (long p = offset / TARGET_PAGE_SIZE; p < (offset + len) / TARGET_PAGE_SIZE; p++) {
             long bit = 1L << (p & 63);
@@ -329,23 +368,74 @@ public final class OffHeapRamBlock implements RamBlock {
         }
     }
 
+    /** release-ram: the sent range is zero and counts as never written again, like memory given back. */
+    @Override
+    public void release(long offset, long len) {
+        checkRange(offset, len);
+        if ((offset | len) % TARGET_PAGE_SIZE != 0) {
+            throw new IllegalArgumentException("RAM block " + idstr + ": release not page aligned: 0x"
+                    + Long.toHexString(offset) + "+0x" + Long.toHexString(len));
+        }
+        long at = offset;
+        long end = offset + len;
+        while (at < end) {
+            int n = (int) Math.min(end - at, CHUNK_SIZE - inChunk(at));
+            ByteBuffer c = chunk(at);
+            int from = inChunk(at);
+            for (int i = 0; i < n; i += 8) {
+                c.putLong(from + i, 0L);
+            }
+            at += n;
+        }
+        for (long p = offset / TARGET_PAGE_SIZE; p < end / TARGET_PAGE_SIZE; p++) {
+            written.getAndAccumulate((int) (p >>> 6), 1L << (p & 63), (a, b) -> a & ~b);
+        }
+    }
+
+    /** For a huge-page block, whether the whole host page around {@code offset} is still missing. */
     @Override
     public boolean pageMissing(long offset) {
-        long p = offset / TARGET_PAGE_SIZE;
+        if (hostMissing != null) {
+            long h = offset / pageSize;
+            return (hostMissing.get((int) (h >>> 6)) & (1L << (h & 63))) != 0;
+        }
+        return targetMissing(offset / TARGET_PAGE_SIZE);
+    }
+
+    private boolean targetMissing(long p) {
         return (missing.get((int) (p >>> 6)) & (1L << (p & 63))) != 0;
     }
 
+    /**
+     * The target page holds its final bytes. In a huge-page block the host page becomes present only with
+     * its last missing target page: until then guest accesses to any part of it wait.
+     */
     @Override
     public void pagePlaced(long offset) {
         checkPage(offset);
         long p = offset / TARGET_PAGE_SIZE;
         long bit = 1L << (p & 63);
         long old = missing.getAndAccumulate((int) (p >>> 6), bit, (a, b) -> a & ~b);
-        if ((old & bit) != 0) {
-            missingCount.decrementAndGet();
+        if ((old & bit) == 0) {
+            return;
+        }
+        missingCount.decrementAndGet();
+        if (hostMissing != null) {
+            long first = p - p % targetsPerHostPage;
+            for (long q = first; q < first + targetsPerHostPage; q++) {
+                if (targetMissing(q)) {
+                    return; // the host page is still incomplete: nobody may see it yet
+                }
+            }
+            long h = offset / pageSize;
             synchronized (placed) {
+                hostMissing.getAndAccumulate((int) (h >>> 6), 1L << (h & 63), (a, b) -> a & ~b);
                 placed.notifyAll();
             }
+            return;
+        }
+        synchronized (placed) {
+            placed.notifyAll();
         }
     }
 
@@ -369,15 +459,17 @@ public final class OffHeapRamBlock implements RamBlock {
             return;
         }
         for (long p = offset / TARGET_PAGE_SIZE; p <= (offset + len - 1) / TARGET_PAGE_SIZE; p++) {
-            long pageOffset = p * TARGET_PAGE_SIZE;
-            if (!pageMissing(pageOffset)) {
+            if (!pageMissing(p * TARGET_PAGE_SIZE)) {
                 continue;
             }
+            // the fault is on the host page: a huge page is requested and awaited whole
+            long pageOffset = p * TARGET_PAGE_SIZE / pageSize * pageSize;
             PageFaultHandler h = faultHandler;
+            long faultNanos = System.nanoTime();
             if (h != null) {
                 h.pageFault(idstr, pageOffset);
             }
-            long deadline = System.nanoTime() + faultTimeoutMillis * 1_000_000L;
+            long deadline = faultNanos + faultTimeoutMillis * 1_000_000L;
             synchronized (placed) {
                 while (pageMissing(pageOffset)) {
                     long left = deadline - System.nanoTime();
@@ -393,6 +485,9 @@ public final class OffHeapRamBlock implements RamBlock {
                                 + Long.toHexString(pageOffset) + " of " + idstr, e);
                     }
                 }
+            }
+            if (h != null) {
+                h.pageArrived(idstr, pageOffset, System.nanoTime() - faultNanos);
             }
         }
     }

@@ -29,7 +29,15 @@ public final class SimulatedMachine implements Machine, AutoCloseable {
     }
 
     public SimulatedMachine(String type, long ramSize, WorkloadSpec spec) {
-        this(type, ramSize, spec, List.of(), 0);
+        this(type, ramSize, spec, java.util.Map.of());
+    }
+
+    /**
+     * With some blocks backed by larger host pages, e.g. {@code pc.ram} → 2 MiB (QEMU's
+     * {@code -mem-path /dev/hugepages}): the blocks named in {@code pageSizes} get that page size.
+     */
+    public SimulatedMachine(String type, long ramSize, WorkloadSpec spec, java.util.Map<String, Integer> pageSizes) {
+        this(type, ramSize, spec, pageSizes, List.of(), 0);
     }
 
     /**
@@ -38,12 +46,18 @@ public final class SimulatedMachine implements Machine, AutoCloseable {
      */
     public SimulatedMachine(String type, long ramSize, WorkloadSpec spec, List<MachineDrive> drives,
             long diskBytesPerSecond) {
+        this(type, ramSize, spec, java.util.Map.of(), drives, diskBytesPerSecond);
+    }
+
+    private SimulatedMachine(String type, long ramSize, WorkloadSpec spec, java.util.Map<String, Integer> pageSizes,
+            List<MachineDrive> drives, long diskBytesPerSecond) {
         this.type = type;
         List<RamBlockSpec> specs = MachineProfile.ramListOrder(MachineProfile.blocks(type, ramSize),
                 RamBlockSpec::maxLength);
         List<RamBlock> l = new ArrayList<>();
         for (RamBlockSpec s : specs) {
-            l.add(new OffHeapRamBlock(s.idstr(), s.usedLength(), s.maxLength(), s.resizeable(), s.regionAddress()));
+            l.add(new OffHeapRamBlock(s.idstr(), s.usedLength(), s.maxLength(), s.resizeable(), s.regionAddress(),
+                    pageSizes.getOrDefault(s.idstr(), RamBlock.TARGET_PAGE_SIZE)));
         }
         this.blocks = List.copyOf(l);
         this.drives = new java.util.concurrent.CopyOnWriteArrayList<>(drives);

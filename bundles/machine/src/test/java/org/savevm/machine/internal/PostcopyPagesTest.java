@@ -28,6 +28,54 @@ class PostcopyPagesTest {
         assertThrows(IllegalArgumentException.class, () -> b.discard(100, PAGE));
     }
 
+    /** A block of 2 MiB host pages: discarded whole, present only once all 512 target pages are placed. */
+    @Test
+    void aHugePageIsMissingUntilItsLastTargetPageIsPlaced() throws Exception {
+        int huge = 2 << 20;
+        OffHeapRamBlock b = new OffHeapRamBlock("pc.ram", 2L * huge, 2L * huge, false, 0, huge);
+        assertEquals(huge, b.pageSize());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> b.discard(PAGE, huge));
+        assertTrue(e.getMessage().contains("not aligned to its page size 0x200000"), e.getMessage());
+        b.discard(huge, huge);
+        assertEquals(512, b.missingPages());
+        assertFalse(b.pageMissing(0));
+        AtomicLong faulted = new AtomicLong(-1);
+        AtomicLong waited = new AtomicLong(-1);
+        b.setPageFaultHandler(new org.savevm.api.machine.PageFaultHandler() {
+            @Override
+            public void pageFault(String idstr, long offset) {
+                faulted.set(offset);
+            }
+
+            @Override
+            public void pageArrived(String idstr, long offset, long waitedNanos) {
+                waited.set(waitedNanos);
+            }
+        }, 10_000);
+        byte[] got = new byte[1];
+        Thread guest = new Thread(() -> b.read(huge + 5 * PAGE, got, 0, 1));
+        guest.start();
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (faulted.get() < 0 && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+        for (int t = 0; t < 511; t++) {
+            int at = t < 5 ? t : t + 1; // every target page but the one the guest reads
+            b.incomingPage(huge + (long) at * PAGE).put(0, (byte) 7);
+            b.pagePlaced(huge + (long) at * PAGE);
+            assertTrue(b.pageMissing(huge + 5 * PAGE), "host page still missing after target page " + at);
+        }
+        assertTrue(b.pageMissing(huge), "the placed target pages are not visible on their own either");
+        b.incomingPage(huge + 5 * PAGE).put(0, (byte) 7);
+        b.pagePlaced(huge + 5 * PAGE);
+        guest.join(10_000);
+        assertFalse(guest.isAlive());
+        assertEquals(7, got[0]);
+        assertEquals(huge, faulted.get(), "the fault names the host page");
+        assertTrue(waited.get() >= 0, "the wait was reported (postcopy-blocktime)");
+        assertEquals(0, b.missingPages());
+    }
+
     @Test
     void guestWriteToAMissingPageFaultsAndWaits() throws Exception {
         OffHeapRamBlock b = new OffHeapRamBlock("pc.ram", 8 * PAGE, 8 * PAGE, false);

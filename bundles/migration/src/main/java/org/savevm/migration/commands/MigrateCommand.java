@@ -40,8 +40,10 @@ public final class MigrateCommand implements SavevmCommand {
 
     @Override
     public String usage() {
-        return "migrate [-d] [--capability NAME]... [--parameter NAME=VALUE]... URI\n"
+        return "migrate [-d] [-r] [--capability NAME]... [--parameter NAME=VALUE]... URI\n"
                 + "  -d                      return at once; follow with info-migrate, stop with migrate-cancel\n"
+                + "  -r, --resume            resume a postcopy-paused migration on URI (the destination ran\n"
+                + "                          migrate-recover URI first)\n"
                 + "  --capability NAME       switch a capability on first (xbzrle, compress, auto-converge, ...)\n"
                 + "  --parameter NAME=VALUE  set a parameter first (max-bandwidth=0, downtime-limit=300, ...)\n"
                 + "  TLS: --parameter tls-creds=ID names a tls-creds-x509 client made with --object / object-add;\n"
@@ -51,6 +53,7 @@ public final class MigrateCommand implements SavevmCommand {
     @Override
     public int run(List<String> args, PrintStream out, PrintStream err) throws Exception {
         boolean detach = false;
+        boolean resume = false;
         String uri = null;
         MigrationOptions options = new MigrationOptions();
         try {
@@ -61,6 +64,9 @@ public final class MigrateCommand implements SavevmCommand {
                     i = next;
                 } else if (a.equals("-d") || a.equals("--detach")) {
                     detach = true;
+                    i++;
+                } else if (a.equals("-r") || a.equals("--resume")) {
+                    resume = true;
                     i++;
                 } else if (uri == null && !a.startsWith("-")) {
                     uri = a;
@@ -78,6 +84,17 @@ public final class MigrateCommand implements SavevmCommand {
             err.println("migrate: " + e.getMessage());
             err.print(usage());
             return 2;
+        }
+        if (resume) {
+            // QEMU's migrate -r: no new migration, the paused one reconnects
+            try {
+                manager.resume(uri);
+            } catch (IllegalArgumentException | IllegalStateException e) {
+                err.println("migrate: " + e.getMessage());
+                return e instanceof IllegalArgumentException ? 2 : 1;
+            }
+            out.println("postcopy migration resuming on " + uri);
+            return 0;
         }
         OutgoingMigration m;
         try {

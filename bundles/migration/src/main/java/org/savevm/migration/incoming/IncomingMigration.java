@@ -14,20 +14,24 @@ import org.savevm.api.MigrationContext;
 import org.savevm.api.MigrationSettings;
 import org.savevm.api.SaveVm;
 import org.savevm.api.machine.MultifdReceiver;
+import org.savevm.api.machine.PageFaultHandler;
 import org.savevm.api.machine.RamBlock;
 import org.savevm.api.migration.GuestControl;
 import org.savevm.api.migration.Incoming;
 import org.savevm.api.migration.MigrationInfo;
 import org.savevm.api.migration.MigrationListener;
 import org.savevm.api.migration.MigrationStatus;
+import org.savevm.api.migration.MigrationUri;
 import org.savevm.api.settings.MigrationParameters;
 import org.savevm.migration.multifd.MultifdRecvChannels;
+import org.savevm.migration.postcopy.BlocktimeTracker;
 import org.savevm.migration.postcopy.PostcopyIncoming;
 import org.savevm.migration.returnpath.ReturnPathWriter;
 import org.savevm.migration.state.MigrationStateMachine;
 import org.savevm.migration.state.MigrationTransitions;
 import org.savevm.migration.transport.Connection;
 import org.savevm.migration.transport.Listener;
+import org.savevm.migration.transport.Transports;
 import org.savevm.stream.MigrationInput;
 import org.savevm.stream.Printable;
 
@@ -81,6 +85,7 @@ public final class IncomingMigration implements Incoming {
         this.guest = guest;
         this.autostart = autostart;
         this.events = events;
+        this.blocktime = settings.capability("postcopy-blocktime") ? new BlocktimeTracker(System::nanoTime) : null;
     }
 
     public void start() {
@@ -188,6 +193,17 @@ public final class IncomingMigration implements Incoming {
     @Override
     public void cancel() {
         cancelRequested = true;
+        synchronized (lock) {
+            Listener l = recoverListener;
+            if (l != null) {
+                try {
+                    l.close();
+                } catch (IOException ignored) {
+                    // only to wake its accept
+                }
+            }
+            lock.notifyAll();
+        }
         try {
             listener.close();
         } catch (IOException ignored) {
@@ -202,12 +218,14 @@ public final class IncomingMigration implements Incoming {
     @Override
     public MigrationInfo info() {
         MigrationInput i = in;
-        long bytes = i == null ? 0 : i.position();
+        long bytes = priorBytes + (i == null ? 0 : i.position());
         long total = totalTime >= 0 ? totalTime
                 : acceptNanos == 0 ? 0 : TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - acceptNanos);
         MigrationStatus st = state.status();
+        BlocktimeTracker bt = blocktime;
         return new MigrationInfo(st, total, 0, 0, 0, null, bytes, bytes, 0, 0, 0, false, false, false,
-                st == MigrationStatus.FAILED ? error : null, 0, multifd == null ? 0 : multifd.bytes());
+                st == MigrationStatus.FAILED ? error : null, 0, multifd == null ? 0 : multifd.bytes(), 0,
+                bt == null ? null : bt.snapshot());
     }
 
     /** Moves from the current state to {@code s} (refused if the table has no such move) and tells the listener. */
@@ -224,9 +242,18 @@ public final class IncomingMigration implements Incoming {
         }
     }
 
+    /** Set by migrate-recover while postcopy-paused: where the source's new channel comes in. */
+    private Listener recoverListener;
+    /** Bytes read from channels that broke (postcopy recovery). */
+    private volatile long priorBytes;
+    /** Host pages the guest faulted on and still waits for: asked again after a recovery. */
+    private final java.util.Set<String> pendingFaults = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     /** The return path, once the source opened it (OPEN_RETURN_PATH). */
     private volatile ReturnPathWriter returnPath;
     private volatile PostcopyIncoming postcopy = PostcopyIncoming.NONE;
+    /** With capability postcopy-blocktime: how long faulting guest accesses waited. */
+    private final BlocktimeTracker blocktime;
 
     /** Guest RAM by block idstr, where the multifd channels put the pages they receive. */
     public void setRamBlocks(Function<String, Optional<RamBlock>> ramBlocks) {
@@ -236,6 +263,124 @@ public final class IncomingMigration implements Incoming {
     /** How postcopy commands reach guest RAM (the ram handler's destination side). */
     public void setPostcopy(PostcopyIncoming postcopy) {
         this.postcopy = postcopy;
+    }
+
+    /** REQ_PAGES_ID for the host page at {@code offset}; while paused the request waits for the recovery. */
+    private void requestPage(String block, long offset) {
+        ReturnPathWriter w = returnPath;
+        MigrationStatus st = state.status();
+        if (w == null || st == MigrationStatus.POSTCOPY_PAUSED || st == MigrationStatus.POSTCOPY_RECOVER) {
+            return; // postcopy-paused: asked again after POSTCOPY_RESUME
+        }
+        try {
+            // a fault asks for the whole host page (postcopy_request_page)
+            int size = ramBlocks.apply(block).map(RamBlock::pageSize).orElse(RamBlock.TARGET_PAGE_SIZE);
+            w.requestPages(block, offset, size);
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.DEBUG, "page request for " + block + " failed (the channel broke?)", e);
+        }
+    }
+
+    /**
+     * postcopy_pause_incoming: the channel broke while the guest runs here. Nothing is lost (every placed page
+     * stays); the guest goes on, waiting only on pages still missing, until migrate-recover gives a listener
+     * and the source reconnects. Returns the new channel's input (state postcopy-recover).
+     */
+    private MigrationInput pauseUntilRecovered(IOException cause) throws IOException {
+        if (cancelRequested) {
+            throw cause;
+        }
+        LOG.log(System.Logger.Level.DEBUG, "incoming postcopy channel broke, pausing", cause);
+        Connection old = connection;
+        connection = null;
+        if (old != null) {
+            old.abort();
+        }
+        returnPath = null;
+        MigrationInput i = in;
+        priorBytes += i == null ? 0 : i.position();
+        enter(MigrationStatus.POSTCOPY_PAUSED);
+        Listener l;
+        synchronized (lock) {
+            while ((l = recoverListener) == null && !cancelRequested) {
+                try {
+                    lock.wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted in postcopy-paused", e);
+                }
+            }
+        }
+        if (cancelRequested) {
+            throw new IOException("incoming migration cancelled in postcopy-paused");
+        }
+        Connection c;
+        try {
+            // the source connects when told to (migrate -r): no deadline but a cancel
+            c = l.acceptAll(1, Long.MAX_VALUE / 2).get(0);
+        } finally {
+            synchronized (lock) {
+                recoverListener = null;
+            }
+            try {
+                l.close();
+            } catch (IOException ignored) {
+                // one connection is all a recovery takes
+            }
+        }
+        connection = c;
+        MigrationInput next = new MigrationInput(c.input(), STREAM_BUFFER);
+        in = next;
+        // migration_incoming_process: the return path goes back on the new channel
+        returnPath = new ReturnPathWriter(c.output());
+        enter(MigrationStatus.POSTCOPY_RECOVER);
+        return next;
+    }
+
+    /**
+     * migrate_send_rp_recv_bitmap: RECV_BITMAP with what this side holds of {@code block} (one bit per target
+     * page, set when the page is here; a huge page counts only whole), for the source to resend the rest.
+     */
+    private void sendReceivedBitmap(String block) throws IOException {
+        if (state.status() != MigrationStatus.POSTCOPY_RECOVER) {
+            throw new IOException("RECV_BITMAP for '" + Printable.escape(block) + "' outside postcopy-recover (state "
+                    + state.status().qemuName() + "): MSG_RP_RECV_BITMAP only used for recovery");
+        }
+        RamBlock b = ramBlocks.apply(block).orElseThrow(() -> new IOException("loadvm_handle_recv_bitmap: block '"
+                + Printable.escape(block) + "' not found"));
+        long pages = b.pages();
+        byte[] le = new byte[(int) ((pages + 63) / 64 * 8)];
+        for (long p = 0; p < pages; p++) {
+            if (!b.pageMissing(p * RamBlock.TARGET_PAGE_SIZE)) {
+                le[(int) (p >>> 3)] |= (byte) (1 << (p & 7));
+            }
+        }
+        returnPath.recvBitmap(block, le);
+    }
+
+    /**
+     * QEMU's migrate-recover URI: a postcopy-paused destination listens for the source's migrate -r. Returns
+     * the address listened on.
+     */
+    @Override
+    public String recover(String uri) throws IOException {
+        MigrationUri parsed = MigrationUri.parse(uri);
+        if (parsed.scheme() != MigrationUri.Scheme.TCP && parsed.scheme() != MigrationUri.Scheme.UNIX) {
+            throw new IllegalArgumentException("postcopy recovery needs a two-way channel: use tcp: or unix:, not "
+                    + uri);
+        }
+        synchronized (lock) {
+            if (state.status() != MigrationStatus.POSTCOPY_PAUSED) {
+                throw new IllegalStateException("Migrate recover can only be run when postcopy is paused.");
+            }
+            if (recoverListener != null) {
+                throw new IllegalStateException("Migrate recovery is triggered already");
+            }
+            Listener l = Transports.listen(parsed);
+            recoverListener = l;
+            lock.notifyAll();
+            return l.address().toString();
+        }
     }
 
     private void run() {
@@ -302,6 +447,20 @@ public final class IncomingMigration implements Incoming {
                 }
 
                 @Override
+                public void postcopyAdvise(boolean ramPostcopy, long remoteSummary, long targetPageSize)
+                        throws IOException {
+                    if (!ramPostcopy) {
+                        return;
+                    }
+                    // loadvm_postcopy_handle_advise: host pages must match, or a host page could be placed in parts
+                    long local = postcopy.ramPageSizeSummary();
+                    if (remoteSummary != local) {
+                        throw new IOException(String.format("Postcopy needs matching RAM page sizes (s=%x d=%x)",
+                                remoteSummary, local));
+                    }
+                }
+
+                @Override
                 public void postcopyRamDiscard(String block, List<DiscardRange> ranges) throws IOException {
                     for (DiscardRange r : ranges) {
                         postcopy.discard(context, block, r.start(), r.length());
@@ -314,11 +473,23 @@ public final class IncomingMigration implements Incoming {
                     if (w == null) {
                         throw new IOException("POSTCOPY_LISTEN without a return path: page requests could not be sent");
                     }
-                    postcopy.listen(context, (block, offset) -> {
-                        try {
-                            w.requestPages(block, offset, RamBlock.TARGET_PAGE_SIZE);
-                        } catch (IOException e) {
-                            LOG.log(System.Logger.Level.WARNING, "page request for " + block + " failed", e);
+                    BlocktimeTracker bt = blocktime;
+                    postcopy.listen(context, new PageFaultHandler() {
+                        @Override
+                        public void pageFault(String block, long offset) {
+                            if (bt != null) {
+                                bt.faultBegin();
+                            }
+                            pendingFaults.add(offset + "@" + block);
+                            requestPage(block, offset);
+                        }
+
+                        @Override
+                        public void pageArrived(String block, long offset, long waitedNanos) {
+                            pendingFaults.remove(offset + "@" + block);
+                            if (bt != null) {
+                                bt.faultEnd(waitedNanos);
+                            }
                         }
                     });
                 }
@@ -336,15 +507,43 @@ public final class IncomingMigration implements Incoming {
                     }
                     enter(MigrationStatus.POSTCOPY_ACTIVE);
                 }
+
+                @Override
+                public MigrationInput postcopyPaused(IOException cause) throws IOException {
+                    return pauseUntilRecovered(cause);
+                }
+
+                @Override
+                public void receivedBitmapRequest(String block) throws IOException {
+                    sendReceivedBitmap(block);
+                }
+
+                @Override
+                public void postcopyResume() throws IOException {
+                    // loadvm_postcopy_handle_resume
+                    if (state.status() != MigrationStatus.POSTCOPY_RECOVER) {
+                        throw new IOException("loadvm_postcopy_handle_resume: illegal resume received (state "
+                                + state.status().qemuName() + ")");
+                    }
+                    enter(MigrationStatus.POSTCOPY_ACTIVE);
+                    returnPath.resumeAck();
+                    // migrate_send_rp_req_pages_pending: what the guest faulted on meanwhile is asked again
+                    for (String pending : pendingFaults) {
+                        int at = pending.indexOf('@');
+                        requestPage(pending.substring(at + 1), Long.parseLong(pending.substring(0, at)));
+                    }
+                }
             });
             postcopy.finish();
             ReturnPathWriter w = returnPath;
             if (w != null) {
                 w.shut(false);
             }
+            // after a postcopy recovery the channel in use is the last one, not the first
+            Connection last = connection;
             connection = null;
             try {
-                c.close();
+                last.close();
             } catch (IOException e) {
                 LOG.log(System.Logger.Level.DEBUG, "closing the incoming channel failed", e);
             }

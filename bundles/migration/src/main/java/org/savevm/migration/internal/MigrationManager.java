@@ -83,6 +83,17 @@ public final class MigrationManager implements MigrationService {
         this(saveVm, new UserObjects(), props);
     }
 
+    /**
+     * Embedding constructor: the given machine (its workload is the guest, no virtual clock), no ConfigAdmin, no
+     * objects; what DS would inject. The bundles that implement capabilities still come through {@link #addFeatures}.
+     */
+    public MigrationManager(SaveVm saveVm, Machine machine) {
+        this.saveVm = saveVm;
+        this.objects = new UserObjects();
+        this.machine = machine;
+        this.guest = new MachineGuest(() -> this.machine, () -> clock);
+    }
+
     /** Test and embedding constructor: no ConfigAdmin, the given guest. */
     public MigrationManager(SaveVm saveVm, GuestControl guest) {
         this(saveVm, guest, new UserObjects());
@@ -221,6 +232,7 @@ public final class MigrationManager implements MigrationService {
         Tls tls = clientTls(parsed);
         OutgoingMigration m = new OutgoingMigration(saveVm, () -> Transports.connect(parsed, tls), settings,
                 () -> config.parameter("max-bandwidth"), () -> config.parameter("downtime-limit"), guest, listener);
+        m.setRamPageSizeSummary(() -> RamPostcopyIncoming.pageSizeSummary(machine));
         outgoing = m;
         m.start();
         return m;
@@ -320,6 +332,24 @@ public final class MigrationManager implements MigrationService {
             throw new IllegalStateException("Postcopy must be started after migration has been started");
         }
         o.startPostcopy();
+    }
+
+    /** QEMU's migrate -r URI: the postcopy-paused outgoing migration reconnects. */
+    public void resume(String uri) {
+        OutgoingMigration o = outgoing;
+        if (o == null) {
+            throw new IllegalStateException("Cannot resume if there is no paused migration");
+        }
+        o.resume(uri);
+    }
+
+    /** QEMU's migrate-recover URI: the postcopy-paused incoming migration listens for the source again. */
+    public String recover(String uri) throws IOException {
+        IncomingMigration i = incoming;
+        if (i == null) {
+            throw new IllegalStateException("Migrate recover can only be run when postcopy is paused.");
+        }
+        return i.recover(uri);
     }
 
     /** QEMU's migrate_cancel: the outgoing migration if one runs, else a waiting incoming one. */

@@ -12,6 +12,7 @@ import java.util.function.LongSupplier;
 
 import org.savevm.api.MigrationContext;
 import org.savevm.api.MigrationSettings;
+import org.savevm.api.OutgoingCommands;
 import org.savevm.api.PendingBytes;
 import org.savevm.api.SaveVm;
 import org.savevm.api.machine.MultifdSender;
@@ -23,6 +24,7 @@ import org.savevm.api.migration.GuestControl;
 import org.savevm.api.migration.MigrationInfo;
 import org.savevm.api.migration.MigrationListener;
 import org.savevm.api.migration.MigrationStatus;
+import org.savevm.api.migration.MigrationUri;
 import org.savevm.api.migration.Outgoing;
 import org.savevm.api.settings.MigrationParameters;
 import org.savevm.migration.multifd.MultifdSendChannels;
@@ -31,6 +33,7 @@ import org.savevm.migration.returnpath.ReturnPathReader;
 import org.savevm.migration.state.MigrationStateMachine;
 import org.savevm.migration.state.MigrationTransitions;
 import org.savevm.migration.transport.Connection;
+import org.savevm.migration.transport.Transports;
 import org.savevm.stream.MigrationOutput;
 
 /**
@@ -49,6 +52,12 @@ public final class OutgoingMigration implements Outgoing {
 
     /** How long the source waits, guest stopped, for the destination's SHUT on the return path. */
     private static final long RETURN_PATH_SHUT_SECONDS = 120;
+
+    /** How long a broken postcopy channel waits for the destination's SHUT telling a failed load apart. */
+    private static final long SIBLING_ERROR_WAIT_MILLIS = 1000;
+
+    /** How long the recovery handshake waits for the destination's bitmaps and RESUME_ACK. */
+    private static final long RECOVERY_SECONDS = 60;
 
     /** How long the end of a migration waits for a listener still printing its events. */
     private static final long EVENT_DRAIN_SECONDS = 10;
@@ -81,6 +90,14 @@ public final class OutgoingMigration implements Outgoing {
     private volatile boolean startPostcopy;
     private volatile boolean inPostcopy;
     private volatile ReturnPathReader rpReader;
+    /** Page requests counted by the return paths of channels that broke. */
+    private volatile long pageRequestsBefore;
+    /** Bytes written to main-stream channels that broke (postcopy recovery): positions go on from here. */
+    private volatile long priorStreams;
+    /** Set by migrate -r while postcopy-paused: where the new channel comes from. */
+    private ConnectionOpener resumeOpener;
+    private volatile int pauses;
+    private volatile String pausedBecause;
     private volatile boolean cancelRequested;
     private volatile Connection connection;
     private volatile MigrationOutput out;
@@ -92,6 +109,10 @@ public final class OutgoingMigration implements Outgoing {
     private volatile long totalTime = -1;
     private volatile long downtime;
     private volatile long downtimeStartPosition = -1;
+    /** Stream position right after the switch to postcopy (the PACKAGED blob sent), -1 before. */
+    private volatile long postcopyStartPosition = -1;
+    /** QEMU's ram_pagesize_summary of the source's RAM blocks, sent in POSTCOPY_ADVISE. */
+    private volatile LongSupplier ramPageSizeSummary = () -> RamBlock.TARGET_PAGE_SIZE;
     private volatile long endPosition = -1;
     private volatile long expectedDowntime;
     private volatile double mbps;
@@ -116,6 +137,11 @@ public final class OutgoingMigration implements Outgoing {
                 settings.parameter("cpu-throttle-initial", 20), settings.parameter("cpu-throttle-increment", 10),
                 settings.parameter("cpu-throttle-tailslow", 0) != 0, settings.parameter("max-cpu-throttle", 99));
         this.startNanos = System.nanoTime();
+    }
+
+    /** Where the page sizes of the RAM blocks come from (default: target-size pages only). */
+    public void setRamPageSizeSummary(LongSupplier summary) {
+        this.ramPageSizeSummary = summary;
     }
 
     /** Starts the migration thread. */
@@ -178,15 +204,19 @@ public final class OutgoingMigration implements Outgoing {
         MigrationStatus st = state.status();
         long now = System.nanoTime();
         long total = totalTime >= 0 ? totalTime : TimeUnit.NANOSECONDS.toMillis(now - startNanos);
-        MigrationOutput o = out;
-        long pos = endPosition >= 0 ? endPosition : o == null ? 0 : o.position();
+        long pos = endPosition >= 0 ? endPosition : streamPosition();
         long precopy = downtimeStartPosition >= 0 ? downtimeStartPosition : pos;
         long downBytes = downtimeStartPosition >= 0 ? pos - downtimeStartPosition : 0;
         RamMigrationStats ram = ramStats().orElse(null);
+        long postcopyBytes = postcopyStartPosition >= 0 ? pos - postcopyStartPosition : 0;
+        if (postcopyStartPosition >= 0) {
+            // QEMU counts the switch's own bytes as downtime bytes and what follows as postcopy bytes
+            downBytes = postcopyStartPosition - downtimeStartPosition;
+        }
         return new MigrationInfo(st, total, setupTime, downtime, expectedDowntime, ram, pos, precopy, downBytes,
                 mbps, guest.throttlePercent(), settings.capability("xbzrle"), settings.capability("compress"),
-                settings.capability("auto-converge"), st == MigrationStatus.FAILED ? error : null, rpReader == null ? 0 : rpReader.pageRequests(),
-                multifd == null ? 0 : multifd.bytes());
+                settings.capability("auto-converge"), st == MigrationStatus.FAILED ? error : null, pageRequestsBefore + (rpReader == null ? 0 : rpReader.pageRequests()),
+                multifd == null ? 0 : multifd.bytes(), postcopyBytes, null);
     }
 
     /**
@@ -282,6 +312,13 @@ public final class OutgoingMigration implements Outgoing {
             ReturnPathReader rp = null;
             if (returnPath) {
                 rp = new ReturnPathReader(connection.input());
+                Connection first = connection;
+                // in postcopy a broken return path breaks the channel too: the migration thread then pauses
+                rp.onError(() -> {
+                    if (inPostcopy) {
+                        first.abort();
+                    }
+                });
                 rpReader = rp;
                 rp.start();
             }
@@ -291,8 +328,7 @@ public final class OutgoingMigration implements Outgoing {
                     commands.ping(1);
                 }
                 if (postcopy) {
-                    // ram_pagesize_summary: every block here uses the target page size.
-                    commands.postcopyAdvise(RamBlock.TARGET_PAGE_SIZE, RamBlock.TARGET_PAGE_SIZE);
+                    commands.postcopyAdvise(ramPageSizeSummary.getAsLong(), RamBlock.TARGET_PAGE_SIZE);
                 }
             });
             o.flush();
@@ -326,7 +362,7 @@ public final class OutgoingMigration implements Outgoing {
                     stoppedGuest = true;
                     postcopyStart(o, outgoing, rp);
                     downtime = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - downtimeStart);
-                    continue;
+                    break;
                 }
                 if (inPostcopy) {
                     outgoing.iteratePostcopy();
@@ -342,9 +378,8 @@ public final class OutgoingMigration implements Outgoing {
                 rateLimitAndUpdate(o);
             }
             if (inPostcopy) {
-                // QEMU's migration_completion in postcopy-active: the rest of RAM, EOF; guest long stopped.
-                limiter.setBandwidth(0);
-                outgoing.completePostcopy();
+                // iterations, completion and SHUT; a broken link pauses and resumes here (postcopy recovery)
+                postcopyPhase(outgoing);
             } else {
                 // Switchover (QEMU's migration_completion): stop the guest, send the rest unlimited.
                 downtimeStart = System.nanoTime();
@@ -354,23 +389,17 @@ public final class OutgoingMigration implements Outgoing {
                 stoppedGuest = true;
                 limiter.setBandwidth(0);
                 outgoing.complete();
-            }
-            o.flush();
-            connection.finishOutput();
-            if (rp != null) {
-                // QEMU's await_return_path_close_on_source: success only once the destination says so.
-                try {
-                    rp.awaitShut(RETURN_PATH_SHUT_SECONDS, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IOException("interrupted waiting for the return path", e);
+                o.flush();
+                connection.finishOutput();
+                if (rp != null) {
+                    awaitShut(rp);
                 }
             }
             Connection c = connection;
             connection = null;
             c.close();
             long end = System.nanoTime();
-            endPosition = o.position();
+            endPosition = streamPosition();
             if (!inPostcopy) {
                 downtime = TimeUnit.NANOSECONDS.toMillis(end - downtimeStart);
             }
@@ -421,6 +450,7 @@ public final class OutgoingMigration implements Outgoing {
         rp.acceptPageRequests(ram::requestPages);
         PostcopySwitch.write(o, saveVm, outgoing, ram);
         o.flush();
+        postcopyStartPosition = o.position();
         inPostcopy = true;
         limiter.setBandwidth(settings.parameter("max-postcopy-bandwidth", 0));
         limiter.newSlice(o.position());
@@ -428,6 +458,224 @@ public final class OutgoingMigration implements Outgoing {
             throw new IOException("cancelled");
         }
         fire(MigrationStatus.POSTCOPY_ACTIVE);
+    }
+
+    /** QEMU's await_return_path_close_on_source: success only once the destination says so. */
+    private static void awaitShut(ReturnPathReader rp) throws IOException {
+        try {
+            rp.awaitShut(RETURN_PATH_SHUT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted waiting for the return path", e);
+        }
+    }
+
+    /** Every byte of the main stream so far, over all the channels a recovery went through. */
+    private long streamPosition() {
+        MigrationOutput o = out;
+        return priorStreams + (o == null ? 0 : o.position());
+    }
+
+    /**
+     * The postcopy phase (postcopy-active): PART rounds serving page requests first, then the completion
+     * and the destination's SHUT. A broken channel does not fail the migration but pauses it (QEMU's
+     * postcopy_pause): the destination runs the guest and holds every page it got, so the source waits in
+     * postcopy-paused for {@link #resume} and goes on over the new channel. That may happen again and again.
+     */
+    private void postcopyPhase(SaveVm.Outgoing outgoing) throws IOException {
+        while (true) {
+            try {
+                postcopyRounds(outgoing);
+                return;
+            } catch (IOException e) {
+                if (cancelRequested) {
+                    throw e;
+                }
+                // A destination that failed to load says so with SHUT(1) before it closes: then this is a
+                // failure, not a network problem to recover from (QEMU's rp_state.error).
+                Integer shut;
+                try {
+                    shut = rpReader.awaitEnd(SIBLING_ERROR_WAIT_MILLIS);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+                if (shut != null && shut != 0) {
+                    throw new IOException("the destination failed to load the stream (SHUT " + shut + ")", e);
+                }
+                LOG.log(System.Logger.Level.DEBUG, "postcopy channel broke, pausing", e);
+                IOException cause = e;
+                while (true) {
+                    awaitResume(cause);
+                    try {
+                        recover(outgoing);
+                        break;
+                    } catch (IOException again) {
+                        if (cancelRequested) {
+                            throw again;
+                        }
+                        LOG.log(System.Logger.Level.DEBUG, "postcopy recovery failed, pausing again", again);
+                        cause = again;
+                    }
+                }
+            }
+        }
+    }
+
+    private void postcopyRounds(SaveVm.Outgoing outgoing) throws IOException {
+        MigrationOutput o = out;
+        while (true) {
+            if (cancelRequested) {
+                throw new IOException("cancelled");
+            }
+            PendingBytes pending = outgoing.pending(false);
+            if (pending.total() == 0 || pending.total() < thresholdBytes) {
+                break;
+            }
+            outgoing.iteratePostcopy();
+            o.checkError();
+            // a faulting destination waits for these bytes
+            o.flush();
+            rateLimitAndUpdate(o);
+        }
+        // QEMU's migration_completion in postcopy-active: the rest of RAM, EOF; guest long stopped.
+        limiter.setBandwidth(0);
+        outgoing.completePostcopy();
+        o.flush();
+        try {
+            connection.finishOutput();
+        } catch (IOException e) {
+            // the destination may have loaded everything and closed already: its SHUT decides
+            LOG.log(System.Logger.Level.DEBUG, "closing the output after EOF failed", e);
+        }
+        awaitShut(rpReader);
+    }
+
+    /** postcopy_pause: drop the broken channel, tell the listener, wait for migrate -r or a cancel. */
+    private void awaitResume(IOException cause) throws IOException {
+        Connection c = connection;
+        connection = null;
+        if (c != null) {
+            c.abort();
+        }
+        MigrationStatus from = state.status();
+        if (!advance(from, MigrationStatus.POSTCOPY_PAUSED)) {
+            throw new IOException("cancelled");
+        }
+        pausedBecause = cause.getMessage() == null ? cause.toString() : cause.getMessage();
+        pauses++;
+        fire(MigrationStatus.POSTCOPY_PAUSED);
+        synchronized (lock) {
+            while (resumeOpener == null && !cancelRequested) {
+                try {
+                    lock.wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted in postcopy-paused", e);
+                }
+            }
+        }
+        if (cancelRequested) {
+            throw new IOException("cancelled");
+        }
+    }
+
+    /**
+     * migrate_fd_connect with resume, then postcopy_do_resume: the new channel, RECV_BITMAP for every RAM
+     * block (the destination answers with what it has; the ram handler's dirty bitmap becomes the rest),
+     * POSTCOPY_RESUME, and postcopy-active again on RESUME_ACK.
+     */
+    private void recover(SaveVm.Outgoing outgoing) throws IOException {
+        ConnectionOpener opener;
+        synchronized (lock) {
+            opener = resumeOpener;
+            resumeOpener = null;
+        }
+        if (!advance(MigrationStatus.POSTCOPY_PAUSED, MigrationStatus.POSTCOPY_RECOVER)) {
+            throw new IOException("cancelled");
+        }
+        fire(MigrationStatus.POSTCOPY_RECOVER);
+        RamPostcopySource ram = context.find(RamPostcopySource.class)
+                .orElseThrow(() -> new IOException("postcopy-ram: the ram handler offers no postcopy source"));
+        Connection c = opener.open();
+        connection = c;
+        if (cancelRequested) {
+            throw new IOException("cancelled");
+        }
+        priorStreams = streamPosition();
+        long prior = priorStreams;
+        MigrationOutput o = new MigrationOutput(c.output(), STREAM_BUFFER);
+        o.setRateLimiter(total -> limiter.exceeded(prior + total + multifdBytes()));
+        ReturnPathReader old = rpReader;
+        ReturnPathReader rp = new ReturnPathReader(c.input());
+        rp.acceptPageRequests(ram::requestPages);
+        rp.acceptRecovery(ram);
+        // a broken return path breaks this channel too, so that the migration thread pauses
+        rp.onError(c::abort);
+        out = o;
+        pageRequestsBefore += old == null ? 0 : old.pageRequests();
+        rpReader = rp;
+        rp.start();
+        outgoing.resumeOn(o);
+        OutgoingCommands w = saveVm.commands(o);
+        List<String> blocks = ram.recoveryBlocks();
+        for (String b : blocks) {
+            w.receivedBitmapRequest(b);
+        }
+        o.flush();
+        try {
+            rp.awaitBitmaps(blocks.size(), RECOVERY_SECONDS, TimeUnit.SECONDS);
+            ram.resumePrepare();
+            w.postcopyResume();
+            o.flush();
+            rp.awaitResumeAck(RECOVERY_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted in postcopy-recover", e);
+        }
+        if (!advance(MigrationStatus.POSTCOPY_RECOVER, MigrationStatus.POSTCOPY_ACTIVE)) {
+            throw new IOException("cancelled");
+        }
+        limiter.setBandwidth(settings.parameter("max-postcopy-bandwidth", 0));
+        iterationStartNanos = System.nanoTime();
+        iterationInitialBytes = sent(o);
+        limiter.newSlice(sent(o));
+        fire(MigrationStatus.POSTCOPY_ACTIVE);
+    }
+
+    /**
+     * QEMU's migrate -r URI: a postcopy-paused migration reconnects to where the destination's
+     * migrate-recover listens.
+     */
+    @Override
+    public void resume(String uri) {
+        MigrationUri parsed = MigrationUri.parse(uri);
+        if (parsed.scheme() != MigrationUri.Scheme.TCP && parsed.scheme() != MigrationUri.Scheme.UNIX) {
+            throw new IllegalArgumentException("postcopy recovery needs a two-way channel: use tcp: or unix:, not "
+                    + uri);
+        }
+        resume(() -> Transports.connect(parsed));
+    }
+
+    /** As {@link #resume(String)}, with the channel from {@code opener}. */
+    public void resume(ConnectionOpener opener) {
+        synchronized (lock) {
+            if (state.status() != MigrationStatus.POSTCOPY_PAUSED || resumeOpener != null) {
+                throw new IllegalStateException("Cannot resume if there is no paused migration");
+            }
+            resumeOpener = opener;
+            lock.notifyAll();
+        }
+    }
+
+    /** Why the migration last went to postcopy-paused, null if it never did. */
+    public String pausedBecause() {
+        return pausedBecause;
+    }
+
+    /** How many times the postcopy channel broke and the migration paused. */
+    public int pauses() {
+        return pauses;
     }
 
     /** QEMU's migrate-start-postcopy: switch to postcopy at the next chance (needs capability postcopy-ram). */
@@ -444,8 +692,7 @@ public final class OutgoingMigration implements Outgoing {
         if (restartGuest) {
             guest.start();
         }
-        MigrationOutput o = out;
-        endPosition = o == null ? 0 : o.position();
+        endPosition = streamPosition();
         totalTime = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
         MigrationStatus end;
         synchronized (lock) {
@@ -480,7 +727,7 @@ public final class OutgoingMigration implements Outgoing {
 
     /** Bytes sent so far: the main stream and the multifd channels. */
     private long sent(MigrationOutput o) {
-        return o.position() + multifdBytes();
+        return priorStreams + o.position() + multifdBytes();
     }
 
     /**
@@ -517,7 +764,8 @@ public final class OutgoingMigration implements Outgoing {
         }
         iterationStartNanos = now;
         iterationInitialBytes = pos;
-        limiter.setBandwidth(maxBandwidth.getAsLong());
+        // in postcopy QEMU limits to max-postcopy-bandwidth (0: unlimited), not max-bandwidth
+        limiter.setBandwidth(inPostcopy ? settings.parameter("max-postcopy-bandwidth", 0) : maxBandwidth.getAsLong());
         limiter.newSlice(pos);
         ram.ifPresent(this::maybeThrottle);
         MigrationInfo i = info();

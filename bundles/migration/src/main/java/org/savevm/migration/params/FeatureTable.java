@@ -23,7 +23,8 @@ public final class FeatureTable {
      * the postcopy phase and the return path); the ram handler names it as well.
      */
     public static final MigrationFeatures ORCHESTRATOR = MigrationFeatures.of(
-            Set.of("auto-converge", "postcopy-ram", "return-path", "multifd", "validate-uuid"),
+            Set.of("auto-converge", "postcopy-ram", "return-path", "multifd", "validate-uuid",
+                    "postcopy-blocktime"),
             Set.of("throttle-trigger-threshold", "cpu-throttle-initial", "cpu-throttle-increment",
                     "cpu-throttle-tailslow", "max-cpu-throttle", "max-bandwidth", "downtime-limit",
                     "multifd-channels", "multifd-compression", "multifd-zlib-level", "max-postcopy-bandwidth",
@@ -45,7 +46,6 @@ public final class FeatureTable {
             Map.entry("release-ram", "the source does not release RAM pages during postcopy"),
             Map.entry("pause-before-switchover", "the pre-switchover state is not implemented"),
             Map.entry("dirty-bitmaps", "dirty bitmap migration has no handler here"),
-            Map.entry("postcopy-blocktime", "the destination does not measure postcopy blocktime"),
             Map.entry("late-block-activate", "there are no block devices to activate"),
             Map.entry("background-snapshot", "background snapshots are not implemented"),
             Map.entry("zero-copy-send", "zero-copy-send (MSG_ZEROCOPY) is not implemented"),

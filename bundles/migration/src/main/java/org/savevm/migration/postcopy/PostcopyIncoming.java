@@ -4,11 +4,17 @@ import java.io.IOException;
 
 import org.savevm.api.MigrationContext;
 import org.savevm.api.machine.PageFaultHandler;
+import org.savevm.api.machine.RamBlock;
 
 /** The destination's postcopy work on guest RAM: stale ranges, page faults, and the end of it. */
 public interface PostcopyIncoming {
     PostcopyIncoming NONE = new PostcopyIncoming() {
     };
+
+    /** QEMU's ram_pagesize_summary: the page sizes of every RAM block ORed together, as ADVISE carries it. */
+    default long ramPageSizeSummary() {
+        return RamBlock.TARGET_PAGE_SIZE;
+    }
 
     /** POSTCOPY_RAM_DISCARD: the range is stale until its page arrives. */
     default void discard(MigrationContext context, String block, long start, long length) throws IOException {

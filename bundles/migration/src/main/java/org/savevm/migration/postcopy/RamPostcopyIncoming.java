@@ -27,6 +27,24 @@ public final class RamPostcopyIncoming implements PostcopyIncoming {
                 .orElseThrow(() -> new IOException("postcopy: the ram handler has no load session for this migration"));
     }
 
+    /** Over the machine's blocks; a machine not there yet has target-size pages only. */
+    @Override
+    public long ramPageSizeSummary() {
+        return pageSizeSummary(machine.get());
+    }
+
+    /** ram_pagesize_summary of {@code m}'s RAM blocks (the source sends this in POSTCOPY_ADVISE). */
+    public static long pageSizeSummary(Machine m) {
+        if (m == null) {
+            return RamBlock.TARGET_PAGE_SIZE;
+        }
+        long summary = 0;
+        for (RamBlock b : m.ramBlocks()) {
+            summary |= b.pageSize();
+        }
+        return summary == 0 ? RamBlock.TARGET_PAGE_SIZE : summary;
+    }
+
     @Override
     public void discard(MigrationContext context, String block, long start, long length) throws IOException {
         try {

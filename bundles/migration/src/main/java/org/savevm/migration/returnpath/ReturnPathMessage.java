@@ -11,6 +11,10 @@ public final class ReturnPathMessage {
     public static final int RESUME_ACK = 6;
     /** Longest payload QEMU accepts (its rp buffer). */
     public static final int MAX_LEN = 512;
+    /** RAMBLOCK_RECV_BITMAP_ENDING: the be64 after a RECV_BITMAP's bitmap. */
+    public static final long RECV_BITMAP_ENDING = 0x0123456789abcdefL;
+    /** MIGRATION_RESUME_ACK_VALUE. */
+    public static final int RESUME_ACK_VALUE = 1;
 
     private ReturnPathMessage() {
     }

@@ -6,6 +6,8 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
 import java.util.concurrent.TimeUnit;
 
+import org.savevm.api.machine.RamPostcopySource;
+
 /**
  * The source's return-path thread (QEMU's source_return_path_thread) for precopy: reads PONGs and the
  * final SHUT. Anything else, a bad length or the channel ending before SHUT is a return-path error, which
@@ -19,6 +21,13 @@ public final class ReturnPathReader {
 
     private final ReadableByteChannel channel;
     private volatile PageRequests pageRequests;
+    /** Postcopy recovery: where RECV_BITMAP's bitmaps go (the ram handler's source). */
+    private volatile RamPostcopySource recovery;
+    private int bitmapsReceived;
+    private boolean resumeAcked;
+    /** Told when the return path breaks (postcopy: the source then pauses). */
+    private volatile Runnable onError = () -> {
+    };
     private String lastRequestedBlock;
     private final java.util.concurrent.atomic.AtomicLong pageRequestCount = new java.util.concurrent.atomic.AtomicLong();
     private final Object lock = new Object();
@@ -38,8 +47,65 @@ public final class ReturnPathReader {
         this.pageRequests = sink;
     }
 
+    /** Recovery handshake on this (new) return path: RECV_BITMAP answers reload {@code ram}'s dirty bitmap. */
+    public void acceptRecovery(RamPostcopySource ram) {
+        this.recovery = ram;
+    }
+
+    public void onError(Runnable r) {
+        this.onError = r;
+    }
+
     public void start() {
         thread.start();
+    }
+
+    /**
+     * Waits up to {@code millis} for the return path to end (SHUT or an error) and returns SHUT's value,
+     * or null when it ended without one or is still open.
+     */
+    public Integer awaitEnd(long millis) throws InterruptedException {
+        long deadline = System.nanoTime() + millis * 1_000_000L;
+        synchronized (lock) {
+            while (shutStatus == null && error == null) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    break;
+                }
+                TimeUnit.NANOSECONDS.timedWait(lock, left);
+            }
+            return shutStatus;
+        }
+    }
+
+    /** Waits until {@code count} RECV_BITMAP answers were reloaded; throws when the return path broke. */
+    public void awaitBitmaps(int count, long timeout, TimeUnit unit) throws IOException, InterruptedException {
+        awaitCondition(() -> bitmapsReceived >= count, "the received bitmaps", timeout, unit);
+    }
+
+    /** Waits for RESUME_ACK; throws when the return path broke first. */
+    public void awaitResumeAck(long timeout, TimeUnit unit) throws IOException, InterruptedException {
+        awaitCondition(() -> resumeAcked, "RESUME_ACK", timeout, unit);
+    }
+
+    private void awaitCondition(java.util.function.BooleanSupplier done, String what, long timeout, TimeUnit unit)
+            throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + unit.toNanos(timeout);
+        synchronized (lock) {
+            while (!done.getAsBoolean()) {
+                if (error != null) {
+                    throw new IOException("return path error: " + error);
+                }
+                if (shutStatus != null) {
+                    throw new IOException("SHUT " + shutStatus + " while waiting for " + what);
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new IOException("no " + what + " on the return path within " + unit.toSeconds(timeout) + " s");
+                }
+                TimeUnit.NANOSECONDS.timedWait(lock, left);
+            }
+        }
     }
 
     /** REQ_PAGES and REQ_PAGES_ID messages received. */
@@ -83,12 +149,69 @@ public final class ReturnPathReader {
                         return;
                     }
                     case ReturnPathMessage.REQ_PAGES_ID, ReturnPathMessage.REQ_PAGES -> pageRequest(type, len, body);
+                    case ReturnPathMessage.RECV_BITMAP -> receivedBitmap(len, body);
+                    case ReturnPathMessage.RESUME_ACK -> {
+                        expectLength(type, len, 4);
+                        int value = body.getInt();
+                        if (value != ReturnPathMessage.RESUME_ACK_VALUE || recovery == null) {
+                            throw new IOException("migrate_handle_rp_resume_ack: illegal resume_ack value " + value
+                                    + (recovery == null ? " (no recovery in progress)" : ""));
+                        }
+                        synchronized (lock) {
+                            resumeAcked = true;
+                            lock.notifyAll();
+                        }
+                    }
                     default -> throw new IOException("unexpected return path message " + ReturnPathMessage.name(type)
                             + " in precopy");
                 }
             }
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
             finish(null, e.getMessage() == null ? e.toString() : e.getMessage());
+            onError.run();
+        }
+    }
+
+    /**
+     * RECV_BITMAP (ram_dirty_bitmap_reload): the counted block name in the message, then outside it be64
+     * size, the bitmap, be64 end mark; the size must be the block's, so nothing unbounded is read.
+     */
+    private void receivedBitmap(int len, ByteBuffer body) throws IOException {
+        RamPostcopySource ram = recovery;
+        if (ram == null) {
+            throw new IOException("unexpected return path message RECV_BITMAP outside postcopy recovery");
+        }
+        int n = len < 1 ? -1 : body.get() & 0xff;
+        if (len != 1 + n) {
+            throw new IOException("return path message RECV_BITMAP has length " + len + ", expected " + (1 + n));
+        }
+        byte[] name = new byte[n];
+        body.get(name);
+        String block = new String(name, java.nio.charset.StandardCharsets.UTF_8);
+        long expected = ram.receivedBitmapBytes(block);
+        if (expected < 0) {
+            throw new IOException("RECV_BITMAP for unknown RAM block '" + org.savevm.stream.Printable.escape(block) + "'");
+        }
+        ByteBuffer size = ByteBuffer.allocate(8);
+        readFully(size);
+        long got = size.getLong();
+        if (got != expected) {
+            throw new IOException("ram_dirty_bitmap_reload: ramblock '" + block + "' bitmap size mismatch (0x"
+                    + Long.toHexString(got) + " != 0x" + Long.toHexString(expected) + ")");
+        }
+        ByteBuffer bitmap = ByteBuffer.allocate((int) expected);
+        readFully(bitmap);
+        ByteBuffer end = ByteBuffer.allocate(8);
+        readFully(end);
+        long mark = end.getLong();
+        if (mark != ReturnPathMessage.RECV_BITMAP_ENDING) {
+            throw new IOException("ram_dirty_bitmap_reload: ramblock '" + block + "' end mark incorrect: 0x"
+                    + Long.toHexString(mark));
+        }
+        ram.reloadDirtyBitmap(block, bitmap.array());
+        synchronized (lock) {
+            bitmapsReceived++;
+            lock.notifyAll();
         }
     }
 

@@ -32,6 +32,26 @@ public final class ReturnPathWriter {
         }
     }
 
+    /**
+     * RECV_BITMAP (migrate_send_rp_recv_bitmap): the message with the counted block name, then outside it
+     * be64 size, the little-endian received bitmap, be64 RAMBLOCK_RECV_BITMAP_ENDING.
+     */
+    public synchronized void recvBitmap(String block, byte[] littleEndianBitmap) throws IOException {
+        byte[] name = block.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        ByteBuffer b = ByteBuffer.allocate(4 + 1 + name.length + 8 + littleEndianBitmap.length + 8);
+        b.putShort((short) ReturnPathMessage.RECV_BITMAP).putShort((short) (1 + name.length)).put((byte) name.length)
+                .put(name).putLong(littleEndianBitmap.length).put(littleEndianBitmap)
+                .putLong(ReturnPathMessage.RECV_BITMAP_ENDING).flip();
+        while (b.hasRemaining()) {
+            channel.write(b);
+        }
+    }
+
+    /** RESUME_ACK(1): the destination took POSTCOPY_RESUME and runs postcopy again. */
+    public void resumeAck() throws IOException {
+        send(ReturnPathMessage.RESUME_ACK, ReturnPathMessage.RESUME_ACK_VALUE);
+    }
+
     private synchronized void send(int type, int value) throws IOException {
         ByteBuffer b = ByteBuffer.allocate(8);
         b.putShort((short) type).putShort((short) 4).putInt(value).flip();

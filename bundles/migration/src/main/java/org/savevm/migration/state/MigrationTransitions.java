@@ -85,6 +85,11 @@ public enum MigrationTransitions {
             edge(t, POSTCOPY_ACTIVE, POSTCOPY_PAUSED);  // postcopy_pause_incoming: the channel broke
             edge(t, POSTCOPY_PAUSED, POSTCOPY_RECOVER); // migration_incoming_process on the new channel
             edge(t, POSTCOPY_RECOVER, POSTCOPY_ACTIVE); // loadvm_postcopy_handle_resume
+            // savevm: the new channel broke before POSTCOPY_RESUME; pause again and wait for the next one
+            edge(t, POSTCOPY_RECOVER, POSTCOPY_PAUSED);
+            // savevm: a paused or recovering destination that is cancelled, or gets a bad stream, fails
+            edge(t, POSTCOPY_PAUSED, FAILED);
+            edge(t, POSTCOPY_RECOVER, FAILED);
         }
     };
 

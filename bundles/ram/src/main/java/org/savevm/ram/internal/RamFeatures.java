@@ -11,7 +11,8 @@ import org.savevm.api.settings.MigrationFeatures;
  */
 @Component(service = MigrationFeatures.class)
 public final class RamFeatures implements MigrationFeatures {
-    private static final Set<String> CAPABILITIES = Set.of("xbzrle", "compress", "postcopy-ram", "x-ignore-shared");
+    private static final Set<String> CAPABILITIES = Set.of("xbzrle", "compress", "postcopy-ram", "x-ignore-shared",
+            "release-ram");
     private static final Set<String> PARAMETERS = Set.of("xbzrle-cache-size", "compress-level", "compress-threads",
             "compress-wait-thread", "decompress-threads");
 

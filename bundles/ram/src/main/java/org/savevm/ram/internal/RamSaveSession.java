@@ -88,6 +88,8 @@ final class RamSaveSession
     private long pagesSent;
 
     private final boolean postcopyRam;
+    /** release-ram: pages sent in postcopy are given back on the source. */
+    private final boolean releaseRam;
     private volatile boolean postcopy;
     /** Page requests from the destination (return-path thread), served first by the migration thread. */
     private final ConcurrentLinkedQueue<PageRequest> requests = new ConcurrentLinkedQueue<>();
@@ -119,6 +121,7 @@ final class RamSaveSession
         }
         this.xbzrle = settings.capability("xbzrle");
         this.postcopyRam = settings.capability("postcopy-ram");
+        this.releaseRam = settings.capability("release-ram");
         this.compress = settings.capability("compress");
         long cacheSize = settings.parameter("xbzrle-cache-size", MigrationParameters.XBZRLE_CACHE_SIZE_DEFAULT);
         this.cache = xbzrle ? new PageCache(cacheSize, PAGE) : null;
@@ -363,6 +366,17 @@ final class RamSaveSession
                     pages = saveTargetPage(b, page);
                 }
                 page++;
+                if (postcopy && pages > 0) {
+                    // ram_save_host_page: the rest of a huge host page follows at once, before any request,
+                    // as the destination places it only whole
+                    int perHost = b.block.pageSize() / PAGE;
+                    while (perHost > 1 && page % perHost != 0 && page < b.pages()) {
+                        if (clearDirty(b, page)) {
+                            pages += saveTargetPage(b, page);
+                        }
+                        page++;
+                    }
+                }
             }
         } while (pages == 0 && again);
         seenBlock = bi;
@@ -385,11 +399,16 @@ final class RamSaveSession
                     seenBlock = r.block;
                     seenPage = p + 1;
                     if (pages > 0) {
+                        if (r.page >= r.end) {
+                            // a faulting guest waits for this (host) page: it leaves now, not with the next batch
+                            out.flush();
+                        }
                         return pages;
                     }
                 }
             }
             requests.poll();
+            out.flush();
         }
         return 0;
     }
@@ -399,6 +418,9 @@ final class RamSaveSession
     @Override
     public List<PageRange> startPostcopy() {
         bitmapSync();
+        for (BlockState b : blocks) {
+            chunkHostPages(b);
+        }
         List<PageRange> ranges = new ArrayList<>();
         for (BlockState b : blocks) {
             long end = b.pages();
@@ -417,6 +439,32 @@ final class RamSaveSession
         seenPage = 0;
         postcopy = true;
         return ranges;
+    }
+
+    /**
+     * QEMU's postcopy_chunk_hostpages_pass: in a block of larger host pages a host page with any dirty target
+     * page becomes dirty whole, so that it is discarded, sent and placed as one.
+     */
+    private void chunkHostPages(BlockState b) {
+        int perHost = b.block.pageSize() / PAGE;
+        if (perHost <= 1) {
+            return;
+        }
+        long pages = b.pages();
+        for (long first = 0; first < pages; first += perHost) {
+            long end = Math.min(pages, first + perHost);
+            if (findNextDirty(b, first) >= end) {
+                continue;
+            }
+            for (long p = first; p < end; p++) {
+                int w = (int) (p >>> 6);
+                long bit = 1L << (p & 63);
+                if ((b.bitmap[w] & bit) == 0) {
+                    b.bitmap[w] |= bit;
+                    dirtyPages++;
+                }
+            }
+        }
     }
 
     @Override
@@ -441,6 +489,77 @@ final class RamSaveSession
         return postcopy;
     }
 
+    // ---- postcopy recovery -------------------------------------------------------------------------
+
+    @Override
+    public List<String> recoveryBlocks() {
+        List<String> names = new ArrayList<>(blocks.length);
+        for (BlockState b : blocks) {
+            names.add(b.block.idstr());
+        }
+        return names;
+    }
+
+    @Override
+    public long receivedBitmapBytes(String idstr) {
+        BlockState b = blockNamed(idstr);
+        return b == null ? -1 : (b.pages() + 63) / 64 * 8;
+    }
+
+    private BlockState blockNamed(String idstr) {
+        for (BlockState b : blocks) {
+            if (b.block.idstr().equals(idstr)) {
+                return b;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * QEMU's ram_dirty_bitmap_reload: the dirty bitmap becomes the complement of what the destination
+     * received, so a page lost with the broken channel goes again and a page that arrived does not.
+     */
+    @Override
+    public synchronized void reloadDirtyBitmap(String idstr, byte[] le) {
+        BlockState b = blockNamed(idstr);
+        if (b == null) {
+            throw new IllegalArgumentException("ram_dirty_bitmap_reload: no block '" + idstr + "'");
+        }
+        long expected = receivedBitmapBytes(idstr);
+        if (le.length != expected) {
+            throw new IllegalArgumentException("ramblock '" + idstr + "' bitmap size mismatch (0x"
+                    + Long.toHexString(le.length) + " != 0x" + Long.toHexString(expected) + ")");
+        }
+        java.nio.ByteBuffer words = java.nio.ByteBuffer.wrap(le).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        long pages = b.pages();
+        int n = (int) ((pages + 63) >>> 6);
+        for (int w = 0; w < n; w++) {
+            long dirty = ~words.getLong(w * 8);
+            if (w == n - 1 && (pages & 63) != 0) {
+                dirty &= (1L << (pages & 63)) - 1;
+            }
+            b.bitmap[w] = dirty;
+        }
+        java.util.Arrays.fill(b.bitmap, n, b.bitmap.length, 0L);
+        chunkHostPages(b);
+    }
+
+    /** QEMU's ram_state_resume_prepare: count what is dirty now, search from the start, name the next block. */
+    @Override
+    public synchronized void resumePrepare() {
+        long dirty = 0;
+        for (BlockState b : blocks) {
+            for (long w : b.bitmap) {
+                dirty += Long.bitCount(w);
+            }
+        }
+        dirtyPages = dirty;
+        stats.remaining = dirtyPages * PAGE;
+        seenBlock = 0;
+        seenPage = 0;
+        lastSentBlock = null;
+    }
+
     // ---- one page (ram_save_target_page) ------------------------------------------------------------
 
     private boolean compressActive() {
@@ -450,6 +569,22 @@ final class RamSaveSession
     private int saveTargetPage(BlockState b, long pageIndex) throws IOException {
         long offset = pageIndex * PAGE;
         ByteBuffer page = b.block.page(offset);
+        if (!(releaseRam && postcopy)) {
+            return saveTargetPage(b, offset, page);
+        }
+        // release-ram (QEMU's ram_release_page): the record may leave the buffer after the page is given
+        // back, so it goes out from a copy
+        ByteBuffer copy = ByteBuffer.allocate(PAGE);
+        copy.put(page).flip();
+        int pages = saveTargetPage(b, offset, copy.asReadOnlyBuffer());
+        if (pages > 0) {
+            b.block.release(offset, PAGE);
+            stats.releasedPages++;
+        }
+        return pages;
+    }
+
+    private int saveTargetPage(BlockState b, long offset, ByteBuffer page) throws IOException {
         if (compressActive()) {
             if (b != lastSentBlock) {
                 // The first page of a block visit goes out uncompressed, after everything before it.

@@ -25,6 +25,8 @@ final class RamSaveStats {
     volatile long compressedPages;
     volatile long compressedSize;
     volatile long compressBusy;
+    /** release-ram: pages given back on the source after they went out in postcopy. */
+    volatile long releasedPages;
     volatile long bytesDirtyPeriod;
     volatile long bytesXferPeriod;
     volatile long iterations;

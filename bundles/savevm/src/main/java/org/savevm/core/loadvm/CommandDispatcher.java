@@ -21,6 +21,28 @@ final class CommandDispatcher {
         return listened;
     }
 
+    /** QEMU's PostcopyState (postcopy-ram.h); the number is what its messages print. */
+    enum PostcopyState {
+        NONE, ADVISE, DISCARD, LISTENING, RUNNING;
+    }
+
+    private PostcopyState postcopyState = PostcopyState.NONE;
+
+    PostcopyState postcopyState() {
+        return postcopyState;
+    }
+
+    /** postcopy_state_set: the new state, returning the old one. */
+    private PostcopyState postcopyStateSet(PostcopyState to) {
+        PostcopyState old = postcopyState;
+        postcopyState = to;
+        return old;
+    }
+
+    private static MigrationStreamException wrongState(String command, PostcopyState ps, long at) {
+        return new MigrationStreamException("CMD_" + command + " in wrong postcopy state (" + ps.ordinal() + ")", at);
+    }
+
     private final IncomingCommands commands;
     private final MigrationSettings settings;
     private final int targetPageSize;
@@ -70,14 +92,30 @@ final class CommandDispatcher {
         case POSTCOPY_ADVISE:
             advise(c);
             break;
-        case POSTCOPY_LISTEN:
+        case POSTCOPY_LISTEN: {
+            PostcopyState ps = postcopyStateSet(PostcopyState.LISTENING);
+            if (ps != PostcopyState.ADVISE && ps != PostcopyState.DISCARD) {
+                throw wrongState("POSTCOPY_LISTEN", ps, at);
+            }
             commands.postcopyListen();
             listened = true;
             break;
-        case POSTCOPY_RUN:
+        }
+        case POSTCOPY_RUN: {
+            PostcopyState ps = postcopyStateSet(PostcopyState.RUNNING);
+            if (ps != PostcopyState.LISTENING) {
+                throw wrongState("POSTCOPY_RUN", ps, at);
+            }
             commands.postcopyRun();
             break;
+        }
         case POSTCOPY_RAM_DISCARD:
+            // loadvm_postcopy_ram_handle_discard: only between ADVISE and LISTEN
+            if (postcopyState == PostcopyState.ADVISE) {
+                postcopyState = PostcopyState.DISCARD;
+            } else if (postcopyState != PostcopyState.DISCARD) {
+                throw wrongState("POSTCOPY_RAM_DISCARD", postcopyState, at);
+            }
             commands.postcopyRamDiscard(c.blockName(), c.ranges());
             break;
         case PACKAGED:
@@ -99,6 +137,10 @@ final class CommandDispatcher {
     private void advise(StreamCommand c) throws IOException {
         boolean postcopyRam = settings.capability("postcopy-ram");
         long at = c.offset();
+        PostcopyState ps = postcopyStateSet(PostcopyState.ADVISE);
+        if (ps != PostcopyState.NONE) {
+            throw wrongState("POSTCOPY_ADVISE", ps, at);
+        }
         if (c.advice() == null) {
             if (postcopyRam) {
                 throw new MigrationStreamException("RAM postcopy is enabled but have 0 byte advise", at);

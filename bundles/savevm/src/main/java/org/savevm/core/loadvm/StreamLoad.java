@@ -57,6 +57,7 @@ public final class StreamLoad implements StreamVisitor<LoadedSection> {
     private final MachineIdentity machine;
     private final LoadLimits limits;
     private final CommandDispatcher commands;
+    private final IncomingCommands incoming;
     private final Map<LiveStateHandler, LiveStateHandler.LoadSession> sessions = new IdentityHashMap<>();
     /** A device section's decoded copy, committed once its footer checked out. */
     private Runnable pendingCommit;
@@ -82,6 +83,7 @@ public final class StreamLoad implements StreamVisitor<LoadedSection> {
         this.machine = machine;
         this.limits = limits;
         this.commands = new CommandDispatcher(incoming, settings, machine.targetPageSize());
+        this.incoming = incoming;
     }
 
     /** Loads the whole stream: header, configuration, sections up to EOF, then the vmdesc trailer. */
@@ -96,7 +98,12 @@ public final class StreamLoad implements StreamVisitor<LoadedSection> {
                     framing.configuration() ? WalkOptions.Configuration.REQUIRED : WalkOptions.Configuration.ABSENT,
                     ConfigurationSection.KNOWN_CAPABILITIES, false, limits.maxVmdescLength(),
                     limits.maxPackagedLength());
-            new StreamWalker<>(options, this).walk(in);
+            StreamWalker<LoadedSection> walker = new StreamWalker<>(options, this);
+            try {
+                walker.walk(in);
+            } catch (IOException e) {
+                recover(walker, e);
+            }
             boolean vmdescChecked = checkListedSections();
             for (Map.Entry<LiveStateHandler, LiveStateHandler.LoadSession> e : sessions.entrySet()) {
                 try {
@@ -117,6 +124,28 @@ public final class StreamLoad implements StreamVisitor<LoadedSection> {
                 } catch (RuntimeException ignored) {
                     // cleanup must reach every session
                 }
+            }
+        }
+    }
+
+    /**
+     * qemu_loadvm_state_main's retry: a failure once the guest runs here in postcopy does not fail the load
+     * but pauses it until the source reconnects; the walk then goes on on the new channel. Repeats as often
+     * as the link breaks. Anything earlier (or without postcopy-ram) is fatal as before.
+     */
+    private void recover(StreamWalker<LoadedSection> walker, IOException failure) throws IOException {
+        IOException e = failure;
+        while (true) {
+            if (commands.postcopyState() != CommandDispatcher.PostcopyState.RUNNING
+                    || !settings.capability("postcopy-ram")) {
+                throw e;
+            }
+            MigrationInput next = incoming.postcopyPaused(e);
+            try {
+                walker.resume(next);
+                return;
+            } catch (IOException again) {
+                e = again;
             }
         }
     }

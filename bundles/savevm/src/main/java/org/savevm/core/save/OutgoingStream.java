@@ -35,7 +35,8 @@ public final class OutgoingStream implements SaveVm.Outgoing {
 
     private final RegistryView view;
     private final VMStateEngine engine;
-    private final MigrationOutput out;
+    /** The channel written to; a postcopy recovery replaces it (migration thread only). */
+    private MigrationOutput out;
     private final MigrationContext context;
     private final MigrationSettings settings;
     private final FramingOptions framing;
@@ -126,6 +127,16 @@ public final class OutgoingStream implements SaveVm.Outgoing {
     @Override
     public boolean iterate() throws IOException {
         return iterateRound(false);
+    }
+
+    @Override
+    public void resumeOn(MigrationOutput newOut) throws IOException {
+        if (!inPostcopy || closed) {
+            throw new IOException("only a stream in postcopy can be resumed on a new channel");
+        }
+        // a completion the broken channel cut short is sent again on the new one
+        completed = false;
+        this.out = newOut;
     }
 
     @Override

@@ -282,10 +282,36 @@ class MigrationCommandsTest {
 
     @Test
     void defaultDestinationRefusesPostcopyListen() throws IOException {
-        byte[] s = stream((o, w) -> w.postcopyListen());
+        // after the 0-byte ADVISE (no RAM postcopy) LISTEN is legal in QEMU's postcopy states: the default refuses it
+        byte[] s = stream((o, w) -> {
+            o.putBytes(new byte[] { 8, 0, 3, 0, 0 }); // POSTCOPY_ADVISE, 0 bytes
+            w.postcopyListen();
+        });
         MigrationStreamException e = assertThrows(MigrationStreamException.class,
                 () -> new SaveVmService(registry(new BlobDevice("dev", 0, 1, 4)), new BlobEngine(), Map.of())
                         .load(MigrationInput.of(s), MigrationSettings.DEFAULTS));
         assertTrue(e.getMessage().startsWith("command POSTCOPY_LISTEN failed"), e.getMessage());
+    }
+
+    /** loadvm_postcopy_handle_*: each postcopy command only in its postcopy state, refused with QEMU's words. */
+    @Test
+    void postcopyCommandsInTheWrongStateAreRefused() throws IOException {
+        String listen = assertThrows(MigrationStreamException.class, () -> load(stream((o, w) -> w.postcopyListen()),
+                POSTCOPY, new BlobDevice("dev", 0, 1, 4))).getMessage();
+        assertTrue(listen.startsWith("CMD_POSTCOPY_LISTEN in wrong postcopy state (0)"), listen);
+        String run = assertThrows(MigrationStreamException.class, () -> load(stream((o, w) -> {
+            w.postcopyAdvise(4096, 4096);
+            w.postcopyRun();
+        }), POSTCOPY, new BlobDevice("dev", 0, 1, 4))).getMessage();
+        assertTrue(run.startsWith("CMD_POSTCOPY_RUN in wrong postcopy state (1)"), run);
+        String advise = assertThrows(MigrationStreamException.class, () -> load(stream((o, w) -> {
+            w.postcopyAdvise(4096, 4096);
+            w.postcopyAdvise(4096, 4096);
+        }), POSTCOPY, new BlobDevice("dev", 0, 1, 4))).getMessage();
+        assertTrue(advise.startsWith("CMD_POSTCOPY_ADVISE in wrong postcopy state (1)"), advise);
+        String discard = assertThrows(MigrationStreamException.class, () -> load(stream((o, w) -> 
+            w.postcopyRamDiscard("pc.ram", java.util.List.of(new org.savevm.api.DiscardRange(0, 4096)))),
+                POSTCOPY, new BlobDevice("dev", 0, 1, 4))).getMessage();
+        assertTrue(discard.startsWith("CMD_POSTCOPY_RAM_DISCARD in wrong postcopy state (0)"), discard);
     }
 }
