@@ -9,9 +9,11 @@
  * <p>2.0.0: live handlers open their sessions with a {@link MigrationContext} (no attachments on
  * {@link MigrationSettings} any more); the orchestrator's contract (commands, postcopy steps) moved here
  * from the savevm bundle's {@code org.savevm.core.commands}.
+ *
+ * <p>2.2.0: {@link SaveVm#saveAll}, the whole-stream save that save-state and the snapshots share.
  */
 @Export
-@Version("2.1.0")
+@Version("2.2.0")
 package org.savevm.api;
 
 import org.osgi.annotation.bundle.Export;
