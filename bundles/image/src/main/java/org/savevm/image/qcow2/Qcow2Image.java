@@ -239,7 +239,7 @@ public final class Qcow2Image implements BlockImage {
         return off;
     }
 
-    private Refcounts refcounts() throws IOException {
+    Refcounts refcounts() throws IOException {
         if (refcounts == null) {
             refcounts = new Refcounts(path, channel, header, this::forgetCluster);
         }
@@ -513,7 +513,7 @@ public final class Qcow2Image implements BlockImage {
      * then the header's l1_size and l1_table_offset (adjacent, one 12-byte write) switched and synced, then the old
      * table's clusters freed; a crash in between leaks them at worst.
      */
-    private void growL1(int minEntries) throws IOException {
+    void growL1(int minEntries) throws IOException {
         long maxEntries = Qcow2Header.MAX_L1_BYTES / 8;
         if (minEntries > maxEntries) {
             throw new IOException(path + ": offset needs an L1 table of " + minEntries + " entries, more than "
@@ -802,6 +802,77 @@ public final class Qcow2Image implements BlockImage {
     private void checkWritable() throws IOException {
         if (readOnly) {
             throw new IOException(path + ": image is opened read-only");
+        }
+    }
+
+    // ---------------------------------------------------------------- internal snapshots (Qcow2Snapshots, issue 11)
+
+    private Qcow2Snapshots snapshots;
+
+    /** The snapshot table, read on first use. */
+    @Override
+    public Optional<org.savevm.api.block.InternalSnapshots> internalSnapshots() {
+        lock.lock();
+        try {
+            if (snapshots == null) {
+                snapshots = new Qcow2Snapshots(this, path, channel, header);
+            }
+            return Optional.of(snapshots);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    ReentrantLock lock() {
+        return lock;
+    }
+
+    void checkWritableForSnapshots() throws IOException {
+        checkWritable();
+    }
+
+    /** A copy of the active L1 table (as on disk). */
+    long[] activeL1() {
+        return l1.clone();
+    }
+
+    long activeL1Offset() {
+        return l1TableOffset;
+    }
+
+    /**
+     * Re-reads the active L1 table ({@code size} entries at {@code offset}) after Qcow2Snapshots rewrote it or the
+     * tables and flags below it; drops every cached L2 table. The caller holds the lock.
+     */
+    void reloadL1(long offset, int size) throws IOException {
+        ByteBuffer t = ByteBuffer.allocate(size * 8);
+        FileIo.readFully(channel, path, offset, t);
+        long[] table = new long[size];
+        for (int i = 0; i < size; i++) {
+            table[i] = t.getLong(i * 8);
+        }
+        l1 = table;
+        l1TableOffset = offset;
+        l2Cache.clear();
+        decompressed = null;
+    }
+
+    /**
+     * Makes whole clusters from {@code guest} (the VM state area after a snapshot took it) read as zeros and lets their
+     * host clusters go, as QEMU's qcow2_cluster_discard does there; version 2 images keep them. Caller holds the lock.
+     */
+    void zeroWholeClusters(long guest, long length) throws IOException {
+        if (header.version < 3) {
+            return;
+        }
+        long g = guest;
+        long end = guest + length;
+        while (g < end) {
+            long spanEnd = Math.min((g | (l2SpanBytes() - 1)) + 1, end);
+            if (l1Index(g) < l1.length && L2Entry.offset(l1[l1Index(g)]) != 0) {
+                zeroClusters(g, (spanEnd - g + clusterSize - 1) >>> clusterBits);
+            }
+            g = spanEnd;
         }
     }
 
