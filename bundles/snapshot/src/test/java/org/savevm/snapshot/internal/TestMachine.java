@@ -41,6 +41,11 @@ final class TestMachine implements AutoCloseable {
     }
 
     TestMachine(long ram, long diskDirtyRate, Clock wallClock, BlockImage... disks) {
+        this(ram, diskDirtyRate, wallClock, true, disks);
+    }
+
+    /** {@code withSerial} false: only ram and timer, the sections a QEMU started with -nodefaults has too. */
+    TestMachine(long ram, long diskDirtyRate, Clock wallClock, boolean withSerial, BlockImage... disks) {
         List<MachineDrive> drives = new ArrayList<>();
         for (int i = 0; i < disks.length; i++) {
             drives.add(new MachineDrive("disk" + i, disks[i], disks[i].readOnly()));
@@ -50,7 +55,9 @@ final class TestMachine implements AutoCloseable {
         HandlerRegistry registry = new HandlerRegistry();
         registry.add(new RamHandler(machine), "org.savevm.ram");
         registry.add(clock, "org.savevm.timer");
-        registry.add(serial, "org.savevm.device.serial");
+        if (withSerial) {
+            registry.add(serial, "org.savevm.device.serial");
+        }
         saveVm = new SaveVmService(registry, new VMStateEngineComponent(Map.of()), Map.of());
         guest = new GuestControl() {
             @Override
