@@ -585,7 +585,13 @@ public final class Qcow2Image implements BlockImage {
             b.putLong(table[k]);
         }
         b.flip();
-        FileIo.writeFully(channel, path, tableOffset + lo * 8L, b);
+        try {
+            FileIo.writeFully(channel, path, tableOffset + lo * 8L, b);
+        } catch (IOException e) {
+            // the cached table already holds the new entries: drop it so reads see what the file says
+            l2Cache.remove(tableOffset);
+            throw e;
+        }
     }
 
     /** Drops this L2 entry's reference to its host cluster(s), after the entry was overwritten on disk. */

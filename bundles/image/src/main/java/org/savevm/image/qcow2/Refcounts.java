@@ -113,7 +113,12 @@ public final class Refcounts {
                     onFree.accept(freed << clusterBits);
                 }
             }
-            writeEntries((int) bi, block, first, last);
+            try {
+                writeEntries((int) bi, block, first, last);
+            } catch (IOException e) {
+                blocks.remove(table[(int) bi]); // the cached block is ahead of the file: reload it next time
+                throw e;
+            }
             c = blockEnd;
         }
     }

@@ -24,6 +24,13 @@ final class CrashingChannel extends FileChannel {
         this.crashAt = crashAt;
     }
 
+    /** Positional reads so far. */
+    long reads() {
+        return reads;
+    }
+
+    private long reads;
+
     long writes() {
         return writes;
     }
@@ -101,6 +108,7 @@ final class CrashingChannel extends FileChannel {
 
     @Override
     public int read(ByteBuffer dst, long position) throws IOException {
+        reads++;
         return file.read(dst, position);
     }
 
