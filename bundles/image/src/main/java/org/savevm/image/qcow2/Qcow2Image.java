@@ -100,6 +100,7 @@ public final class Qcow2Image implements BlockImage {
             }
             Qcow2Header header = Qcow2Header.parse(file, first, fileSize);
             if (!readOnly) {
+                FileIo.lockForWriting(ch, file);
                 if (header.dirty()) {
                     throw new Qcow2FormatException(file + ": the dirty bit is set (lazy refcounts not written back);"
                             + " repair it with 'qemu-img check -r all' or open it read-only");
@@ -563,6 +564,62 @@ public final class Qcow2Image implements BlockImage {
         checkWritable();
         checkVmStateRange(pos, src.remaining());
         writeMapped(vmStateOffset() + pos, src);
+    }
+
+    /**
+     * Drops the first {@code length} bytes of VM state from the active mapping (what QEMU's qcow2_snapshot_create does
+     * with qcow2_cluster_discard once a snapshot's L1 copy holds them): the clusters become unallocated here and
+     * their references are released (written entries first, refcounts after). The L1 table keeps its size.
+     */
+    public void discardVmState(long length) throws IOException {
+        checkWritable();
+        checkVmStateRange(0, length);
+        lock.lock();
+        try {
+            long guest = vmStateOffset();
+            long end = guest + ((length + clusterSize - 1) & -(long) clusterSize);
+            while (guest < end) {
+                long spanEnd = Math.min((guest | (l2SpanBytes() - 1)) + 1, end);
+                discardClusters(guest, (spanEnd - guest) >>> clusterBits);
+                guest = spanEnd;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Makes {@code count} clusters from {@code guest} (one L2 table) unallocated, releasing what they held. */
+    private void discardClusters(long guest, long count) throws IOException {
+        int l1i = l1Index(guest);
+        int first = l2Index(guest);
+        long[] current = l2Table(l1i);
+        if (current == null) {
+            return;
+        }
+        boolean any = false;
+        for (int i = 0; i < count && !any; i++) {
+            any = current[first + i] != 0;
+        }
+        if (!any) {
+            return;
+        }
+        long[] l2 = writableL2(l1i);
+        long tableOffset = L2Entry.offset(l1[l1i]);
+        long[] replaced = new long[(int) count];
+        int lo = Integer.MAX_VALUE;
+        int hi = -1;
+        for (int i = 0; i < count; i++) {
+            if (l2[first + i] != 0) {
+                replaced[i] = l2[first + i];
+                l2[first + i] = 0;
+                lo = Math.min(lo, first + i);
+                hi = first + i;
+            }
+        }
+        writeL2Entries(tableOffset, l2, lo, hi);
+        for (long e : replaced) {
+            release(e);
+        }
     }
 
     private void checkVmStateRange(long pos, long length) throws IOException {

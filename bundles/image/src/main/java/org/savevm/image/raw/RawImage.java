@@ -50,6 +50,14 @@ public final class RawImage implements BlockImage {
     public static RawImage open(Path file, boolean readOnly) throws IOException {
         FileChannel ch = readOnly ? FileChannel.open(file, StandardOpenOption.READ)
                 : FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        if (!readOnly) {
+            try {
+                FileIo.lockForWriting(ch, file);
+            } catch (IOException e) {
+                ch.close();
+                throw e;
+            }
+        }
         return new RawImage(file, ch, readOnly);
     }
 
@@ -60,6 +68,7 @@ public final class RawImage implements BlockImage {
         }
         FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
                 StandardOpenOption.WRITE, StandardOpenOption.SPARSE);
+        FileIo.lockForWriting(ch, file);
         try (var raf = new java.io.RandomAccessFile(file.toFile(), "rw")) {
             raf.setLength(size);
         } catch (IOException e) {

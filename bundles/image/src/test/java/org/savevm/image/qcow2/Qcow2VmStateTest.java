@@ -73,6 +73,34 @@ class Qcow2VmStateTest {
     }
 
     @Test
+    void discardedVmStateReadsAsZerosAndItsClustersAreReused() throws Exception {
+        ImageServiceComponent service = new ImageServiceComponent();
+        Path f = dir.resolve("discard.qcow2");
+        byte[] state = new byte[2 * MIB + 100];
+        new Random(10).nextBytes(state);
+        long sizeWithState;
+        try (Qcow2Image img = (Qcow2Image) service.create(f, ImageFormat.QCOW2, 16 * MIB, Optional.empty(),
+                Optional.empty())) {
+            img.writeVmState(0, ByteBuffer.wrap(state));
+            img.flush();
+            sizeWithState = java.nio.file.Files.size(f);
+            img.discardVmState(state.length);
+            ByteBuffer back = ByteBuffer.allocate(state.length);
+            img.readVmState(0, back);
+            assertArrayEquals(new byte[state.length], back.array());
+            // the freed clusters take the next guest data: the file does not grow
+            byte[] guest = new byte[2 * MIB];
+            new Random(11).nextBytes(guest);
+            img.write(4 * MIB, ByteBuffer.wrap(guest));
+            img.flush();
+            assertEquals(sizeWithState, java.nio.file.Files.size(f));
+        }
+        if (QemuImg.installed(QemuImg.QEMU_IMG)) {
+            Images.assertCheckClean(f);
+        }
+    }
+
+    @Test
     void readOnlyImagesRefuseVmStateWrites() throws Exception {
         ImageServiceComponent service = new ImageServiceComponent();
         Path f = dir.resolve("ro.qcow2");

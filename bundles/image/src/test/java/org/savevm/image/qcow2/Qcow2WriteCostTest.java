@@ -1,8 +1,8 @@
 package org.savevm.image.qcow2;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -45,6 +45,6 @@ class Qcow2WriteCostTest {
                 assertEquals(0, channel.reads() - readsBefore, "reads for chunk " + i);
             }
         }
-        assertEquals(true, Files.size(f) > sizeBefore);
+        assertTrue(Files.size(f) > sizeBefore);
     }
 }

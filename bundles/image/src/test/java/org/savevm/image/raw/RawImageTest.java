@@ -63,6 +63,24 @@ class RawImageTest {
     }
 
     @Test
+    void aSecondWritableOpenIsRefused() throws Exception {
+        Path raw = dir.resolve("lock.raw");
+        Path qcow2 = dir.resolve("lock.qcow2");
+        try (BlockImage a = service.create(raw, ImageFormat.RAW, MIB, Optional.empty(), Optional.empty());
+                BlockImage b = service.create(qcow2, ImageFormat.QCOW2, MIB, Optional.empty(), Optional.empty())) {
+            for (Path f : new Path[] { raw, qcow2 }) {
+                IOException e = assertThrows(IOException.class, () -> service.open(f, Optional.empty(), false));
+                assertTrue(e.getMessage().contains(f + ": the image is already open for writing"), e.getMessage());
+                try (BlockImage reader = service.open(f, Optional.empty(), true)) {
+                    assertEquals(MIB, reader.size()); // readers are not refused
+                }
+            }
+        }
+        service.open(raw, Optional.empty(), false).close(); // released by close
+        service.open(qcow2, Optional.empty(), false).close();
+    }
+
+    @Test
     void readOnlyRefusesWrites() throws Exception {
         Path f = dir.resolve("ro.raw");
         service.create(f, ImageFormat.RAW, MIB, Optional.empty(), Optional.empty()).close();
