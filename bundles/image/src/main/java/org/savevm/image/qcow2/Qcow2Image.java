@@ -920,25 +920,6 @@ public final class Qcow2Image implements BlockImage {
         decompressed = null;
     }
 
-    /**
-     * Makes whole clusters from {@code guest} (the VM state area after a snapshot took it) read as zeros and lets their
-     * host clusters go, as QEMU's qcow2_cluster_discard does there; version 2 images keep them. Caller holds the lock.
-     */
-    void zeroWholeClusters(long guest, long length) throws IOException {
-        if (header.version < 3) {
-            return;
-        }
-        long g = guest;
-        long end = guest + length;
-        while (g < end) {
-            long spanEnd = Math.min((g | (l2SpanBytes() - 1)) + 1, end);
-            if (l1Index(g) < l1.length && L2Entry.offset(l1[l1Index(g)]) != 0) {
-                zeroClusters(g, (spanEnd - g + clusterSize - 1) >>> clusterBits);
-            }
-            g = spanEnd;
-        }
-    }
-
     @Override
     public String toString() {
         return "qcow2 image " + path;

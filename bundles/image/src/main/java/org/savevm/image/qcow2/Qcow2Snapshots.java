@@ -542,7 +542,7 @@ final class Qcow2Snapshots implements InternalSnapshots {
             writeTable(entries);
             // the VM state leaves the active image: it only costs copy-on-write there (qcow2_cluster_discard)
             if (vmStateSize > 0) {
-                image.zeroWholeClusters(vmStart, ((vmStateSize + clusterSize - 1) >>> clusterBits) << clusterBits);
+                image.discardVmState(vmStateSize);
             }
             return e.info();
         } finally {
