@@ -86,6 +86,26 @@ public interface SaveVm {
     }
 
     /**
+     * A whole stream with the guest stopped (QEMU's qemu_savevm_state, the one sequence behind save-state and the
+     * snapshots' savevm): {@link #beginSave(MigrationOutput, MigrationSettings)}, iterate until every live handler
+     * is done or {@code maxRounds} rounds have run, then complete (END, FULL device sections, EOF, vmdesc). Returns
+     * the rounds iterated; {@code out} holds the whole stream, flushed, when it returns.
+     */
+    default long saveAll(MigrationOutput out, MigrationSettings settings, long maxRounds) throws IOException {
+        long rounds = 0;
+        try (Outgoing outgoing = beginSave(out, settings)) {
+            while (rounds < maxRounds) {
+                rounds++;
+                if (outgoing.iterate()) {
+                    break;
+                }
+            }
+            outgoing.complete();
+        }
+        return rounds;
+    }
+
+    /**
      * Loads a whole stream up to EOF (qemu_loadvm_state), handing every QEMU_VM_COMMAND to {@code commands}.
      * Throws with idstr, instance and offset on error.
      */

@@ -9,7 +9,8 @@
  * <p>2.0.0: live handlers open their sessions with a {@link MigrationContext} (no attachments on
  * {@link MigrationSettings} any more); the orchestrator's contract (commands, postcopy steps) moved here
  * from the savevm bundle's {@code org.savevm.core.commands}.
- * 2.2.0: postcopy recovery: {@link IncomingCommands#postcopyPaused}, {@code SaveVm.Outgoing.resumeOn}.
+ * 2.2.0: postcopy recovery: {@link IncomingCommands#postcopyPaused}, {@code SaveVm.Outgoing.resumeOn}; {@link SaveVm#saveAll},
+ * the whole-stream save that save-state and the snapshots share.
  */
 @Export
 @Version("2.2.0")

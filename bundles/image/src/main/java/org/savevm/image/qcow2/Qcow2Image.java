@@ -240,7 +240,7 @@ public final class Qcow2Image implements BlockImage {
         return off;
     }
 
-    private Refcounts refcounts() throws IOException {
+    Refcounts refcounts() throws IOException {
         if (refcounts == null) {
             refcounts = new Refcounts(path, channel, header, this::forgetCluster);
         }
@@ -514,7 +514,7 @@ public final class Qcow2Image implements BlockImage {
      * then the header's l1_size and l1_table_offset (adjacent, one 12-byte write) switched and synced, then the old
      * table's clusters freed; a crash in between leaks them at worst.
      */
-    private void growL1(int minEntries) throws IOException {
+    void growL1(int minEntries) throws IOException {
         long maxEntries = Qcow2Header.MAX_L1_BYTES / 8;
         if (minEntries > maxEntries) {
             throw new IOException(path + ": offset needs an L1 table of " + minEntries + " entries, more than "
@@ -866,6 +866,58 @@ public final class Qcow2Image implements BlockImage {
         if (readOnly) {
             throw new IOException(path + ": image is opened read-only");
         }
+    }
+
+    // ---------------------------------------------------------------- internal snapshots (Qcow2Snapshots, issue 11)
+
+    private Qcow2Snapshots snapshots;
+
+    /** The snapshot table, read on first use. */
+    @Override
+    public Optional<org.savevm.api.block.InternalSnapshots> internalSnapshots() {
+        lock.lock();
+        try {
+            if (snapshots == null) {
+                snapshots = new Qcow2Snapshots(this, path, channel, header);
+            }
+            return Optional.of(snapshots);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    ReentrantLock lock() {
+        return lock;
+    }
+
+    void checkWritableForSnapshots() throws IOException {
+        checkWritable();
+    }
+
+    /** A copy of the active L1 table (as on disk). */
+    long[] activeL1() {
+        return l1.clone();
+    }
+
+    long activeL1Offset() {
+        return l1TableOffset;
+    }
+
+    /**
+     * Re-reads the active L1 table ({@code size} entries at {@code offset}) after Qcow2Snapshots rewrote it or the
+     * tables and flags below it; drops every cached L2 table. The caller holds the lock.
+     */
+    void reloadL1(long offset, int size) throws IOException {
+        ByteBuffer t = ByteBuffer.allocate(size * 8);
+        FileIo.readFully(channel, path, offset, t);
+        long[] table = new long[size];
+        for (int i = 0; i < size; i++) {
+            table[i] = t.getLong(i * 8);
+        }
+        l1 = table;
+        l1TableOffset = offset;
+        l2Cache.clear();
+        decompressed = null;
     }
 
     @Override

@@ -216,8 +216,8 @@ public final class MachineDrive implements BlockDrive, AutoCloseable {
         return HexFormat.of().formatHex(md.digest());
     }
 
-    /** The hash covers each 4 KiB block by its CRCs, as the RAM hash covers each page. */
-    private static final int HASH_BLOCK = 4096;
+    /** The hash covers each 4 KiB block (8 sectors) by its CRCs, as the RAM hash covers each page. */
+    private static final int HASH_BLOCK = 8 * SECTOR_SIZE;
 
     @Override
     public void close() throws IOException {

@@ -10,6 +10,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
 
+import org.savevm.api.block.BlockDrive;
 import org.savevm.api.machine.GuestWorkload;
 import org.savevm.api.machine.RamBlock;
 import org.savevm.api.machine.WorkloadSpec;
@@ -31,8 +32,8 @@ public final class WorkloadGenerator implements GuestWorkload, AutoCloseable {
      */
     static final long MAX_SLICE_NANOS = 5 * SLICE_NANOS;
 
-    /** Bytes per guest disk write: one 4 KiB block, as a file system in the guest writes. */
-    static final int DISK_WRITE_SIZE = 4096;
+    /** Bytes per guest disk write: one 4 KiB block (8 sectors), as a file system in the guest writes. */
+    static final int DISK_WRITE_SIZE = 8 * BlockDrive.SECTOR_SIZE;
 
     private final RamBlock target;
     /** The disks the guest writes to (none: RAM only). */

@@ -50,19 +50,11 @@ public final class SaveStateCommand implements SavevmCommand {
             err.print(usage());
             return 2;
         }
-        long rounds = 0;
+        long rounds;
         long size;
         try (MigrationOutput mo = new MigrationOutput(FileChannel.open(Path.of(o.file), StandardOpenOption.CREATE,
                 StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING))) {
-            try (SaveVm.Outgoing outgoing = saveVm.beginSave(mo, o.settings)) {
-                while (rounds < o.maxRounds) {
-                    rounds++;
-                    if (outgoing.iterate()) {
-                        break;
-                    }
-                }
-                outgoing.complete();
-            }
+            rounds = saveVm.saveAll(mo, o.settings, o.maxRounds);
             size = mo.position();
         } catch (IOException e) {
             err.println("save-state: " + e.getMessage());
