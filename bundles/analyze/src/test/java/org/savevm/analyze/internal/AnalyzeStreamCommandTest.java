@@ -442,7 +442,7 @@ class AnalyzeStreamCommandTest {
         for (String[] args : bad) {
             Run r = run(args);
             assertEquals(2, r.status(), String.join(" ", args));
-            assertTrue(r.err().contains("analyze-stream [--json] [--dump-memory DIR [--max-size SIZE]] FILE"), r.err());
+            assertTrue(r.err().contains("analyze-stream [--json] [--dump-memory DIR] [--dump-disks DIR] [--max-size SIZE] FILE"), r.err());
         }
         Run missing = run(tmp.resolve("nope.mig").toString());
         assertEquals(1, missing.status());
