@@ -3,6 +3,7 @@ package org.savevm.api.migration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import org.savevm.api.block.BlockMigrationStats;
 import org.savevm.api.machine.RamBlock;
 import org.savevm.api.machine.RamMigrationStats;
 
@@ -20,14 +21,25 @@ import org.savevm.api.machine.RamMigrationStats;
  * @param autoConverge     capability auto-converge was on (adds "cpu-throttle-percentage" while throttling)
  * @param postcopyRequests pages the destination asked for on the return path
  * @param multifdBytes     bytes written on the multifd channels (query-migrate ram.multifd-bytes)
+ * @param disk             the "block" handler's stats (query-migrate {@code disk}, shown while the migration is
+ *                         active, as QEMU's populate_disk_info), or null when block migration is off
  */
 public record MigrationInfo(MigrationStatus status, long totalTime, long setupTime, long downtime,
         long expectedDowntime, RamMigrationStats ram, long streamBytes, long precopyBytes, long downtimeBytes,
         double mbps, int throttlePercent, boolean xbzrle, boolean compress, boolean autoConverge, String errorDesc, long postcopyRequests,
-        long multifdBytes) {
+        long multifdBytes, BlockMigrationStats disk) {
 
     public static final MigrationInfo NONE = new MigrationInfo(MigrationStatus.NONE, 0, 0, 0, 0, null, 0, 0, 0, 0,
             0, false, false, false, null, 0, 0);
+
+    /** Without disk stats. */
+    public MigrationInfo(MigrationStatus status, long totalTime, long setupTime, long downtime,
+            long expectedDowntime, RamMigrationStats ram, long streamBytes, long precopyBytes, long downtimeBytes,
+            double mbps, int throttlePercent, boolean xbzrle, boolean compress, boolean autoConverge, String errorDesc,
+            long postcopyRequests, long multifdBytes) {
+        this(status, totalTime, setupTime, downtime, expectedDowntime, ram, streamBytes, precopyBytes, downtimeBytes,
+                mbps, throttlePercent, xbzrle, compress, autoConverge, errorDesc, postcopyRequests, multifdBytes, null);
+    }
 
     /** The query-migrate object, members in QEMU's order. */
     public Map<String, Object> toQmp() {
@@ -46,6 +58,14 @@ public record MigrationInfo(MigrationStatus status, long totalTime, long setupTi
             m.put("expected-downtime", expectedDowntime);
         }
         m.put("ram", ramMap());
+        if (disk != null && (status == MigrationStatus.ACTIVE || status == MigrationStatus.POSTCOPY_ACTIVE
+                || status == MigrationStatus.PRE_SWITCHOVER || status == MigrationStatus.DEVICE)) {
+            Map<String, Object> d = new LinkedHashMap<>();
+            d.put("transferred", disk.transferred());
+            d.put("remaining", disk.remaining());
+            d.put("total", disk.total());
+            m.put("disk", d);
+        }
         if (xbzrle && ram != null) {
             Map<String, Object> x = new LinkedHashMap<>();
             x.put("cache-size", ram.xbzrleCacheSize());

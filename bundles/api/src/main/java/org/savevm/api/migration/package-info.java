@@ -4,7 +4,7 @@
  * {@link MigrationInfo}; what tools built on migration (the demo) use.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package org.savevm.api.migration;
 
 import org.osgi.annotation.bundle.Export;
