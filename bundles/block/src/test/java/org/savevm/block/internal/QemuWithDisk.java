@@ -43,10 +43,14 @@ final class QemuWithDisk implements AutoCloseable {
 
     /** {@code incoming}: wait with {@code -incoming defer}; else a running source. */
     QemuWithDisk(Path dir, String drive, Path image, boolean incoming) throws Exception {
+        this(dir, drive, image, "raw", incoming);
+    }
+
+    QemuWithDisk(Path dir, String drive, Path image, String format, boolean incoming) throws Exception {
         stderr = dir.resolve("qemu-err-" + System.nanoTime() + ".txt");
         List<String> cmd = new ArrayList<>(List.of(QEMU, "-nodefaults", "-display", "none", "-qmp", "stdio",
                 "-machine", "pc-i440fx-7.2", "-m", "16M",
-                "-drive", "if=none,id=" + drive + ",file=" + image + ",format=raw",
+                "-drive", "if=none,id=" + drive + ",file=" + image + ",format=" + format,
                 "-device", "virtio-blk-pci,drive=" + drive));
         if (incoming) {
             cmd.addAll(List.of("-S", "-incoming", "defer"));
