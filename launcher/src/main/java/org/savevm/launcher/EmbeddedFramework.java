@@ -51,6 +51,7 @@ final class EmbeddedFramework {
         config.put("felix.log.level", "1");
         // Ctrl-D (end of input) in the interactive shell stops the framework, and so the launcher.
         config.put("gosh.args", "");
+        config.putAll(options.frameworkProperties());
         FrameworkFactory factory = ServiceLoader.load(FrameworkFactory.class, EmbeddedFramework.class.getClassLoader())
                 .findFirst().orElseThrow(() -> new IllegalStateException("no OSGi framework on the class path"));
         Framework fw = factory.newFramework(config);

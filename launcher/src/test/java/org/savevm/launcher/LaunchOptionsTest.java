@@ -41,4 +41,17 @@ class LaunchOptionsTest {
         assertThrows(IllegalArgumentException.class, () -> Feature.parse("{\"id\":\"x\",\"bundles\":[{\"id\":\"a:b\"}]}", "t"));
         assertThrows(IllegalArgumentException.class, () -> Feature.parse("{\"id\":\"x\",\"bundles\":[", "t"));
     }
+
+    @Test
+    void machineOptionsBecomeTheMachineBundlesFrameworkProperties() {
+        LaunchOptions o = LaunchOptions.parse(new String[] {"--ram", "1G", "--disk", "a.qcow2", "--disk",
+                "b.raw,format=raw,id=hd1", "--disk-dirty-rate", "4M", "savevm", "s1"});
+        assertEquals(java.util.Map.of("savevm.machine.ram", "1G", "savevm.machine.disks", "a.qcow2\nb.raw,format=raw,id=hd1",
+                "savevm.machine.disk-dirty-rate", "4M"), o.frameworkProperties());
+        assertEquals(List.of("savevm", "s1"), o.command());
+        assertEquals(java.util.Map.of(), LaunchOptions.parse(new String[] {"machine"}).frameworkProperties());
+        String m = assertThrows(IllegalArgumentException.class,
+                () -> LaunchOptions.parse(new String[] {"--disk"})).getMessage();
+        assertTrue(m.contains("'--disk' needs a value"), m);
+    }
 }

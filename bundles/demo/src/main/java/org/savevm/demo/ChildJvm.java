@@ -22,6 +22,12 @@ public final class ChildJvm {
     }
 
     public static List<String> command(String jar, long ram, long xbzrleCache, String subcommand, List<String> args) {
+        return command(jar, ram, xbzrleCache, List.of(), subcommand, args);
+    }
+
+    /** With launcher options (machine options such as {@code --ram}, {@code --disk}) before the subcommand. */
+    public static List<String> command(String jar, long ram, long xbzrleCache, List<String> launcherOptions,
+            String subcommand, List<String> args) {
         List<String> c = new ArrayList<>();
         c.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         c.add("-Xmx" + (heapBytes(ram, xbzrleCache) >> 20) + "m");
@@ -38,6 +44,7 @@ public final class ChildJvm {
         }
         c.add("-jar");
         c.add(jar);
+        c.addAll(launcherOptions);
         c.add(subcommand);
         c.addAll(args);
         return c;

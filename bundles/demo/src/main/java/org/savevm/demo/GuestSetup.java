@@ -9,9 +9,12 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 import org.savevm.api.SaveVm;
+import org.savevm.api.block.BlockDrive;
 import org.savevm.api.machine.Machine;
 import org.savevm.api.machine.RamBlock;
 import org.savevm.stream.MigrationOutput;
@@ -71,6 +74,41 @@ public final class GuestSetup {
             return;
         }
         throw new IllegalArgumentException("--fill expects zero, random or file:PATH, got " + fill);
+    }
+
+    /**
+     * Fills a disk before the migration, through its image (not as guest writes: a migration's dirty log starts
+     * at its setup, as QEMU's does): {@code zero} leaves it as created (holes / unallocated clusters),
+     * {@code half} writes seeded pseudo-random bytes into the first half and leaves the rest zero, {@code random}
+     * fills all of it.
+     */
+    public static void fillDisk(BlockDrive d, String fill, long seed) throws IOException {
+        long len = switch (fill) {
+            case "zero" -> 0;
+            case "half" -> d.size() / 2;
+            case "random" -> d.size();
+            default -> throw new IllegalArgumentException("--disk-fill expects zero, half or random, got " + fill);
+        };
+        SplittableRandom rnd = new SplittableRandom(seed ^ 0x5a5a5a5aL);
+        ByteBuffer bb = ByteBuffer.allocateDirect(CHUNK).order(java.nio.ByteOrder.nativeOrder());
+        for (long off = 0; off < len; off += CHUNK) {
+            bb.clear();
+            while (bb.remaining() >= 8) {
+                bb.putLong(rnd.nextLong());
+            }
+            bb.flip().limit((int) Math.min(CHUNK, len - off));
+            d.image().write(off, bb);
+        }
+        d.image().flush();
+    }
+
+    /** Each drive's content hash by name, in the machine's order. */
+    public static Map<String, String> diskHashes(Machine m) throws IOException {
+        Map<String, String> h = new LinkedHashMap<>();
+        for (BlockDrive d : m.drives()) {
+            h.put(d.name(), d.contentHash());
+        }
+        return h;
     }
 
     /** SHA-256 of the device state (header, every non-live section, EOF) as the savevm core writes it. */

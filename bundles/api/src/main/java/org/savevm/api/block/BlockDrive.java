@@ -55,6 +55,9 @@ public interface BlockDrive {
      */
     AutoCloseable hold(String holder);
 
-    /** SHA-256 over the guest-visible bytes (hex), to compare both ends of a migration. */
-    String sha256() throws IOException;
+    /**
+     * A hash of the guest-visible bytes (hex), to compare both ends of a migration: SHA-256 over the CRC-32C and
+     * CRC-32 of every 4 KiB block (as {@code Machine.ramHash()} does for RAM: intrinsics even in C1-compiled code).
+     */
+    String contentHash() throws IOException;
 }

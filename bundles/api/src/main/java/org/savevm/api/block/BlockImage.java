@@ -29,10 +29,13 @@ public interface BlockImage extends Closeable {
     /** The backing image, if any (opened read-only with this one, closed with it). */
     Optional<BlockImage> backing();
 
-    /** Reads {@code dst.remaining()} bytes at {@code offset}; unallocated parts read as the backing file or zeros. */
+    /**
+     * Reads {@code dst.remaining()} bytes at {@code offset} into {@code dst}, advancing its position to its limit;
+     * unallocated parts read as the backing file or zeros.
+     */
     void read(long offset, ByteBuffer dst) throws IOException;
 
-    /** Writes {@code src.remaining()} bytes at {@code offset}. */
+    /** Writes {@code src.remaining()} bytes at {@code offset}, advancing {@code src}'s position to its limit. */
     void write(long offset, ByteBuffer src) throws IOException;
 
     /**
@@ -43,6 +46,19 @@ public interface BlockImage extends Closeable {
 
     /** Status of the extent starting at {@code offset}, at most {@code maxLength} long. */
     BlockStatus blockStatus(long offset, long maxLength) throws IOException;
+
+    /**
+     * Changes the guest-visible size (QEMU's block_resize / {@code qemu-img resize}); growing reads as zeros.
+     * Formats that cannot resize say so.
+     */
+    default void resize(long newSize) throws IOException {
+        throw new IOException(path() + ": resizing " + format().qemuName() + " images is not supported");
+    }
+
+    /** The image's internal snapshots, when its format has them (qcow2); empty for raw. */
+    default Optional<InternalSnapshots> internalSnapshots() {
+        return Optional.empty();
+    }
 
     /** Makes every completed write durable (fsync of the file and, for qcow2, of its metadata). */
     void flush() throws IOException;

@@ -51,4 +51,25 @@ public interface Machine {
     default Optional<BlockDrive> drive(String name) {
         return drives().stream().filter(d -> d.name().equals(name)).findFirst();
     }
+
+    /**
+     * Detaches drive {@code name} from the machine and closes its image (QEMU's drive_del). Refused while a
+     * migration or snapshot holds the drive ({@link BlockDrive#hold}), with QEMU's "Node 'X' is busy" error.
+     *
+     * @throws IllegalArgumentException no such drive
+     * @throws IllegalStateException    the drive is held
+     */
+    default void detachDrive(String name) throws java.io.IOException {
+        throw new IllegalStateException("this machine cannot detach drives");
+    }
+
+    /**
+     * Resizes drive {@code name} to {@code newSize} bytes (QEMU's block_resize); refused while the drive is held.
+     *
+     * @throws IllegalArgumentException no such drive or a bad size
+     * @throws IllegalStateException    the drive is held
+     */
+    default void resizeDrive(String name, long newSize) throws java.io.IOException {
+        throw new IllegalStateException("this machine cannot resize drives");
+    }
 }

@@ -5,7 +5,7 @@
  *
  * <p>2.0.0: {@link RamMigrationMonitor} is no service any more but the per-migration stats the ram handler
  * publishes in the {@code MigrationContext}, as it does its postcopy controls.
- * 2.1.0: {@link Machine#drives()}.
+ * 2.1.0: {@link Machine#drives()}, {@link Machine#detachDrive}, {@link Machine#resizeDrive}.
  */
 @Export
 @Version("2.1.0")

@@ -12,6 +12,7 @@ final class DemoChildOptions {
     String fill = "random";
     long dirtyRate = 50L << 20;
     long seed = 1;
+    String diskFill = "half";
     String uri;
     long timeoutSeconds = 900;
     boolean hashBefore;
@@ -35,6 +36,7 @@ final class DemoChildOptions {
             switch (a) {
                 case "--ram" -> o.ram = Sizes.parse(v, 0);
                 case "--fill" -> o.fill = v;
+                case "--disk-fill" -> o.diskFill = v;
                 case "--dirty-rate" -> o.dirtyRate = parseRate(v);
                 case "--seed" -> o.seed = Long.parseLong(v);
                 case "--uri" -> o.uri = v;

@@ -10,8 +10,11 @@ import java.util.Objects;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.savevm.api.MigrationSettings;
 import org.savevm.api.SavevmCommand;
+import org.savevm.api.block.ImageFormat;
+import org.savevm.api.block.ImageService;
 import org.savevm.api.migration.MigrationOptions;
 import org.savevm.api.migration.MigrationService;
 import org.savevm.api.migration.MigrationUri;
@@ -19,6 +22,7 @@ import org.savevm.api.migration.Sizes;
 import org.savevm.demo.ChildJvm;
 import org.savevm.demo.ChildProcess;
 import org.savevm.demo.CuttingRelay;
+import org.savevm.demo.DemoDisks;
 import org.savevm.demo.StatsTable;
 import org.savevm.migration.progress.ProgressLine;
 
@@ -32,10 +36,13 @@ public final class DemoCommand implements SavevmCommand {
     private static final long LISTEN_TIMEOUT_MILLIS = 120_000;
 
     private final MigrationService migration;
+    private final ImageService images;
 
     @Activate
-    public DemoCommand(@Reference MigrationService migration) {
+    public DemoCommand(@Reference MigrationService migration,
+            @Reference(cardinality = ReferenceCardinality.OPTIONAL) ImageService images) {
         this.migration = migration;
+        this.images = images;
     }
 
     @Override
@@ -59,6 +66,11 @@ public final class DemoCommand implements SavevmCommand {
                 + "  --uri URI                listen address of the destination (default tcp:127.0.0.1:0)\n"
                 + "  --timeout SECONDS        give up after this long (default 900)\n"
                 + "  --no-progress            no progress bar\n"
+                + "  --disk SIZE              give the guest a disk of SIZE (e.g. 1G), migrated live with the\n"
+                + "                           block capability (on by default then); images in a temporary directory\n"
+                + "  --disk-format raw|qcow2  image format of both ends' disks (default raw)\n"
+                + "  --disk-fill zero|half|random   initial disk content (default half: random first half)\n"
+                + "  --disk-dirty-rate RATE   bytes per second the guest writes to its disk (default 0)\n"
                 + "  --cut-after BYTES        fault run: relay the stream through a link that breaks after BYTES;\n"
                 + "                           succeeds when both ends fail cleanly (source guest running, RAM\n"
                 + "                           unchanged with --dirty-rate 0; destination failed, not running)\n";
@@ -74,6 +86,9 @@ public final class DemoCommand implements SavevmCommand {
         boolean progress = true;
         long cutAfter = -1;
         long dirtyRate = 50L << 20;
+        long disk = 0;
+        ImageFormat diskFormat = ImageFormat.RAW;
+        String diskDirtyRate = null;
         MigrationSettings settings;
         MigrationOptions mig = new MigrationOptions();
         try {
@@ -102,11 +117,27 @@ public final class DemoCommand implements SavevmCommand {
                         childArgs.add(v);
                     }
                     case "--uri" -> uri = v;
+                    case "--disk" -> disk = Sizes.parse(v, 0);
+                    case "--disk-format" -> diskFormat = ImageFormat.parse(v);
+                    case "--disk-fill" -> {
+                        if (!List.of("zero", "half", "random").contains(v)) {
+                            throw new IllegalArgumentException("--disk-fill expects zero, half or random, got " + v);
+                        }
+                        childArgs.add(a);
+                        childArgs.add(v);
+                    }
+                    case "--disk-dirty-rate" -> diskDirtyRate = Long.toString(DemoChildOptions.parseRate(v));
                     case "--cut-after" -> cutAfter = Sizes.parse(v, 0);
                     case "--timeout" -> timeoutSeconds = Long.parseLong(v);
                     default -> throw new IllegalArgumentException("unexpected argument: " + a);
                 }
                 i += 2;
+            }
+            if (disk > 0 && disk % 512 != 0) {
+                throw new IllegalArgumentException("--disk must be a multiple of 512 bytes");
+            }
+            if (disk > 0 && !mig.capabilities().contains("block")) {
+                mig.capabilities().add("block");
             }
             // Refused capabilities and parameters fail here, before any process starts.
             settings = migration.trySettings(mig.capabilities(), mig.parameters());
@@ -119,6 +150,19 @@ public final class DemoCommand implements SavevmCommand {
             err.println("demo: system property savevm.jar is not set; run it as java -jar savevm.jar demo");
             return 2;
         }
+        if (disk > 0 && images == null) {
+            err.println("demo: --disk needs the image bundle (org.savevm.image), which is not installed");
+            return 2;
+        }
+        try (DemoDisks disks = disk > 0 ? DemoDisks.create(images, disk, diskFormat) : DemoDisks.NONE) {
+            return run(jar, ram, uri, timeoutSeconds, progress, cutAfter, dirtyRate, settings, mig, childArgs,
+                    disks, diskDirtyRate, out, err);
+        }
+    }
+
+    private int run(String jar, long ram, String uri, long timeoutSeconds, boolean progress, long cutAfter,
+            long dirtyRate, MigrationSettings settings, MigrationOptions mig, List<String> childArgs, DemoDisks disks,
+            String diskDirtyRate, PrintStream out, PrintStream err) throws Exception {
         long xbzrleCache = settings.capability("xbzrle") ? settings.parameter("xbzrle-cache-size", 0) : 0;
         List<String> common = new ArrayList<>(List.of("--ram", Long.toString(ram), "--timeout",
                 Long.toString(timeoutSeconds)));
@@ -127,8 +171,15 @@ public final class DemoCommand implements SavevmCommand {
 
         List<String> destArgs = new ArrayList<>(common);
         destArgs.addAll(List.of("--uri", uri));
+        List<String> destMachine = new ArrayList<>(List.of("--ram", Long.toString(ram)));
+        destMachine.addAll(disks.launcherOptions(false));
+        List<String> srcMachine = new ArrayList<>(List.of("--ram", Long.toString(ram)));
+        srcMachine.addAll(disks.launcherOptions(true));
+        if (diskDirtyRate != null) {
+            srcMachine.addAll(List.of("--disk-dirty-rate", diskDirtyRate));
+        }
         try (ChildProcess dest = new ChildProcess("demo-dest",
-                ChildJvm.command(jar, ram, 0, "demo-dest", destArgs))) {
+                ChildJvm.command(jar, ram, 0, destMachine, "demo-dest", destArgs))) {
             Map<String, Object> listening = awaitEvent(dest, "listening", LISTEN_TIMEOUT_MILLIS, err);
             if (listening == null) {
                 err.println("demo: the destination did not start listening");
@@ -153,10 +204,11 @@ public final class DemoCommand implements SavevmCommand {
             if (cutAfter >= 0 && dirtyRate == 0) {
                 srcArgs.add("--hash-before");
             }
-            out.println("savevm demo: " + StatsTable.mib(ram) + " guest, destination on " + address);
+            out.println("savevm demo: " + StatsTable.mib(ram) + " guest" + disks.describe() + ", destination on "
+                    + address);
             out.flush();
             try (ChildProcess src = new ChildProcess("demo-source",
-                    ChildJvm.command(jar, ram, xbzrleCache, "demo-source", srcArgs))) {
+                    ChildJvm.command(jar, ram, xbzrleCache, srcMachine, "demo-source", srcArgs))) {
                 ProgressLine bar = progress && ProgressLine.isTerminal() ? new ProgressLine(out, 200) : null;
                 Map<String, Object> done = followSource(src, bar, deadline, err);
                 if (bar != null) {
@@ -169,7 +221,7 @@ public final class DemoCommand implements SavevmCommand {
                     relay.close();
                     return reportFault(done, loaded, cutAfter, out, err);
                 }
-                return report(done, loaded, ram, out, err);
+                return report(done, loaded, ram, disks, out, err);
             }
         }
     }
@@ -298,8 +350,8 @@ public final class DemoCommand implements SavevmCommand {
     }
 
     @SuppressWarnings("unchecked")
-    private static int report(Map<String, Object> done, Map<String, Object> loaded, long ram, PrintStream out,
-            PrintStream err) {
+    private static int report(Map<String, Object> done, Map<String, Object> loaded, long ram, DemoDisks disks,
+            PrintStream out, PrintStream err) {
         Map<String, Object> info = done == null ? new LinkedHashMap<>(Map.of("status", "failed", "error-desc",
                 "the source process ended without a result")) : new LinkedHashMap<>((Map<String, Object>) done.get("info"));
         boolean completed = "completed".equals(info.get("status"));
@@ -308,7 +360,10 @@ public final class DemoCommand implements SavevmCommand {
                 && Objects.equals(done.get("ram-hash"), loaded.get("ram-hash"));
         boolean devEqual = done != null && loaded != null && done.get("device-hash") != null
                 && Objects.equals(done.get("device-hash"), loaded.get("device-hash"));
-        boolean verified = completed && loadedOk && ramEqual && devEqual;
+        // every disk hashed on both ends, and equal (no disks: nothing to compare)
+        boolean diskEqual = !disks.any() || (done != null && loaded != null && done.get("disk-hashes") instanceof Map<?, ?> dh
+                && dh.size() == disks.count() && Objects.equals(dh, loaded.get("disk-hashes")));
+        boolean verified = completed && loadedOk && ramEqual && devEqual && diskEqual;
         long endToEnd = -1;
         if (done != null && loaded != null) {
             endToEnd = (long) num(loaded.get("finished-epoch-ms")) - (long) num(done.get("start-epoch-ms"));
@@ -330,6 +385,12 @@ public final class DemoCommand implements SavevmCommand {
                 .row("destination load time", (loaded == null ? "-" : loaded.get("load-time")) + " ms")
                 .row("RAM hash equal", ramEqual)
                 .row("device state equal", devEqual);
+        if (disks.any()) {
+            Map<String, Object> dk = info.get("disk") instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
+            t.row("disk", disks.describe().substring(2))
+                    .row("disk transferred", StatsTable.mib(dk.get("transferred")))
+                    .row("disk content equal", diskEqual);
+        }
         if (done != null && done.get("sections") instanceof List<?> l) {
             t.row("sections", String.join(" ", l.stream().map(String::valueOf).toList()));
         }

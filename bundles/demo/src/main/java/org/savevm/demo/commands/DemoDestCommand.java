@@ -90,6 +90,7 @@ public final class DemoDestCommand implements SavevmCommand {
             Machine now = manager.machine().orElse(machine);
             loaded.put("ram-hash", now.ramHash());
             loaded.put("device-hash", GuestSetup.deviceHash(saveVm));
+            loaded.put("disk-hashes", GuestSetup.diskHashes(now));
         } else {
             loaded.put("error", m.error());
         }

@@ -14,6 +14,7 @@ import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.savevm.api.SaveVm;
 import org.savevm.api.SavevmCommand;
 import org.savevm.api.StateRegistry;
+import org.savevm.api.block.BlockDrive;
 import org.savevm.api.machine.Machine;
 import org.savevm.api.machine.RamBlock;
 import org.savevm.api.machine.WorkloadSpec;
@@ -64,7 +65,7 @@ public final class DemoSourceCommand implements SavevmCommand {
 
     @Override
     public String usage() {
-        return "demo-source --ram SIZE --fill zero|random|file:PATH --dirty-rate RATE --uri URI "
+        return "demo-source --ram SIZE --fill zero|random|file:PATH [--disk-fill zero|half|random] --dirty-rate RATE --uri URI "
                 + "[--capability NAME]... [--parameter NAME=VALUE]...\n";
     }
 
@@ -83,6 +84,9 @@ public final class DemoSourceCommand implements SavevmCommand {
         }
         Machine machine = MachineSetup.sized(configAdmin, manager::machine, o.ram, 60_000);
         GuestSetup.fill(machine, o.fill, o.seed);
+        for (BlockDrive drive : machine.drives()) {
+            GuestSetup.fillDisk(drive, o.diskFill, o.seed);
+        }
         WorkloadSpec d = WorkloadSpec.DEFAULT;
         machine.workload().configure(new WorkloadSpec(o.dirtyRate, WRITE_SIZE, d.hotFraction(), d.locality(),
                 d.zeroShare(), o.seed));
@@ -94,6 +98,7 @@ public final class DemoSourceCommand implements SavevmCommand {
         Map<String, Object> ready = new LinkedHashMap<>();
         ready.put("event", "started");
         ready.put("ram-size", machine.ramSize());
+        ready.put("disks", machine.drives().stream().map(x -> x.name() + "=" + x.size()).toList());
         out.println(Json.write(ready));
         out.flush();
 
@@ -125,6 +130,7 @@ public final class DemoSourceCommand implements SavevmCommand {
         if (info.status() == MigrationStatus.COMPLETED) {
             done.put("ram-hash", now.ramHash());
             done.put("device-hash", GuestSetup.deviceHash(saveVm));
+            done.put("disk-hashes", GuestSetup.diskHashes(now));
         } else if (hashBefore != null) {
             manager.guest().stop();
             done.put("ram-intact", hashBefore.equals(now.ramHash()));

@@ -1,5 +1,6 @@
 package org.savevm.machine.internal;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
@@ -10,7 +11,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 
-import org.savevm.api.machine.GuestWorkload;
+import org.savevm.api.block.BlockDrive;
 import org.savevm.api.machine.Machine;
 import org.savevm.api.machine.RamBlock;
 import org.savevm.api.machine.WorkloadSpec;
@@ -19,6 +20,8 @@ import org.savevm.api.machine.WorkloadSpec;
 public final class SimulatedMachine implements Machine, AutoCloseable {
     private final String type;
     private final List<RamBlock> blocks;
+    /** The attached drives; drive_del removes one. */
+    private final List<MachineDrive> drives;
     private final WorkloadGenerator workload;
 
     public SimulatedMachine(String type, long ramSize) {
@@ -26,6 +29,15 @@ public final class SimulatedMachine implements Machine, AutoCloseable {
     }
 
     public SimulatedMachine(String type, long ramSize, WorkloadSpec spec) {
+        this(type, ramSize, spec, List.of(), 0);
+    }
+
+    /**
+     * A machine with disks: {@code drives} in the order given (the machine closes them), written by the guest at
+     * {@code diskBytesPerSecond} while it runs.
+     */
+    public SimulatedMachine(String type, long ramSize, WorkloadSpec spec, List<MachineDrive> drives,
+            long diskBytesPerSecond) {
         this.type = type;
         List<RamBlockSpec> specs = MachineProfile.ramListOrder(MachineProfile.blocks(type, ramSize),
                 RamBlockSpec::maxLength);
@@ -34,7 +46,9 @@ public final class SimulatedMachine implements Machine, AutoCloseable {
             l.add(new OffHeapRamBlock(s.idstr(), s.usedLength(), s.maxLength(), s.resizeable(), s.regionAddress()));
         }
         this.blocks = List.copyOf(l);
-        this.workload = new WorkloadGenerator(blocks, spec, System::nanoTime).start("savevm-guest-" + type);
+        this.drives = new java.util.concurrent.CopyOnWriteArrayList<>(drives);
+        this.workload = new WorkloadGenerator(blocks, this.drives, diskBytesPerSecond, spec, System::nanoTime)
+                .start("savevm-guest-" + type);
     }
 
     @Override
@@ -86,12 +100,51 @@ public final class SimulatedMachine implements Machine, AutoCloseable {
     }
 
     @Override
-    public GuestWorkload workload() {
+    public WorkloadGenerator workload() {
         return workload;
+    }
+
+    @Override
+    public List<BlockDrive> drives() {
+        return List.copyOf(drives);
+    }
+
+    /** The drives as the machine bundle's own code sees them. */
+    public List<MachineDrive> machineDrives() {
+        return List.copyOf(drives);
+    }
+
+    private MachineDrive machineDrive(String name) {
+        for (MachineDrive d : drives) {
+            if (d.name().equals(name)) {
+                return d;
+            }
+        }
+        throw new IllegalArgumentException("Device '" + name + "' not found");
+    }
+
+    @Override
+    public void detachDrive(String name) throws IOException {
+        MachineDrive d = machineDrive(name);
+        d.detach();
+        drives.remove(d);
+    }
+
+    @Override
+    public void resizeDrive(String name, long newSize) throws IOException {
+        machineDrive(name).resize(newSize);
     }
 
     @Override
     public void close() {
         workload.close();
+        for (MachineDrive d : drives) {
+            try {
+                d.close();
+            } catch (IOException | RuntimeException e) {
+                System.getLogger(SimulatedMachine.class.getName()).log(System.Logger.Level.WARNING,
+                        "closing " + d + ": " + e.getMessage());
+            }
+        }
     }
 }

@@ -1,7 +1,10 @@
 package org.savevm.machine.internal;
 
+import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
@@ -28,7 +31,17 @@ public final class WorkloadGenerator implements GuestWorkload, AutoCloseable {
      */
     static final long MAX_SLICE_NANOS = 5 * SLICE_NANOS;
 
+    /** Bytes per guest disk write: one 4 KiB block, as a file system in the guest writes. */
+    static final int DISK_WRITE_SIZE = 4096;
+
     private final RamBlock target;
+    /** The disks the guest writes to (none: RAM only). */
+    private final List<MachineDrive> drives;
+    private final ByteBuffer diskData = ByteBuffer.allocate(DISK_WRITE_SIZE);
+    private final AtomicLong diskBytesWritten = new AtomicLong();
+    private volatile long diskBytesPerSecond;
+    /** The first failed guest disk write; the guest then stops writing to its disks (QEMU's werror=stop spirit). */
+    private volatile IOException diskError;
     private final LongSupplier nanoClock;
     /** Held while a slice writes: pause() takes it to wait for the slice in progress. */
     private final ReentrantLock sliceLock = new ReentrantLock();
@@ -44,12 +57,24 @@ public final class WorkloadGenerator implements GuestWorkload, AutoCloseable {
     /** Guarded by sliceLock: the clock at the end of the last slice, and the budget not yet written. */
     private long lastSliceNanos;
     private double carry;
+    private double diskCarry;
 
     /**
      * A paused generator on {@code nanoClock} (monotonic nanoseconds, like {@link System#nanoTime}); nothing writes
      * until it is resumed and either {@link #start} runs its thread or the caller calls {@link #writeDue}.
      */
     public WorkloadGenerator(List<RamBlock> blocks, WorkloadSpec spec, LongSupplier nanoClock) {
+        this(blocks, List.of(), 0, spec, nanoClock);
+    }
+
+    /**
+     * As {@link #WorkloadGenerator(List, WorkloadSpec, LongSupplier)}, and the guest also writes
+     * {@code diskBytesPerSecond} bytes per second in 4 KiB blocks at random offsets of its writable {@code drives}.
+     */
+    public WorkloadGenerator(List<RamBlock> blocks, List<MachineDrive> drives, long diskBytesPerSecond,
+            WorkloadSpec spec, LongSupplier nanoClock) {
+        this.drives = drives.stream().filter(d -> !d.readOnly() && d.size() >= DISK_WRITE_SIZE).toList();
+        setDiskDirtyRate(diskBytesPerSecond);
         this.target = blocks.stream().filter(b -> b.idstr().equals("pc.ram")).findFirst().orElse(blocks.get(0));
         this.spec = Objects.requireNonNull(spec);
         this.nanoClock = Objects.requireNonNull(nanoClock);
@@ -76,6 +101,28 @@ public final class WorkloadGenerator implements GuestWorkload, AutoCloseable {
     @Override
     public void configure(WorkloadSpec spec) {
         this.spec = Objects.requireNonNull(spec);
+    }
+
+    /** Guest disk writes per second, in bytes (0: the guest does not write to its disks). */
+    public void setDiskDirtyRate(long bytesPerSecond) {
+        if (bytesPerSecond < 0) {
+            throw new IllegalArgumentException("negative disk dirty rate " + bytesPerSecond);
+        }
+        this.diskBytesPerSecond = bytesPerSecond;
+    }
+
+    public long diskDirtyRate() {
+        return diskBytesPerSecond;
+    }
+
+    /** Bytes the guest wrote to its disks since the machine started. */
+    public long diskBytesWritten() {
+        return diskBytesWritten.get();
+    }
+
+    /** The guest disk write that failed, if one did. */
+    public Optional<IOException> diskError() {
+        return Optional.ofNullable(diskError);
     }
 
     @Override
@@ -144,6 +191,15 @@ public final class WorkloadGenerator implements GuestWorkload, AutoCloseable {
             while (carry >= s.writeSize() && running && !closed) {
                 carry -= writeOnce(s);
             }
+            if (!drives.isEmpty() && diskError == null) {
+                diskCarry += diskBytesPerSecond * (elapsed / 1e9) * (100 - throttlePercent) / 100.0;
+                while (diskCarry >= DISK_WRITE_SIZE && running && !closed && diskError == null) {
+                    diskCarry -= DISK_WRITE_SIZE;
+                    writeDiskOnce(s);
+                }
+            } else {
+                diskCarry = 0;
+            }
         } finally {
             sliceLock.unlock();
         }
@@ -198,6 +254,25 @@ public final class WorkloadGenerator implements GuestWorkload, AutoCloseable {
         target.write(base + at, data, 0, len);
         bytesWritten.addAndGet(len);
         return len;
+    }
+
+    /** One 4 KiB guest disk write at a random aligned offset of a random drive, hot set as for RAM. */
+    private void writeDiskOnce(WorkloadSpec s) {
+        MachineDrive d = drives.get(drives.size() == 1 ? 0 : rnd.nextInt(drives.size()));
+        long blocks = d.size() / DISK_WRITE_SIZE;
+        long hot = Math.max(1, (long) (blocks * s.hotFraction()));
+        long block = rnd.nextDouble() < s.locality() ? rnd.nextLong(hot) : rnd.nextLong(blocks);
+        diskData.clear();
+        while (diskData.hasRemaining()) {
+            diskData.putLong(rnd.nextLong());
+        }
+        diskData.flip();
+        try {
+            d.write(block * DISK_WRITE_SIZE, diskData);
+            diskBytesWritten.addAndGet(DISK_WRITE_SIZE);
+        } catch (IOException e) {
+            diskError = e;
+        }
     }
 
     @Override

@@ -1,5 +1,6 @@
 package org.savevm.machine.internal.commands;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.util.List;
 
@@ -7,6 +8,7 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.savevm.api.SavevmCommand;
+import org.savevm.api.block.BlockDrive;
 import org.savevm.api.machine.Machine;
 import org.savevm.api.machine.RamBlock;
 
@@ -27,7 +29,7 @@ public final class MachineCommand implements SavevmCommand {
 
     @Override
     public String summary() {
-        return "machine type, RAM blocks and RAM hash";
+        return "machine type, RAM blocks, drives and their hashes";
     }
 
     @Override
@@ -52,9 +54,21 @@ public final class MachineCommand implements SavevmCommand {
             out.printf("  %-24s used 0x%-9x max 0x%-9x%s%n", b.idstr(), b.usedLength(), b.maxLength(),
                     b.resizeable() ? " resizeable" : "");
         }
+        for (BlockDrive d : machine.drives()) {
+            out.printf("drive %s: %s %s, %d bytes%s%n", d.name(), d.image().format().qemuName(), d.image().path(),
+                    d.size(), d.readOnly() ? ", read-only" : "");
+        }
         out.println("guest: " + (machine.workload().running() ? "running" : "paused"));
         if (hash) {
             out.println("ram hash: " + machine.ramHash());
+            for (BlockDrive d : machine.drives()) {
+                try {
+                    out.println("disk hash " + d.name() + ": " + d.contentHash());
+                } catch (IOException e) {
+                    err.println("disk hash " + d.name() + ": " + e.getMessage());
+                    return 1;
+                }
+            }
         }
         return 0;
     }

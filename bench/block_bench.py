@@ -1,0 +1,191 @@
+#!/usr/bin/env python3
+"""Live block migration of the same disk with QEMU 7.2 and with savevm, in the same run.
+
+The disk: a raw image of --disk bytes, the first half random, the second half zero (a hole). QEMU 7.2 migrates it
+with the `block` capability between two QEMU processes (source and destination drives `disk0` behind a
+virtio-blk device, 128 MiB of RAM, guest not started), savevm with `demo --disk SIZE --disk-fill half` (the same
+layout, the same RAM size). Both at unlimited bandwidth (max-bandwidth 1 TiB/s), downtime-limit 300 ms.
+
+For every run the destination's image is compared with the source's after the migration reported completed:
+a QEMU run whose destination image differs "lost data" (QEMU 7.2 can switch over before its bulk phase has sent
+everything, see issue 10) and does not count in QEMU's median. savevm's demo verifies its own image hashes.
+Prints per tool the median end-to-end time (migrate command until the destination completed) over the correct
+runs, the lost runs, and the ratio savevm/QEMU; the last line is the same as JSON.
+
+    bench/block_bench.py --disk 1G --runs 5      # needs qemu-system-x86_64, java, launcher/target/savevm.jar
+"""
+import argparse
+import hashlib
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from migrate_bench import QMP, free_port, parse_size, UNLIMITED  # noqa: E402
+
+RAM_MIB = 128
+
+
+def make_disk(path, size):
+    """First half random (8 MiB at a time from urandom), second half a hole."""
+    with open(path, "wb") as f:
+        left = size // 2
+        while left > 0:
+            n = min(left, 8 << 20)
+            f.write(os.urandom(n))
+            left -= n
+        f.truncate(size)
+
+
+def file_hash(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while True:
+            b = f.read(8 << 20)
+            if not b:
+                return h.hexdigest()
+            h.update(b)
+
+
+def qemu_run(workdir, src_disk, size):
+    dst_disk = os.path.join(workdir, "dst.raw")
+    with open(dst_disk, "wb") as f:
+        f.truncate(size)
+    port = free_port()
+    socks = [os.path.join(workdir, n) for n in ("src.qmp", "dst.qmp")]
+    for p in socks:
+        if os.path.exists(p):
+            os.unlink(p)
+
+    def args(disk, sock):
+        return ["qemu-system-x86_64", "-accel", "tcg", "-machine", "pc-i440fx-7.2", "-nodefaults", "-display", "none",
+                "-m", "%dM" % RAM_MIB, "-S", "-drive", "if=none,id=disk0,file=%s,format=raw" % disk,
+                "-device", "virtio-blk-pci,drive=disk0", "-qmp", "unix:%s,server=on,wait=off" % sock]
+
+    dst = subprocess.Popen(args(dst_disk, socks[1]) + ["-incoming", "tcp:127.0.0.1:%d" % port],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    src = subprocess.Popen(args(src_disk, socks[0]), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    qs = qd = None
+    try:
+        qs = QMP(socks[0])
+        qd = QMP(socks[1])
+        qs.cmd("migrate-set-capabilities", capabilities=[{"capability": "block", "state": True}])
+        qs.cmd("migrate-set-parameters", **{"max-bandwidth": UNLIMITED, "downtime-limit": 300})
+        t0 = time.time()
+        qs.cmd("migrate", uri="tcp:127.0.0.1:%d" % port)
+        deadline = t0 + 900
+        while True:
+            st = qd.cmd("query-migrate").get("status")
+            if st in ("completed", "failed"):
+                break
+            if time.time() > deadline:
+                raise TimeoutError("QEMU destination did not finish")
+            time.sleep(0.005)
+        e2e = (time.time() - t0) * 1000
+        while True:
+            info = qs.cmd("query-migrate")
+            if info.get("status") in ("completed", "failed", "cancelled"):
+                break
+            time.sleep(0.01)
+        ok = st == "completed" and info.get("status") == "completed"
+        disk = info.get("disk", {})
+    finally:
+        for q in (qs, qd):
+            if q:
+                try:
+                    q.cmd("quit")
+                except Exception:
+                    pass
+                q.close()
+        for p in (src, dst):
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+    # the destination QEMU has quit: its writes are in the file
+    equal = ok and file_hash(dst_disk) == file_hash(src_disk)
+    os.unlink(dst_disk)
+    return {"ok": ok, "equal": equal, "e2e": e2e, "total": info.get("total-time"),
+            "disk-transferred": disk.get("transferred"), "error": info.get("error-desc")}
+
+
+def savevm_run(jar, size, fmt):
+    cmd = ["java", "-jar", jar, "demo", "--ram", "%dM" % RAM_MIB, "--fill", "zero", "--dirty-rate", "0",
+           "--disk", str(size), "--disk-format", fmt, "--disk-fill", "half",
+           "--parameter", "max-bandwidth=%dB" % UNLIMITED, "--parameter", "downtime-limit=300", "--no-progress"]
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=1800)
+    lines = [l for l in p.stdout.splitlines() if l.startswith("{")]
+    if not lines:
+        return {"ok": False, "equal": False, "error": "no JSON line; exit %d: %s" % (p.returncode, p.stderr[-500:])}
+    j = json.loads(lines[-1])
+    verified = p.returncode == 0 and j.get("verified") is True
+    return {"ok": j.get("status") == "completed", "equal": verified, "e2e": j.get("end-to-end-time"),
+            "total": j.get("total-time"), "disk-transferred": j.get("disk", {}).get("transferred"),
+            "error": j.get("error-desc")}
+
+
+def median_of(runs, key):
+    vals = [r[key] for r in runs if r.get("equal") and r.get(key) is not None]
+    return round(statistics.median(vals)) if vals else None
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--disk", default="1G")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--format", default="raw", help="savevm's image format (QEMU's is raw)")
+    ap.add_argument("--savevm-jar", default=os.path.join(HERE, "..", "launcher", "target", "savevm.jar"))
+    ap.add_argument("--only", choices=["qemu", "savevm"], default=None)
+    a = ap.parse_args()
+    size = parse_size(a.disk)
+    if shutil.which("qemu-system-x86_64") is None and a.only != "savevm":
+        sys.exit("qemu-system-x86_64 not found (apt-get install qemu-system-x86)")
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")),
+               platform.processor())
+    print("block migration bench: %d MiB raw disk, half random half zero, %d runs, %s, %d CPUs"
+          % (size >> 20, a.runs, cpu, os.cpu_count()))
+    work = tempfile.mkdtemp(prefix="savevm-block-bench-")
+    try:
+        src_disk = os.path.join(work, "src.raw")
+        make_disk(src_disk, size)
+        results = {"qemu": [], "savevm": []}
+        for i in range(a.runs):
+            # alternate, so that both see the same machine state over the run
+            for tool in ("qemu", "savevm"):
+                if a.only and a.only != tool:
+                    continue
+                r = qemu_run(work, src_disk, size) if tool == "qemu" else savevm_run(a.savevm_jar, size, a.format)
+                results[tool].append(r)
+                print("  run %d %-6s %s e2e %s ms%s" % (i + 1, tool, "ok  " if r["equal"] else
+                      ("LOST" if r["ok"] else "FAIL"), r.get("e2e") and round(r["e2e"]),
+                      "" if r["equal"] else "  (%s)" % (r.get("error") or "destination image differs")), flush=True)
+        summary = {"disk": size, "runs": a.runs, "cpu": cpu}
+        for tool, runs in results.items():
+            if not runs:
+                continue
+            summary[tool] = {"median-e2e-ms": median_of(runs, "e2e"), "correct": sum(r["equal"] for r in runs),
+                             "lost": sum(1 for r in runs if r["ok"] and not r["equal"]),
+                             "failed": sum(1 for r in runs if not r["ok"])}
+            print("%-7s median end-to-end %s ms over %d correct runs; lost data %d, failed %d"
+                  % (tool, summary[tool]["median-e2e-ms"], summary[tool]["correct"], summary[tool]["lost"],
+                     summary[tool]["failed"]))
+        q = summary.get("qemu", {}).get("median-e2e-ms")
+        s = summary.get("savevm", {}).get("median-e2e-ms")
+        if q and s:
+            summary["ratio"] = round(s / q, 3)
+            print("ratio savevm/QEMU: %.3f" % summary["ratio"])
+        print(json.dumps(summary))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
