@@ -79,8 +79,9 @@ public final class TestDrive implements BlockDrive {
         return holder.get();
     }
 
+    /** A plain SHA-256 of the content (not the contract's CRC-based hash): equal between test drives only. */
     @Override
-    public String sha256() throws IOException {
+    public String contentHash() throws IOException {
         MessageDigest md;
         try {
             md = MessageDigest.getInstance("SHA-256");
