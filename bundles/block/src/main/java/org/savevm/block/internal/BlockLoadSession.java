@@ -2,9 +2,17 @@ package org.savevm.block.internal;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import org.savevm.api.LiveStateHandler;
 import org.savevm.api.block.BlockDrive;
@@ -22,12 +30,26 @@ import org.savevm.stream.MigrationStreamException;
  * device name, through its image; the short last chunk writes only what is left of the device. A ZERO_BLOCK, and
  * a chunk whose data is all zeros, become {@link BlockImage#writeZeroes} (holes in raw, zero clusters in qcow2),
  * as QEMU writes zeroes with BDRV_REQ_MAY_UNMAP. Every error names the device and the record's byte offset.
+ *
+ * <p>Like QEMU's destination, the load does not flush the images when the stream ends: the chunks are in the
+ * images (and the host's page cache), which the guest reads from; an fsync of a whole disk there cost seconds and
+ * would only matter for a host crash right after the migration.
  */
 final class BlockLoadSession implements LiveStateHandler.LoadSession, BlockMigrationStats {
     private static final ByteBuffer ZERO = ByteBuffer.allocateDirect(BlockFlags.CHUNK_SIZE).asReadOnlyBuffer();
 
+    /** Chunk buffers: one being read from the stream while the others wait for or go through the writer. */
+    static final int BUFFERS = 4;
+
     private final Machine machine;
-    private final ByteBuffer buf = ByteBuffer.allocateDirect(BlockFlags.CHUNK_SIZE);
+    private final BlockingQueue<ByteBuffer> free = new ArrayBlockingQueue<>(BUFFERS);
+    /** Writes in stream order on one thread, so that a later chunk of the same place lands last. */
+    private final ExecutorService writer = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "savevm-block-write");
+        t.setDaemon(true);
+        return t;
+    });
+    private final ArrayDeque<Future<?>> writes = new ArrayDeque<>();
     private final Map<String, BlockDrive> used = new LinkedHashMap<>();
     private final Map<String, Long> sizes = new HashMap<>();
     private volatile long transferred;
@@ -35,6 +57,9 @@ final class BlockLoadSession implements LiveStateHandler.LoadSession, BlockMigra
 
     BlockLoadSession(Machine machine) {
         this.machine = machine;
+        for (int i = 0; i < BUFFERS; i++) {
+            free.add(ByteBuffer.allocateDirect(BlockFlags.CHUNK_SIZE));
+        }
     }
 
     @Override
@@ -47,8 +72,26 @@ final class BlockLoadSession implements LiveStateHandler.LoadSession, BlockMigra
                 lastPercent = r.percent();
             }
             if (r.eos()) {
+                // every write of this section done (or its error thrown) before the section counts as loaded
+                while (!writes.isEmpty()) {
+                    finish(writes.poll());
+                }
                 return;
             }
+        }
+    }
+
+    private static void finish(Future<?> w) throws IOException {
+        try {
+            w.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            throw new IOException("block: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("block: interrupted waiting for a write", e);
         }
     }
 
@@ -67,41 +110,60 @@ final class BlockLoadSession implements LiveStateHandler.LoadSession, BlockMigra
         BlockRecordReader.checkInside(r, size);
         int len = r.length(size);
         BlockImage image = drive.image();
-        boolean zero = r.zero();
-        if (!zero) {
-            buf.clear();
-            BlockRecordReader.readData(in, r, buf);
-            buf.position(0).limit(len);
-            zero = buf.mismatch(ZERO.duplicate().limit(len)) < 0;
-        }
+        ByteBuffer buf;
         try {
-            if (zero) {
-                image.writeZeroes(r.offset(), len);
-            } else {
-                image.write(r.offset(), buf);
+            buf = free.take();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("block: interrupted waiting for a buffer", e);
+        }
+        boolean zeroBlock = r.zero();
+        try {
+            if (!zeroBlock) {
+                buf.clear();
+                BlockRecordReader.readData(in, r, buf);
+                buf.position(0).limit(len);
             }
-        } catch (IOException e) {
-            throw new MigrationStreamException(String.format("block: writing device '%s' at offset 0x%x failed: %s",
-                    r.device(), r.offset(), e.getMessage()), r.at(), e);
+        } catch (IOException | RuntimeException e) {
+            free.add(buf);
+            throw e;
+        }
+        writes.add(writer.submit(() -> {
+            try {
+                if (zeroBlock || buf.mismatch(ZERO.duplicate().limit(len)) < 0) {
+                    image.writeZeroes(r.offset(), len);
+                } else {
+                    image.write(r.offset(), buf);
+                }
+            } catch (IOException e) {
+                throw new MigrationStreamException(String.format("block: writing device '%s' at offset 0x%x "
+                        + "failed: %s", r.device(), r.offset(), e.getMessage()), r.at(), e);
+            } finally {
+                free.add(buf);
+            }
+            return null;
+        }));
+        // a failed write stops the load at the next chunk, not only at the section's end
+        while (!writes.isEmpty() && writes.peek().isDone()) {
+            finish(writes.poll());
         }
         transferred += len;
-    }
-
-    /** Everything arrived: make the written chunks durable before the destination reports completion. */
-    @Override
-    public void complete() throws IOException {
-        for (BlockDrive d : used.values()) {
-            try {
-                d.image().flush();
-            } catch (IOException e) {
-                throw new IOException("block: flushing device '" + d.name() + "' failed: " + e.getMessage(), e);
-            }
-        }
     }
 
     /** The last progress the source reported, or -1. */
     int lastPercent() {
         return lastPercent;
+    }
+
+    /** load_cleanup: the writer stops once the writes it has are done. */
+    @Override
+    public void close() {
+        writer.shutdown();
+        try {
+            writer.awaitTermination(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     @Override
