@@ -176,7 +176,7 @@ final class BlockSaveSession implements LiveStateHandler.SaveSession, BlockMigra
     public void setup(MigrationOutput out) throws IOException {
         for (Disk d : disks) {
             try {
-                d.hold = d.drive.hold("block migration");
+                d.hold = d.drive.hold("migration");
             } catch (RuntimeException e) {
                 throw new IOException("block: device '" + d.drive.name() + "' cannot be held for migration: "
                         + e.getMessage(), e);

@@ -205,7 +205,7 @@ class BlockHandlerTest {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         try (s; MigrationOutput out = MigrationOutput.of(b)) {
             s.setup(out);
-            assertEquals("block migration", src.holder());
+            assertEquals("migration", src.holder());
             assertEquals(new PendingBytes(SIZE, 0), s.pending(false));
             assertFalse(s.firstPassDone());
             // a rate limit after 2 MiB: the iteration stops in the bulk phase
