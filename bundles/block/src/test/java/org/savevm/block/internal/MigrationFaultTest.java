@@ -12,6 +12,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -19,6 +20,7 @@ import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.savevm.api.block.BlockImage;
@@ -98,6 +100,42 @@ class MigrationFaultTest {
             assertEquals(MigrationStatus.FAILED, in.status(), "the destination failed: " + in.error());
         }
         assertEquals(before, src.contentHash(), "the source image is untouched");
+    }
+
+    /**
+     * The destination's image lives on an 8 MiB tmpfs (mounted for the test; skipped where mount is not allowed):
+     * the 32 MiB of random data cannot fit, the write fails with the file system's "No space left on device", and
+     * the destination fails instead of completing.
+     */
+    @Test
+    void aFullDestinationDiskFailsTheLoadAndNeverCompletes() throws Exception {
+        Path mnt = Files.createDirectories(tmp.resolve("small-fs"));
+        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=8M", "tmpfs", mnt.toString())
+                .redirectErrorStream(true).start();
+        boolean mounted = mount.waitFor(10, TimeUnit.SECONDS) && mount.exitValue() == 0;
+        Assumptions.assumeTrue(mounted, "cannot mount a small tmpfs here (not root?): skipping the disk-full test");
+        try {
+            TestDrive src = new TestDrive("disk0", Disks.halfRandom(tmp.resolve("src.raw"), SIZE, SIZE, 5));
+            RawFileImage full = RawFileImage.create(mnt.resolve("dst.raw"), SIZE);
+            TestDrive dst = new TestDrive("disk0", full);
+            WritingGuest guest = new WritingGuest(null, true);
+            try (BlockVm a = new BlockVm(List.of(src), false); BlockVm b = new BlockVm(List.of(dst), false)) {
+                MigrationManager destination = manager(b, new WritingGuest(null, false));
+                IncomingMigration in = destination.incoming("tcp:127.0.0.1:0", true, MigrationListener.NONE);
+                OutgoingMigration out = manager(a, guest).migrate(in.address(), MigrationListener.NONE);
+                assertTrue(in.await(30, TimeUnit.SECONDS));
+                assertEquals(MigrationStatus.FAILED, in.status());
+                assertTrue(in.error().contains("block: writing device 'disk0' at offset")
+                        && in.error().contains("No space left on device"), in.error());
+                assertTrue(out.await(30, TimeUnit.SECONDS));
+                assertEquals(MigrationStatus.FAILED, out.status(), "the source sees the destination go away");
+                assertTrue(guest.running(), "the source guest keeps running");
+            } finally {
+                full.close();
+            }
+        } finally {
+            new ProcessBuilder("umount", mnt.toString()).start().waitFor(10, TimeUnit.SECONDS);
+        }
     }
 
     @Test
