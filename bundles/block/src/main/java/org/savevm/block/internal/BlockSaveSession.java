@@ -193,6 +193,10 @@ final class BlockSaveSession implements LiveStateHandler.SaveSession, BlockMigra
         boolean passDone = false;
         if (bulkLeft == 0 && bulkDisk >= disks.size()) {
             startDirtyPass();
+        } else {
+            // one sync per iteration in the bulk phase: the logs' bits move into the bitmaps, whose bits ahead of
+            // the bulk cursor are cleared as the bulk phase reaches them
+            syncAll();
         }
         while (true) {
             while (out.error() == null && !out.rateLimitExceeded() && !free.isEmpty()) {
@@ -231,8 +235,9 @@ final class BlockSaveSession implements LiveStateHandler.SaveSession, BlockMigra
                 progress(out);
                 continue;
             }
-            // the chunk's dirty bit goes with this read: a write after the sync is caught by the next one
-            d.sync();
+            // the chunk's dirty bit goes with this read: it holds only writes synced before now, which the read
+            // sees; a later write is in the drive's log and comes back with the next sync (at worst a chunk
+            // written just before its read is sent once more in the dirty phase)
             d.testAndClear(c);
             submit(d, c, true);
             return true;
