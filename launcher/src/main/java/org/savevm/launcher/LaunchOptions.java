@@ -7,13 +7,14 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The launcher's own options, before the command: {@code [--deploy DIR] [--feature NAME]... [machine options]
+ * The launcher's own options, before the command: {@code [--deploy DIR] [--feature NAME]... [--object SPEC]... [machine options]
  * [COMMAND ARGS...]}. Everything from the first non-option on belongs to the command. The machine options
  * ({@code --ram SIZE}, {@code --disk FILE[,format=..][,id=..]}..., {@code --disk-dirty-rate RATE}) describe the machine
  * as QEMU's command line does, for every command and the shell; they reach the machine bundle as framework
  * properties ({@link #frameworkProperties}), which checks them.
  */
-record LaunchOptions(Path deployDir, List<String> features, Map<String, String> machine, List<String> command) {
+record LaunchOptions(Path deployDir, List<String> features, Map<String, String> machine, List<String> objects,
+        List<String> command) {
     /** The machine bundle's framework property names (MachineComponent). */
     static final String RAM_PROPERTY = "savevm.machine.ram";
     static final String DISKS_PROPERTY = "savevm.machine.disks";
@@ -24,6 +25,7 @@ record LaunchOptions(Path deployDir, List<String> features, Map<String, String> 
         List<String> features = new ArrayList<>(List.of("core"));
         Map<String, String> machine = new LinkedHashMap<>();
         List<String> disks = new ArrayList<>();
+        List<String> objects = new ArrayList<>();
         int i = 0;
         while (i < args.length && args[i].startsWith("--")) {
             String opt = args[i];
@@ -51,6 +53,7 @@ record LaunchOptions(Path deployDir, List<String> features, Map<String, String> 
                     disks.add(value);
                 }
                 case "--disk-dirty-rate" -> machine.put(DISK_RATE_PROPERTY, value);
+                case "--object" -> objects.add(value);
                 default -> throw new IllegalStateException(opt);
             }
             i += 2;
@@ -60,11 +63,11 @@ record LaunchOptions(Path deployDir, List<String> features, Map<String, String> 
         }
         List<String> command = List.of(args).subList(i, args.length);
         return new LaunchOptions(deploy.toAbsolutePath().normalize(), List.copyOf(features), Map.copyOf(machine),
-                List.copyOf(command));
+                List.copyOf(objects), List.copyOf(command));
     }
 
     private static final List<String> OPTIONS = List.of("--deploy", "--feature", "--ram", "--disk",
-            "--disk-dirty-rate");
+            "--disk-dirty-rate", "--object");
 
     /** What the framework must carry for the machine bundle. */
     Map<String, String> frameworkProperties() {
@@ -76,11 +79,14 @@ record LaunchOptions(Path deployDir, List<String> features, Map<String, String> 
     }
 
     static String usage() {
-        return "usage: java -jar savevm.jar [--deploy DIR] [--feature NAME]... [--ram SIZE] [--disk SPEC]... [COMMAND [ARGS...]]\n"
+        return "usage: java -jar savevm.jar [--deploy DIR] [--feature NAME]... [--object SPEC]... [--ram SIZE] [--disk SPEC]... [COMMAND [ARGS...]]\n"
                 + "  no COMMAND: interactive Gogo shell (commands in scope 'savevm'; 'help' lists them)\n"
                 + "  COMMAND:    run one savevm command and exit with its status ('help' lists them)\n"
                 + "  --deploy DIR     bundles dropped here are installed while running (default ./deploy)\n"
                 + "  --feature NAME   also install features/NAME.json (core is always installed)\n"
+                + "  --object SPEC    create an object first, as QEMU's -object (the object-add command):\n"
+                + "                   tls-creds-x509,id=ID,dir=DIR,endpoint=server|client,verify-peer=on|off or\n"
+                + "                   authz-list,id=ID,policy=deny,rules.0.match=CN=...,rules.0.policy=allow\n"
                 + "machine options (as QEMU's command line; for every command and the shell):\n"
                 + "  --ram SIZE       guest RAM, e.g. 1G (default 16M)\n"
                 + "  --disk FILE[,format=raw|qcow2][,id=NAME][,readonly=on]\n"

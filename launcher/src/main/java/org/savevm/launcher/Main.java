@@ -3,7 +3,7 @@ package org.savevm.launcher;
 import java.nio.file.Path;
 
 /**
- * {@code java -jar savevm.jar [--deploy DIR] [--feature NAME]... [COMMAND ARGS...]}: starts Felix with the
+ * {@code java -jar savevm.jar [--deploy DIR] [--feature NAME]... [--object SPEC]... [COMMAND ARGS...]}: starts Felix with the
  * embedded feature bundles. Without a command it hands the console to the Gogo shell and runs until the
  * framework stops; with one it runs that {@code SavevmCommand}, stops the framework and exits with the
  * command's status.
@@ -29,7 +29,16 @@ public final class Main {
         EmbeddedFramework fw = EmbeddedFramework.start(options);
         Thread hook = new Thread(fw::stop, "savevm-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
-        int status;
+        int status = 0;
+        for (String spec : options.objects()) {
+            // QEMU's -object, made by the one place that parses objects: the object-add command
+            status = OneShotCommand.run(fw.context(), "object-add", java.util.List.of(spec), System.out, System.err);
+            if (status != 0) {
+                fw.stop();
+                System.exit(status);
+                return;
+            }
+        }
         if (options.interactive()) {
             fw.awaitStop();
             status = 0;

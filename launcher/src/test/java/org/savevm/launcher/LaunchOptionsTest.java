@@ -20,6 +20,16 @@ class LaunchOptionsTest {
     }
 
     @Test
+    void objectsAreKeptInOrderForObjectAdd() {
+        LaunchOptions o = LaunchOptions.parse(new String[] {"--object", "tls-creds-x509,id=tls0,dir=/d,endpoint=server",
+            "--object", "authz-list,id=a,rules.0.match=CN=x,,O=y,rules.0.policy=allow", "incoming", "tcp::4444"});
+        assertEquals(List.of("tls-creds-x509,id=tls0,dir=/d,endpoint=server",
+                "authz-list,id=a,rules.0.match=CN=x,,O=y,rules.0.policy=allow"), o.objects());
+        assertEquals(List.of("incoming", "tcp::4444"), o.command());
+        assertThrows(IllegalArgumentException.class, () -> LaunchOptions.parse(new String[] {"--object"}));
+    }
+
+    @Test
     void noCommandIsInteractiveWithDefaultDeployDir() {
         LaunchOptions o = LaunchOptions.parse(new String[0]);
         assertTrue(o.interactive());

@@ -11,9 +11,11 @@ import org.savevm.api.settings.ParameterSpec.Kind;
 
 /**
  * Every migration parameter of QEMU 7.2 that takes a number (qapi/migration.json, defaults from
- * migration.c), plus the two hidden {@code -global migration.*} switches the savevm core reads. String
- * parameters (tls-*, block-bitmap-mapping) have no meaning here and are left out; multifd-compression is an
- * enum held as its index (none 0, zlib 1; zstd is refused: no zstd here).
+ * migration.c), plus the two hidden {@code -global migration.*} switches the savevm core reads; multifd-compression
+ * is an enum held as its index (none 0, zlib 1; zstd is refused: no zstd here). QEMU's string parameters that are
+ * implemented, {@link #TEXT} (tls-creds, tls-hostname, tls-authz, default empty), are listed apart: only the
+ * orchestrator's transport reads them, so they are not part of {@link MigrationSettings}. block-bitmap-mapping is
+ * left out.
  */
 public final class MigrationParameters {
     /** QEMU's MAX_THROTTLE: 128 MiB/s in 7.2. */
@@ -31,6 +33,18 @@ public final class MigrationParameters {
     public static final long MULTIFD_COMPRESSION_ZLIB = 1;
 
     private static final Map<String, ParameterSpec> SPECS = build();
+
+    /**
+     * QEMU 7.2's string parameters implemented here, in QEMU's order: {@code tls-creds} (the id of a tls-creds
+     * object; empty = no TLS), {@code tls-hostname} (the name the server's certificate must carry; empty = the
+     * URI's host), {@code tls-authz} (the id of an authz object checking the client's distinguished name).
+     */
+    public static final List<String> TEXT = List.of("tls-creds", "tls-hostname", "tls-authz");
+
+    /** Whether {@code name} is one of the string parameters of {@link #TEXT}. */
+    public static boolean isText(String name) {
+        return TEXT.contains(name);
+    }
 
     /** Whether multifd packets are zlib-compressed under these settings (multifd-compression zlib). */
     public static boolean multifdZlib(MigrationSettings settings) {

@@ -6,7 +6,7 @@
  * implements is refused, so a migration never starts with a promise nobody keeps.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package org.savevm.api.settings;
 
 import org.osgi.annotation.bundle.Export;

@@ -32,7 +32,8 @@ public final class Qcow2Header {
     static final int OFF_CLUSTER_BITS = 20;
     static final int OFF_SIZE = 24;
     static final int OFF_CRYPT_METHOD = 32;
-    static final int OFF_L1_SIZE = 36;
+    /** l1_size (4) and l1_table_offset (8): adjacent, rewritten together when the L1 table moves. */
+    public static final int OFF_L1_SIZE = 36;
     static final int OFF_L1_TABLE_OFFSET = 40;
     /** refcount_table_offset (8) and refcount_table_clusters (4): rewritten together when the table moves. */
     public static final int OFF_REFCOUNT_TABLE_OFFSET = 48;

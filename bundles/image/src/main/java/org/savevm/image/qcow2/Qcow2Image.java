@@ -43,7 +43,9 @@ public final class Qcow2Image implements BlockImage {
     private final int clusterBits;
     private final int clusterSize;
     private final int l2Bits;
-    private final long[] l1;
+    /** The active L1 table; replaced by a larger one when the VM state area needs it. */
+    private long[] l1;
+    private long l1TableOffset;
     private final MetadataCache<long[]> l2Cache;
     private final ReentrantLock lock = new ReentrantLock();
     private Refcounts refcounts;
@@ -63,7 +65,8 @@ public final class Qcow2Image implements BlockImage {
         this.l2Bits = clusterBits - 3;
         this.l2Cache = new MetadataCache<>((int) Math.max(16, L2_CACHE_BYTES / clusterSize));
         ByteBuffer t = ByteBuffer.allocate(header.l1Size * 8);
-        FileIo.readFully(channel, path, header.l1TableOffset, t);
+        this.l1TableOffset = header.l1TableOffset;
+        FileIo.readFully(channel, path, l1TableOffset, t);
         this.l1 = new long[header.l1Size];
         for (int i = 0; i < l1.length; i++) {
             l1[i] = t.getLong(i * 8);
@@ -97,6 +100,7 @@ public final class Qcow2Image implements BlockImage {
             }
             Qcow2Header header = Qcow2Header.parse(file, first, fileSize);
             if (!readOnly) {
+                FileIo.lockForWriting(ch, file);
                 if (header.dirty()) {
                     throw new Qcow2FormatException(file + ": the dirty bit is set (lazy refcounts not written back);"
                             + " repair it with 'qemu-img check -r all' or open it read-only");
@@ -138,6 +142,7 @@ public final class Qcow2Image implements BlockImage {
         }
     }
 
+    /** The header as it was read at open (the tables may have moved since). */
     public Qcow2Header header() {
         return header;
     }
@@ -183,6 +188,9 @@ public final class Qcow2Image implements BlockImage {
 
     /** The L2 table for L1 entry {@code i}, or null when unallocated; the table's offset is checked. */
     private long[] l2Table(int i) throws IOException {
+        if (i >= l1.length) {
+            return null; // past the L1 table (only the VM state area reaches there): unallocated
+        }
         long off = L2Entry.offset(l1[i]);
         if (off == 0) {
             return null;
@@ -195,7 +203,7 @@ public final class Qcow2Image implements BlockImage {
         if (t != null) {
             return t;
         }
-        long l1ByteOffset = header.l1TableOffset + l1Index * 8L;
+        long l1ByteOffset = l1TableOffset + l1Index * 8L;
         if ((off & (clusterSize - 1)) != 0) {
             throw new Qcow2FormatException(path + ": L2 table offset 0x" + Long.toHexString(off)
                     + " is not cluster-aligned (L1 entry " + l1Index + " at byte offset " + l1ByteOffset + ")");
@@ -249,6 +257,11 @@ public final class Qcow2Image implements BlockImage {
     @Override
     public void read(long offset, ByteBuffer dst) throws IOException {
         FileIo.checkRange(path, offset, dst.remaining(), header.size);
+        readMapped(offset, dst);
+    }
+
+    /** Reads through the mapping at any offset the L1 table can describe (guest data and the VM state area). */
+    private void readMapped(long offset, ByteBuffer dst) throws IOException {
         lock.lock();
         try {
             long guest = offset;
@@ -352,6 +365,11 @@ public final class Qcow2Image implements BlockImage {
     public void write(long offset, ByteBuffer src) throws IOException {
         checkWritable();
         FileIo.checkRange(path, offset, src.remaining(), header.size);
+        writeMapped(offset, src);
+    }
+
+    /** Writes through the mapping at any offset (guest data and the VM state area, growing the L1 table). */
+    private void writeMapped(long offset, ByteBuffer src) throws IOException {
         lock.lock();
         try {
             long guest = offset;
@@ -468,6 +486,9 @@ public final class Qcow2Image implements BlockImage {
      * tables that name them) and so are copied on their own first write.
      */
     private long[] writableL2(int l1i) throws IOException {
+        if (l1i >= l1.length) {
+            growL1(l1i + 1);
+        }
         long e = l1[l1i];
         long old = L2Entry.offset(e);
         if (old != 0 && (e & L2Entry.COPIED) != 0) {
@@ -488,9 +509,130 @@ public final class Qcow2Image implements BlockImage {
         return table;
     }
 
+    /**
+     * Moves the active L1 table to a larger place (QEMU's qcow2_grow_l1_table): the new table is written and synced,
+     * then the header's l1_size and l1_table_offset (adjacent, one 12-byte write) switched and synced, then the old
+     * table's clusters freed; a crash in between leaks them at worst.
+     */
+    private void growL1(int minEntries) throws IOException {
+        long maxEntries = Qcow2Header.MAX_L1_BYTES / 8;
+        if (minEntries > maxEntries) {
+            throw new IOException(path + ": offset needs an L1 table of " + minEntries + " entries, more than "
+                    + (Qcow2Header.MAX_L1_BYTES >> 20) + " MiB");
+        }
+        int entries = (int) Math.min(maxEntries, Math.max(minEntries, (long) l1.length * 3 / 2));
+        int clusters = (int) (((long) entries * 8 + clusterSize - 1) >>> clusterBits);
+        entries = (int) Math.min(maxEntries, ((long) clusters << clusterBits) / 8);
+        long fresh = refcounts().allocate(clusters);
+        long[] table = java.util.Arrays.copyOf(l1, entries);
+        ByteBuffer b = ByteBuffer.allocate(clusters << clusterBits);
+        for (int k = 0; k < table.length; k++) {
+            b.putLong(k * 8, table[k]);
+        }
+        FileIo.writeFully(channel, path, fresh, b);
+        channel.force(true);
+        ByteBuffer h = ByteBuffer.allocate(12).putInt(0, entries).putLong(4, fresh);
+        FileIo.writeFully(channel, path, Qcow2Header.OFF_L1_SIZE, h);
+        channel.force(true);
+        long oldOffset = l1TableOffset;
+        int oldClusters = (int) (((long) l1.length * 8 + clusterSize - 1) >>> clusterBits);
+        l1 = table;
+        l1TableOffset = fresh;
+        if (oldClusters > 0) {
+            refcounts().update(oldOffset >>> clusterBits, oldClusters, -1);
+        }
+    }
+
+    // ---------------------------------------------------------------- VM state area
+
+    /**
+     * Where the VM state of a snapshot lives in this image's address space (QEMU's qcow2_vm_state_offset): the first
+     * L1 entry that maps no guest cluster, so past the guest-visible end.
+     */
+    public long vmStateOffset() {
+        return Qcow2Header.l1EntriesFor(header.size, clusterBits) << (clusterBits + l2Bits);
+    }
+
+    /** Reads VM state bytes at {@code pos} of the VM state area (never written: zeros). */
+    public void readVmState(long pos, ByteBuffer dst) throws IOException {
+        checkVmStateRange(pos, dst.remaining());
+        readMapped(vmStateOffset() + pos, dst);
+    }
+
+    /** Writes VM state bytes at {@code pos} of the VM state area, growing the L1 table as needed. */
+    public void writeVmState(long pos, ByteBuffer src) throws IOException {
+        checkWritable();
+        checkVmStateRange(pos, src.remaining());
+        writeMapped(vmStateOffset() + pos, src);
+    }
+
+    /**
+     * Drops the first {@code length} bytes of VM state from the active mapping (what QEMU's qcow2_snapshot_create does
+     * with qcow2_cluster_discard once a snapshot's L1 copy holds them): the clusters become unallocated here and
+     * their references are released (written entries first, refcounts after). The L1 table keeps its size.
+     */
+    public void discardVmState(long length) throws IOException {
+        checkWritable();
+        checkVmStateRange(0, length);
+        lock.lock();
+        try {
+            long guest = vmStateOffset();
+            long end = guest + ((length + clusterSize - 1) & -(long) clusterSize);
+            while (guest < end) {
+                long spanEnd = Math.min((guest | (l2SpanBytes() - 1)) + 1, end);
+                discardClusters(guest, (spanEnd - guest) >>> clusterBits);
+                guest = spanEnd;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Makes {@code count} clusters from {@code guest} (one L2 table) unallocated, releasing what they held. */
+    private void discardClusters(long guest, long count) throws IOException {
+        int l1i = l1Index(guest);
+        int first = l2Index(guest);
+        long[] current = l2Table(l1i);
+        if (current == null) {
+            return;
+        }
+        boolean any = false;
+        for (int i = 0; i < count && !any; i++) {
+            any = current[first + i] != 0;
+        }
+        if (!any) {
+            return;
+        }
+        long[] l2 = writableL2(l1i);
+        long tableOffset = L2Entry.offset(l1[l1i]);
+        long[] replaced = new long[(int) count];
+        int lo = Integer.MAX_VALUE;
+        int hi = -1;
+        for (int i = 0; i < count; i++) {
+            if (l2[first + i] != 0) {
+                replaced[i] = l2[first + i];
+                l2[first + i] = 0;
+                lo = Math.min(lo, first + i);
+                hi = first + i;
+            }
+        }
+        writeL2Entries(tableOffset, l2, lo, hi);
+        for (long e : replaced) {
+            release(e);
+        }
+    }
+
+    private void checkVmStateRange(long pos, long length) throws IOException {
+        long limit = (Qcow2Header.MAX_L1_BYTES / 8) << (clusterBits + l2Bits);
+        if (pos < 0 || length < 0 || pos > limit - vmStateOffset() - length) {
+            throw new IOException(path + ": VM state request [" + pos + ", +" + length
+                    + ") outside what an L1 table can map");
+        }
+    }
+
     private void setL1Entry(int i, long value) throws IOException {
         ByteBuffer b = ByteBuffer.allocate(8).putLong(0, value);
-        FileIo.writeFully(channel, path, header.l1TableOffset + i * 8L, b);
+        FileIo.writeFully(channel, path, l1TableOffset + i * 8L, b);
         l1[i] = value;
     }
 
@@ -500,7 +642,13 @@ public final class Qcow2Image implements BlockImage {
             b.putLong(table[k]);
         }
         b.flip();
-        FileIo.writeFully(channel, path, tableOffset + lo * 8L, b);
+        try {
+            FileIo.writeFully(channel, path, tableOffset + lo * 8L, b);
+        } catch (IOException e) {
+            // the cached table already holds the new entries: drop it so reads see what the file says
+            l2Cache.remove(tableOffset);
+            throw e;
+        }
     }
 
     /** Drops this L2 entry's reference to its host cluster(s), after the entry was overwritten on disk. */

@@ -34,7 +34,7 @@ public final class Refcounts {
     private long tableOffset;
     private long[] table;
     private final MetadataCache<ByteBuffer> blocks = new MetadataCache<>(BLOCK_CACHE);
-    /** No cluster below this one is free (a hint, lowered when a cluster is freed). */
+    /** Where the search for free clusters starts (lowered when a cluster is freed). */
     private long freeHint;
     /** Told about every freed cluster (the image drops cached metadata of it). */
     private final java.util.function.LongConsumer onFree;
@@ -113,7 +113,12 @@ public final class Refcounts {
                     onFree.accept(freed << clusterBits);
                 }
             }
-            writeEntries((int) bi, block, first, last);
+            try {
+                writeEntries((int) bi, block, first, last);
+            } catch (IOException e) {
+                blocks.remove(table[(int) bi]); // the cached block is ahead of the file: reload it next time
+                throw e;
+            }
             c = blockEnd;
         }
     }
@@ -139,9 +144,10 @@ public final class Refcounts {
                 continue; // a new refcount block took part of the run: search again
             }
             update(start, n, 1);
-            if (start == freeHint) {
-                freeHint = start + n;
-            }
+            // as QEMU's free_cluster_index: the next search starts after this run, even if it skipped a hole too
+            // small for it; freeing a cluster lowers the hint again. Searching from the lowest free cluster every
+            // time would rescan the whole image per allocation once such a hole exists.
+            freeHint = start + n;
             return start << clusterBits;
         }
     }

@@ -38,7 +38,8 @@ public final class RawImage implements BlockImage {
     private final Path path;
     private final FileChannel channel;
     private final boolean readOnly;
-    private final long size;
+    /** Changes only through {@link #resize}, which the machine refuses while a migration holds the drive. */
+    private volatile long size;
 
     private RawImage(Path path, FileChannel channel, boolean readOnly) throws IOException {
         this.path = path;
@@ -50,6 +51,14 @@ public final class RawImage implements BlockImage {
     public static RawImage open(Path file, boolean readOnly) throws IOException {
         FileChannel ch = readOnly ? FileChannel.open(file, StandardOpenOption.READ)
                 : FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        if (!readOnly) {
+            try {
+                FileIo.lockForWriting(ch, file);
+            } catch (IOException e) {
+                ch.close();
+                throw e;
+            }
+        }
         return new RawImage(file, ch, readOnly);
     }
 
@@ -60,6 +69,7 @@ public final class RawImage implements BlockImage {
         }
         FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
                 StandardOpenOption.WRITE, StandardOpenOption.SPARSE);
+        FileIo.lockForWriting(ch, file);
         try (var raf = new java.io.RandomAccessFile(file.toFile(), "rw")) {
             raf.setLength(size);
         } catch (IOException e) {
@@ -106,6 +116,27 @@ public final class RawImage implements BlockImage {
         checkWritable();
         FileIo.checkRange(path, offset, src.remaining(), size);
         FileIo.writeFully(channel, path, offset, src);
+    }
+
+    /**
+     * block_resize of a raw file: shrinking truncates, growing extends it with a hole (nothing is written), as
+     * QEMU's raw driver does with ftruncate.
+     */
+    @Override
+    public synchronized void resize(long newSize) throws IOException {
+        checkWritable();
+        if (newSize < 0 || newSize % 512 != 0) {
+            throw new IOException(path + ": new size " + newSize + " is not a non-negative multiple of 512");
+        }
+        if (newSize < channel.size()) {
+            channel.truncate(newSize);
+        } else if (newSize > channel.size()) {
+            // FileChannel cannot extend a file without writing; setLength through a second descriptor makes a hole
+            try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(path.toFile(), "rw")) {
+                raf.setLength(newSize);
+            }
+        }
+        size = newSize;
     }
 
     @Override

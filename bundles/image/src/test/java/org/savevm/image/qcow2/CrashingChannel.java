@@ -16,14 +16,27 @@ final class CrashingChannel extends FileChannel {
     private final FileChannel file;
     private final long crashAt;
     private long writes;
+    /** File offset of every write attempted, in order (to find the interesting crash points). */
+    private final java.util.List<Long> positions = new java.util.ArrayList<>();
 
     CrashingChannel(FileChannel file, long crashAt) {
         this.file = file;
         this.crashAt = crashAt;
     }
 
+    /** Positional reads so far. */
+    long reads() {
+        return reads;
+    }
+
+    private long reads;
+
     long writes() {
         return writes;
+    }
+
+    java.util.List<Long> positions() {
+        return positions;
     }
 
     private void countWrite() throws IOException {
@@ -95,11 +108,13 @@ final class CrashingChannel extends FileChannel {
 
     @Override
     public int read(ByteBuffer dst, long position) throws IOException {
+        reads++;
         return file.read(dst, position);
     }
 
     @Override
     public int write(ByteBuffer src, long position) throws IOException {
+        positions.add(position);
         countWrite();
         return file.write(src, position);
     }

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.List;
 import java.util.Random;
 
 import org.junit.jupiter.api.BeforeEach;
@@ -49,7 +50,15 @@ class Qcow2CrashTest {
         }
     }
 
-    private long run(Path pristine, Path work, long crashAt) throws IOException {
+    /** A workload on an image (its writes are the crash points). */
+    @FunctionalInterface
+    private interface Workload {
+        void run(Qcow2Image img) throws IOException;
+    }
+
+    private Workload workload = Qcow2CrashTest::workload;
+
+    private CrashingChannel run(Path pristine, Path work, long crashAt) throws IOException {
         Files.copy(pristine, work, StandardCopyOption.REPLACE_EXISTING);
         CrashingChannel ch = new CrashingChannel(
                 FileChannel.open(work, StandardOpenOption.READ, StandardOpenOption.WRITE), crashAt);
@@ -57,7 +66,7 @@ class Qcow2CrashTest {
             throw new IOException("no backing expected");
         }, ch);
         try {
-            workload(img);
+            workload.run(img);
         } catch (IOException e) {
             if (!e.getMessage().contains("injected crash")) {
                 throw e;
@@ -65,26 +74,41 @@ class Qcow2CrashTest {
         } finally {
             ch.close(); // no flush, no clean-up: the process "died"
         }
-        return ch.writes();
+        return ch;
     }
 
     private void crashEverywhere(Path pristine, int maxRuns) throws Exception {
         Path work = dir.resolve("work.qcow2");
-        long total = run(pristine, work, Long.MAX_VALUE);
+        CrashingChannel full = run(pristine, work, Long.MAX_VALUE);
+        long total = full.writes();
         Images.assertCheckClean(work);
+        // evenly spread crash points, plus every write around a header update (a table moving)
+        java.util.TreeSet<Long> points = new java.util.TreeSet<>();
         long step = Math.max(1, total / maxRuns);
-        int runs = 0;
-        for (long crashAt = 1; crashAt <= total; crashAt += step) {
+        for (long p = 1; p <= total; p += step) {
+            points.add(p);
+        }
+        List<Long> positions = full.positions();
+        for (int i = 0; i < positions.size(); i++) {
+            if (positions.get(i) < 512 && positions.get(i) > 0) {
+                headerUpdates++;
+                for (long p = Math.max(1, i - 4); p <= Math.min(total, i + 5); p++) {
+                    points.add(p);
+                }
+            }
+        }
+        for (long crashAt : points) {
             run(pristine, work, crashAt);
             QemuImg.Result r = QemuImg.run(QemuImg.QEMU_IMG, "check", "-f", "qcow2", work.toString());
             // exit 0: clean; 3: leaked clusters only; 2 (corruptions) or 1 are failures
             assertTrue(r.exit() == 0 || r.exit() == 3,
                     "crash at write " + crashAt + " of " + total + ": qemu-img check exited " + r.exit() + "\n"
                             + r.out() + r.err());
-            runs++;
         }
-        assertTrue(runs >= Math.min(total, maxRuns / 2), runs + " crash points");
     }
+
+    /** Header writes (a refcount table or L1 table switched) seen in the last full run. */
+    private int headerUpdates;
 
     @Test
     void crashesLeakAtWorstWhileTablesAndRefcountBlocksAreAllocated() throws Exception {
@@ -92,7 +116,14 @@ class Qcow2CrashTest {
         Path pristine = dir.resolve("small.qcow2");
         QemuImg.ok(QemuImg.QEMU_IMG, "create", "-q", "-f", "qcow2", "-o", "cluster_size=512", pristine.toString(),
                 "24M");
-        crashEverywhere(pristine, 60);
+        workload = img -> {
+            byte[] d = new byte[9 << 20]; // more than one refcount table cluster covers (8 MiB): the table moves
+            new Random(6).nextBytes(d);
+            img.write(1 << 20, ByteBuffer.wrap(d));
+            workload(img);
+        };
+        crashEverywhere(pristine, 30);
+        assertTrue(headerUpdates > 0, "the refcount table moved");
     }
 
     @Test
@@ -101,6 +132,23 @@ class Qcow2CrashTest {
         QemuImg.ok(QemuImg.QEMU_IMG, "create", "-q", "-f", "qcow2", pristine.toString(), "8M");
         QemuImg.io(pristine, "qcow2", "write -P 0x11 0 8M");
         QemuImg.ok(QemuImg.QEMU_IMG, "snapshot", "-c", "s1", pristine.toString());
-        crashEverywhere(pristine, 60);
+        crashEverywhere(pristine, 30);
+    }
+
+    @Test
+    void crashesLeakAtWorstWhileTheL1TableGrowsForTheVmStateArea() throws Exception {
+        Path pristine = dir.resolve("vmstate.qcow2");
+        QemuImg.ok(QemuImg.QEMU_IMG, "create", "-q", "-f", "qcow2", pristine.toString(), "1G");
+        workload = img -> {
+            img.write(5 << 20, ByteBuffer.wrap(new byte[100000]).put(0, (byte) 1));
+            byte[] state = new byte[3 << 20];
+            new Random(4).nextBytes(state);
+            img.writeVmState(0, ByteBuffer.wrap(state));
+            img.writeVmState(700L << 20, ByteBuffer.wrap(state, 0, 70000));
+            img.discardVmState(state.length);
+            img.write(9 << 20, ByteBuffer.wrap(state, 0, 1 << 20)); // into the freed clusters
+        };
+        crashEverywhere(pristine, 30);
+        assertTrue(headerUpdates > 0, "the L1 table moved");
     }
 }

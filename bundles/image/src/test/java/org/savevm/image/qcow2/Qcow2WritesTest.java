@@ -145,6 +145,22 @@ class Qcow2WritesTest {
     }
 
     @Test
+    void imageSizeNotAMultipleOfTheClusterSize() throws Exception {
+        Path f = dir.resolve("odd.qcow2");
+        long size = 5L * MIB + 3 * 512;
+        try (Mirror m = mirror(service.create(f, ImageFormat.QCOW2, size, Optional.empty(), Optional.empty()), 9)) {
+            m.write(size - 1000, 1000); // the short last cluster, partly
+            m.write(5L * MIB - 10, 20);
+            judge(m);
+            m.zero(5L * MIB, size - 5L * MIB); // the whole short cluster: a zero cluster
+            m.zero(size - 700, 700);
+            judge(m);
+            assertEquals(new BlockStatus(5L * MIB, size - 5L * MIB, false, true, 0, true),
+                    m.image.blockStatus(5L * MIB, MIB));
+        }
+    }
+
+    @Test
     void randomWritesAndZeroesAgainstAMirror() throws Exception {
         Path f = dir.resolve("r.qcow2");
         Random r = new Random(42);

@@ -63,6 +63,24 @@ class RawImageTest {
     }
 
     @Test
+    void aSecondWritableOpenIsRefused() throws Exception {
+        Path raw = dir.resolve("lock.raw");
+        Path qcow2 = dir.resolve("lock.qcow2");
+        try (BlockImage a = service.create(raw, ImageFormat.RAW, MIB, Optional.empty(), Optional.empty());
+                BlockImage b = service.create(qcow2, ImageFormat.QCOW2, MIB, Optional.empty(), Optional.empty())) {
+            for (Path f : new Path[] { raw, qcow2 }) {
+                IOException e = assertThrows(IOException.class, () -> service.open(f, Optional.empty(), false));
+                assertTrue(e.getMessage().contains(f + ": the image is already open for writing"), e.getMessage());
+                try (BlockImage reader = service.open(f, Optional.empty(), true)) {
+                    assertEquals(MIB, reader.size()); // readers are not refused
+                }
+            }
+        }
+        service.open(raw, Optional.empty(), false).close(); // released by close
+        service.open(qcow2, Optional.empty(), false).close();
+    }
+
+    @Test
     void readOnlyRefusesWrites() throws Exception {
         Path f = dir.resolve("ro.raw");
         service.create(f, ImageFormat.RAW, MIB, Optional.empty(), Optional.empty()).close();
@@ -118,6 +136,28 @@ class RawImageTest {
             BlockStatus tail = img.blockStatus(data.end(), 8 * MIB);
             assertEquals(8L * MIB, tail.end());
             assertFalse(tail.data());
+        }
+    }
+
+    @Test
+    void resizeGrowsWithAHoleAndShrinksByTruncating() throws Exception {
+        Path f = dir.resolve("r.raw");
+        try (BlockImage img = service.create(f, ImageFormat.RAW, MIB, Optional.empty(), Optional.empty())) {
+            byte[] data = random(4096, 3);
+            img.write(MIB - 4096, ByteBuffer.wrap(data));
+            img.resize(4L * MIB);
+            assertEquals(4L * MIB, img.size());
+            assertEquals(4L * MIB, Files.size(f));
+            assertArrayEquals(data, read(img, MIB - 4096, 4096));
+            assertArrayEquals(new byte[4096], read(img, 3L * MIB, 4096), "grown part reads as zeros");
+            img.write(4L * MIB - 1, ByteBuffer.wrap(new byte[] { 7 }));
+            img.resize(MIB - 4096);
+            assertEquals(MIB - 4096, Files.size(f));
+            assertThrows(IOException.class, () -> img.read(MIB - 4096, ByteBuffer.allocate(1)), "past the new end");
+            assertTrue(assertThrows(IOException.class, () -> img.resize(1000)).getMessage().contains("multiple of 512"));
+        }
+        try (BlockImage ro = service.open(f, Optional.of(ImageFormat.RAW), true)) {
+            assertThrows(IOException.class, () -> ro.resize(MIB));
         }
     }
 }

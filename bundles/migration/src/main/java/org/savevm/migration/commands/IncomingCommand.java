@@ -36,15 +36,21 @@ public final class IncomingCommand implements SavevmCommand {
 
     @Override
     public String usage() {
-        return "incoming [-S] [-d] [--capability NAME]... [--parameter NAME=VALUE]... URI\n"
-                + "  -S   leave the guest stopped after the load (QEMU's -S)\n"
-                + "  -d   return at once; follow with info-migrate\n";
+        return "incoming [-S] [-d] [--timeout SECONDS] [--capability NAME]... [--parameter NAME=VALUE]... URI\n"
+                + "  -S                 leave the guest stopped after the load (QEMU's -S)\n"
+                + "  -d                 return at once; follow with info-migrate\n"
+                + "  --timeout SECONDS  fail when no source connects within SECONDS, or a connected one sends\n"
+                + "                     nothing for SECONDS (default: wait forever, as QEMU)\n"
+                + "  tcp::PORT and tcp:0.0.0.0:PORT listen on every interface (as QEMU); tcp:127.0.0.1:PORT on\n"
+                + "  loopback only. With --parameter tls-creds=ID (an object-add'ed tls-creds-x509 server) every\n"
+                + "  channel is TLS; tls-authz=ID checks the client's certificate name\n";
     }
 
     @Override
     public int run(List<String> args, PrintStream out, PrintStream err) throws Exception {
         boolean stopped = false;
         boolean detach = false;
+        long timeoutMillis = 0;
         String uri = null;
         MigrationOptions options = new MigrationOptions();
         try {
@@ -59,6 +65,9 @@ public final class IncomingCommand implements SavevmCommand {
                 } else if (a.equals("-d")) {
                     detach = true;
                     i++;
+                } else if (a.equals("--timeout")) {
+                    timeoutMillis = timeoutMillis(MigrationOptions.value(args, i));
+                    i += 2;
                 } else if (uri == null && !a.startsWith("-")) {
                     uri = a;
                     i++;
@@ -78,7 +87,7 @@ public final class IncomingCommand implements SavevmCommand {
         }
         IncomingMigration m;
         try {
-            m = manager.incoming(uri, !stopped, MigrationListener.NONE);
+            m = manager.incoming(uri, !stopped, MigrationListener.NONE, timeoutMillis);
         } catch (IllegalArgumentException e) {
             err.println("incoming: " + e.getMessage());
             return 2;
@@ -101,5 +110,19 @@ public final class IncomingCommand implements SavevmCommand {
         out.println("migration loaded (" + m.info().streamBytes() + " bytes in " + m.info().totalTime() + " ms), guest "
                 + (stopped ? "stopped" : "running"));
         return 0;
+    }
+
+    /** SECONDS, possibly fractional (0.5), as milliseconds; at least 1 ms. */
+    private static long timeoutMillis(String text) {
+        double s;
+        try {
+            s = Double.parseDouble(text);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--timeout expects seconds, not '" + text + "'");
+        }
+        if (!(s > 0) || s > 1e9) {
+            throw new IllegalArgumentException("--timeout expects a positive number of seconds, not '" + text + "'");
+        }
+        return Math.max(1, Math.round(s * 1000));
     }
 }

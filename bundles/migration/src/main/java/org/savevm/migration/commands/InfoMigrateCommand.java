@@ -67,6 +67,7 @@ public final class InfoMigrateCommand implements SavevmCommand {
             if (params) {
                 Map<String, Object> ps = new LinkedHashMap<>();
                 manager.config().parameters().forEach((k, v) -> ps.put(k, MigrationParameters.spec(k).display(v)));
+                ps.putAll(manager.config().textParameters());
                 shown.put("parameters", ps);
             }
         } else {

@@ -43,7 +43,9 @@ public final class MigrateCommand implements SavevmCommand {
         return "migrate [-d] [--capability NAME]... [--parameter NAME=VALUE]... URI\n"
                 + "  -d                      return at once; follow with info-migrate, stop with migrate-cancel\n"
                 + "  --capability NAME       switch a capability on first (xbzrle, compress, auto-converge, ...)\n"
-                + "  --parameter NAME=VALUE  set a parameter first (max-bandwidth=0, downtime-limit=300, ...)\n";
+                + "  --parameter NAME=VALUE  set a parameter first (max-bandwidth=0, downtime-limit=300, ...)\n"
+                + "  TLS: --parameter tls-creds=ID names a tls-creds-x509 client made with --object / object-add;\n"
+                + "       tls-hostname=NAME is what the server's certificate must carry (default: the URI's host)\n";
     }
 
     @Override

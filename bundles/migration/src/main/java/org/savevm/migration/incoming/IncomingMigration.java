@@ -64,6 +64,13 @@ public final class IncomingMigration implements Incoming {
     private volatile long totalTime = -1;
     private volatile long finishedEpochMillis;
     private Thread thread;
+    /** 0, or how long the destination waits for a source to connect and for each next byte from it. */
+    private volatile long idleTimeoutMillis;
+    /** Why the watchdog gave up, reported instead of the broken I/O it caused. */
+    private volatile String timedOut;
+    private Thread watchdog;
+    /** Bytes read from the main stream's channel so far (the watchdog's measure of a live source). */
+    private final java.util.concurrent.atomic.AtomicLong received = new java.util.concurrent.atomic.AtomicLong();
 
     public IncomingMigration(SaveVm saveVm, Listener listener, MigrationSettings settings, GuestControl guest,
             boolean autostart, MigrationListener events) {
@@ -85,6 +92,70 @@ public final class IncomingMigration implements Incoming {
         thread = new Thread(this::run, "incoming_migration");
         thread.setDaemon(true);
         thread.start();
+        if (idleTimeoutMillis > 0) {
+            watchdog = new Thread(this::watch, "incoming_timeout");
+            watchdog.setDaemon(true);
+            watchdog.start();
+        }
+    }
+
+    /**
+     * Gives up after {@code millis} without a source connecting, or without a byte from a connected one (on the main
+     * stream or any multifd channel); 0 waits forever, as QEMU does. Set before {@link #start()}.
+     */
+    public void setIdleTimeout(long millis) {
+        this.idleTimeoutMillis = millis;
+    }
+
+    /** The idle watchdog: polls the bytes received, breaks the connection (or the wait for one) when they stall. */
+    private void watch() {
+        long limit = idleTimeoutMillis;
+        long lastBytes = -1;
+        long lastChange = System.nanoTime();
+        try {
+            while (!state.awaitFinished(Math.max(10, Math.min(limit / 4, 1000)), TimeUnit.MILLISECONDS)) {
+                MigrationStatus st = state.status();
+                if (st == MigrationStatus.POSTCOPY_ACTIVE) {
+                    return; // the guest runs here now: a quiet source is no reason to fail it
+                }
+                MigrationInput i = in;
+                MultifdRecvChannels mf = multifd;
+                long bytes = received.get() + (mf == null ? 0 : mf.bytes());
+                long now = System.nanoTime();
+                if (bytes != lastBytes) {
+                    lastBytes = bytes;
+                    lastChange = now;
+                    continue;
+                }
+                if (TimeUnit.NANOSECONDS.toMillis(now - lastChange) < limit) {
+                    continue;
+                }
+                timedOut = connection == null && i == null
+                        ? "no source connected to " + listener.address() + " within " + seconds(limit)
+                        : "no data from the source for " + seconds(limit) + " (after " + bytes + " bytes)";
+                LOG.log(System.Logger.Level.DEBUG, "incoming migration: {0}", timedOut);
+                try {
+                    listener.close();
+                } catch (IOException ignored) {
+                    // closing only serves to wake accept()
+                }
+                Connection c = connection;
+                if (c != null) {
+                    c.abort();
+                }
+                MultifdRecvChannels m = multifd;
+                if (m != null) {
+                    m.close();
+                }
+                return;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static String seconds(long millis) {
+        return millis % 1000 == 0 ? millis / 1000 + " s" : millis + " ms";
     }
 
     @Override
@@ -193,7 +264,27 @@ public final class IncomingMigration implements Incoming {
                 throw new IOException("incoming migration cancelled");
             }
             acceptNanos = System.nanoTime();
-            in = new MigrationInput(c.input(), STREAM_BUFFER);
+            ReadableByteChannel raw = c.input();
+            in = new MigrationInput(new ReadableByteChannel() {
+                @Override
+                public int read(java.nio.ByteBuffer dst) throws IOException {
+                    int n = raw.read(dst);
+                    if (n > 0) {
+                        received.addAndGet(n);
+                    }
+                    return n;
+                }
+
+                @Override
+                public boolean isOpen() {
+                    return raw.isOpen();
+                }
+
+                @Override
+                public void close() throws IOException {
+                    raw.close();
+                }
+            }, STREAM_BUFFER);
             enter(MigrationStatus.ACTIVE);
             saveVm.load(in, context, new IncomingCommands() {
                 @Override
@@ -278,6 +369,7 @@ public final class IncomingMigration implements Incoming {
             // a failed channel breaks the main stream on purpose: its own error is the one to report
             Exception cause = channelFailure != null && !cancelRequested ? channelFailure : e;
             error = cancelRequested ? "incoming migration cancelled"
+                    : timedOut != null ? "timeout: " + timedOut
                     // any error kind may quote stream strings (block names, idstrs): shown inert
                     : Printable.escape(cause.getMessage() == null ? cause.toString() : cause.getMessage());
             totalTime = acceptNanos == 0 ? 0 : TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - acceptNanos);

@@ -26,12 +26,16 @@ import org.savevm.api.migration.MigrationService;
 import org.savevm.api.migration.MigrationUri;
 import org.savevm.api.settings.MigrationFeatures;
 import org.savevm.migration.incoming.IncomingMigration;
+import org.savevm.migration.objects.AuthzList;
+import org.savevm.migration.objects.TlsCredsX509;
+import org.savevm.migration.objects.UserObjects;
 import org.savevm.migration.outgoing.OutgoingMigration;
 import org.savevm.migration.params.ConfigProperties;
 import org.savevm.migration.params.MigrationConfig;
 import org.savevm.migration.params.FeatureTable;
 import org.savevm.migration.params.MigrationConfigState;
 import org.savevm.migration.postcopy.RamPostcopyIncoming;
+import org.savevm.migration.transport.Tls;
 import org.savevm.migration.transport.Transports;
 
 /**
@@ -51,6 +55,8 @@ public final class MigrationManager implements MigrationService {
     /** The last ConfigAdmin properties, applied again when a bundle's features arrive. */
     private volatile Map<String, Object> configuration = Map.of();
     private final GuestControl guest;
+    /** The -object / object-add objects: TLS credentials and authz lists named by the tls-* parameters. */
+    private final UserObjects objects;
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
@@ -64,16 +70,34 @@ public final class MigrationManager implements MigrationService {
     private volatile IncomingMigration incoming;
 
     @Activate
-    public MigrationManager(@Reference(name = "saveVm") SaveVm saveVm, Map<String, Object> props) {
+    public MigrationManager(@Reference(name = "saveVm") SaveVm saveVm, @Reference(name = "objects") UserObjects objects,
+            Map<String, Object> props) {
         this.saveVm = saveVm;
+        this.objects = objects;
         this.guest = new MachineGuest(() -> machine, () -> clock);
         applyConfiguration(props);
     }
 
+    /** Test constructor: ConfigAdmin properties, no objects. */
+    public MigrationManager(SaveVm saveVm, Map<String, Object> props) {
+        this(saveVm, new UserObjects(), props);
+    }
+
     /** Test and embedding constructor: no ConfigAdmin, the given guest. */
     public MigrationManager(SaveVm saveVm, GuestControl guest) {
+        this(saveVm, guest, new UserObjects());
+    }
+
+    /** Test and embedding constructor: no ConfigAdmin, the given guest and objects. */
+    public MigrationManager(SaveVm saveVm, GuestControl guest, UserObjects objects) {
         this.saveVm = saveVm;
         this.guest = guest;
+        this.objects = objects;
+    }
+
+    /** The objects the tls-* parameters name. */
+    public UserObjects objects() {
+        return objects;
     }
 
     @Modified
@@ -111,6 +135,7 @@ public final class MigrationManager implements MigrationService {
             Optional<java.util.Set<String>> caps = ConfigProperties.capabilities(props);
             config.setParameters(params);
             caps.ifPresent(config::setCapabilities);
+            ConfigProperties.textParameters(props).forEach(config::setParameter);
         } catch (IllegalArgumentException e) {
             // ConfigAdmin cannot be told no: the last valid values stay in force.
             LOG.log(System.Logger.Level.ERROR, "configuration org.savevm.migration refused: {0}", e.getMessage());
@@ -193,7 +218,8 @@ public final class MigrationManager implements MigrationService {
             throw new IllegalArgumentException("return-path needs a two-way channel: use tcp: or unix:, not " + uri);
         }
         checkMultifd(settings, parsed);
-        OutgoingMigration m = new OutgoingMigration(saveVm, () -> Transports.connect(parsed), settings,
+        Tls tls = clientTls(parsed);
+        OutgoingMigration m = new OutgoingMigration(saveVm, () -> Transports.connect(parsed, tls), settings,
                 () -> config.parameter("max-bandwidth"), () -> config.parameter("downtime-limit"), guest, listener);
         outgoing = m;
         m.start();
@@ -213,18 +239,70 @@ public final class MigrationManager implements MigrationService {
         }
     }
 
+    /**
+     * QEMU's migration_tls_channel_connect, checked before the migration starts: with tls-creds set, the client
+     * credentials it names and the hostname the server's certificate must carry (tls-hostname, else the URI's
+     * host); null without TLS.
+     */
+    private Tls clientTls(MigrationUri uri) {
+        String id = config.text("tls-creds");
+        if (id.isEmpty()) {
+            return null;
+        }
+        TlsCredsX509 creds = objects.tlsCreds(id, false);
+        requireTcp(uri);
+        String hostname = config.text("tls-hostname");
+        if (hostname.isEmpty() && uri.scheme() == MigrationUri.Scheme.TCP) {
+            hostname = uri.host().isEmpty() ? "localhost" : uri.host();
+        }
+        return Tls.client(creds, hostname, Tls.DEFAULT_HANDSHAKE_MILLIS);
+    }
+
+    private static void requireTcp(MigrationUri uri) {
+        if (uri.scheme() != MigrationUri.Scheme.TCP) {
+            throw new IllegalArgumentException("TLS (tls-creds) is implemented over tcp: only here, not " + uri);
+        }
+    }
+
+    /** QEMU's migration_tls_channel_process_incoming: the server credentials and the tls-authz object, or null. */
+    private Tls serverTls(MigrationUri uri, long handshakeMillis) {
+        String id = config.text("tls-creds");
+        if (id.isEmpty()) {
+            return null;
+        }
+        TlsCredsX509 creds = objects.tlsCreds(id, true);
+        requireTcp(uri);
+        String authzId = config.text("tls-authz");
+        AuthzList authz = authzId.isEmpty() ? null : objects.authz(authzId);
+        return Tls.server(creds, authz, handshakeMillis);
+    }
+
     /** Starts listening for an incoming migration (QEMU's -incoming / migrate-incoming). */
     @Override
     public synchronized IncomingMigration incoming(String uri, boolean autostart, MigrationListener listener)
             throws IOException {
+        return incoming(uri, autostart, listener, 0);
+    }
+
+    /**
+     * As {@link #incoming(String, boolean, MigrationListener)}, giving up when no source connects within
+     * {@code idleTimeoutMillis}, or a connected source sends nothing for that long (0: wait forever, as QEMU).
+     */
+    public synchronized IncomingMigration incoming(String uri, boolean autostart, MigrationListener listener,
+            long idleTimeoutMillis) throws IOException {
+        if (idleTimeoutMillis < 0) {
+            throw new IllegalArgumentException("the incoming timeout must not be negative");
+        }
         MigrationUri parsed = MigrationUri.parse(uri);
         if (running()) {
             throw new IllegalStateException("There's a migration process in progress");
         }
         MigrationSettings settings = config.snapshot();
         checkMultifd(settings, parsed);
-        IncomingMigration m = new IncomingMigration(saveVm, Transports.listen(parsed), settings, guest,
+        Tls tls = serverTls(parsed, idleTimeoutMillis > 0 ? idleTimeoutMillis : Tls.DEFAULT_HANDSHAKE_MILLIS);
+        IncomingMigration m = new IncomingMigration(saveVm, Transports.listen(parsed, tls), settings, guest,
                 autostart, listener);
+        m.setIdleTimeout(idleTimeoutMillis);
         m.setPostcopy(new RamPostcopyIncoming(() -> machine));
         m.setRamBlocks(name -> {
             Machine mc = machine;

@@ -38,6 +38,18 @@ public final class ConfigProperties {
         return out;
     }
 
+    /** The string parameters (tls-creds, tls-hostname, tls-authz) present in {@code props}. */
+    public static Map<String, String> textParameters(Map<String, ?> props) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String name : MigrationParameters.TEXT) {
+            Object v = props.get(name);
+            if (v != null) {
+                out.put(name, v.toString());
+            }
+        }
+        return out;
+    }
+
     /** The {@code capabilities} property (String, String[] or collection; commas split), if present. */
     public static Optional<Set<String>> capabilities(Map<String, ?> props) {
         Object v = props.get("capabilities");

@@ -17,10 +17,13 @@ public final class MigrationConfigState {
     private final FeatureTable features;
     private final Map<String, Long> parameters = new LinkedHashMap<>(MigrationParameters.defaults());
     private final Set<String> capabilities = new TreeSet<>();
+    /** The string parameters (tls-creds, tls-hostname, tls-authz), "" when unset as in QEMU. */
+    private final Map<String, String> text = new LinkedHashMap<>();
 
     /** Settings checked against {@code features}, which the owner keeps current as bundles come and go. */
     public MigrationConfigState(FeatureTable features) {
         this.features = features;
+        MigrationParameters.TEXT.forEach(n -> text.put(n, ""));
     }
 
     /** Settings with the orchestrator's own features only. */
@@ -49,9 +52,32 @@ public final class MigrationConfigState {
         parameters.putAll(trial);
     }
 
-    /** Parses {@code text} as HMP does for this parameter, then sets it. */
-    public synchronized void setParameter(String name, String text) {
-        setParameter(name, ValueParser.parse(MigrationParameters.spec(name), text));
+    /**
+     * Parses {@code value} as HMP does for this parameter, then sets it. A string parameter is taken as it is: QEMU
+     * checks that tls-creds and tls-authz name fitting objects only when a migration starts.
+     */
+    public synchronized void setParameter(String name, String value) {
+        if (MigrationParameters.isText(name)) {
+            if (value.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+                throw new IllegalArgumentException("Parameter '" + name.replace('-', '_') + "' expects a string without control characters");
+            }
+            text.put(name, value);
+            return;
+        }
+        setParameter(name, ValueParser.parse(MigrationParameters.spec(name), value));
+    }
+
+    /** A string parameter's value, "" when unset. */
+    public synchronized String text(String name) {
+        if (!MigrationParameters.isText(name)) {
+            throw new IllegalArgumentException("Parameter '" + name + "' is unexpected");
+        }
+        return text.get(name);
+    }
+
+    /** Every string parameter, in QEMU's order. */
+    public synchronized Map<String, String> textParameters() {
+        return new LinkedHashMap<>(text);
     }
 
     public synchronized void setCapability(String name, boolean on) {

@@ -18,11 +18,20 @@ final class SocketListener implements Listener {
     private final ServerSocketChannel server;
     private final MigrationUri address;
     private final Path unixPath;
+    /** The TLS server side every accepted connection goes through, or null. */
+    private final Tls tls;
 
-    SocketListener(ServerSocketChannel server, MigrationUri address, Path unixPath) {
+    SocketListener(ServerSocketChannel server, MigrationUri address, Path unixPath, Tls tls) {
         this.server = server;
         this.address = address;
         this.unixPath = unixPath;
+        this.tls = tls;
+    }
+
+    /** The accepted socket as a connection: with TLS, after its handshake. */
+    private Connection open(SocketChannel ch) throws IOException {
+        ch.configureBlocking(true);
+        return tls == null ? new ChannelConnection(ch) : tls.secure(ch);
     }
 
     @Override
@@ -34,7 +43,7 @@ final class SocketListener implements Listener {
     public Connection accept() throws IOException {
         try {
             SocketChannel ch = server.accept();
-            return new ChannelConnection(ch);
+            return open(ch);
         } catch (AsynchronousCloseException e) {
             throw new IOException("incoming migration on " + address + " cancelled before a connection arrived", e);
         } finally {
@@ -50,7 +59,7 @@ final class SocketListener implements Listener {
         List<Connection> got = new ArrayList<>();
         boolean ok = false;
         try {
-            got.add(new ChannelConnection(server.accept()));
+            got.add(open(server.accept()));
             // the channels come right after the main stream; a source that never opens them must not
             // leave the destination waiting forever
             server.configureBlocking(false);
@@ -58,8 +67,7 @@ final class SocketListener implements Listener {
             while (got.size() < count) {
                 SocketChannel ch = server.accept();
                 if (ch != null) {
-                    ch.configureBlocking(true);
-                    got.add(new ChannelConnection(ch));
+                    got.add(open(ch));
                 } else if (System.nanoTime() > deadline) {
                     throw new IOException("multifd: " + (got.size() - 1) + " of " + (count - 1) + " channels connected to "
                             + address + " within " + extraTimeoutMillis + " ms of the main stream");

@@ -26,6 +26,15 @@ public final class Transports {
 
     /** The source side: connects, creates the file or starts the command. */
     public static Connection connect(MigrationUri uri) throws IOException {
+        return connect(uri, null);
+    }
+
+    /**
+     * The source side with TLS when {@code tls} is given (a client): the session is set up on the socket right after
+     * connect. TLS is implemented over {@code tcp:} only here.
+     */
+    public static Connection connect(MigrationUri uri, Tls tls) throws IOException {
+        requireTcp(uri, tls);
         switch (uri.scheme()) {
             case TCP -> {
                 String host = uri.host().isEmpty() ? "localhost" : uri.host();
@@ -36,7 +45,7 @@ public final class Transports {
                     ch.close();
                     throw new IOException("Failed to connect to '" + host + ":" + uri.port() + "': " + e.getMessage(), e);
                 }
-                return new ChannelConnection(ch);
+                return tls == null ? new ChannelConnection(ch) : tls.secure(ch);
             }
             case UNIX -> {
                 SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
@@ -61,6 +70,16 @@ public final class Transports {
 
     /** The destination side: binds the socket now (so the address is known), or prepares the file or command. */
     public static Listener listen(MigrationUri uri) throws IOException {
+        return listen(uri, null);
+    }
+
+    /**
+     * The destination side with TLS when {@code tls} is given (a server): every accepted connection runs its
+     * handshake before the next is accepted, as the source opens its multifd channels only after the main
+     * stream's session is up.
+     */
+    public static Listener listen(MigrationUri uri, Tls tls) throws IOException {
+        requireTcp(uri, tls);
         switch (uri.scheme()) {
             case TCP -> {
                 ServerSocketChannel server = ServerSocketChannel.open();
@@ -74,7 +93,8 @@ public final class Transports {
                     throw new IOException("Failed to listen on '" + uri + "': " + e.getMessage(), e);
                 }
                 int port = ((InetSocketAddress) server.getLocalAddress()).getPort();
-                return new SocketListener(server, new MigrationUri(MigrationUri.Scheme.TCP, uri.host(), port, null), null);
+                return new SocketListener(server, new MigrationUri(MigrationUri.Scheme.TCP, uri.host(), port, null), null,
+                        tls);
             }
             case UNIX -> {
                 Path p = Path.of(uri.path());
@@ -87,7 +107,7 @@ public final class Transports {
                     server.close();
                     throw new IOException("Failed to listen on '" + uri + "': " + e.getMessage(), e);
                 }
-                return new SocketListener(server, uri, p);
+                return new SocketListener(server, uri, p, null);
             }
             case FILE -> {
                 Path p = Path.of(uri.path());
@@ -97,6 +117,12 @@ public final class Transports {
                 return new ImmediateListener(uri, () -> new ExecConnection(uri.path(), false));
             }
             default -> throw new IllegalStateException();
+        }
+    }
+
+    private static void requireTcp(MigrationUri uri, Tls tls) {
+        if (tls != null && uri.scheme() != MigrationUri.Scheme.TCP) {
+            throw new IllegalArgumentException("TLS (tls-creds) is implemented over tcp: only here, not " + uri);
         }
     }
 }

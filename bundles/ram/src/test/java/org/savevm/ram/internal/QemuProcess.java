@@ -49,13 +49,27 @@ public final class QemuProcess implements AutoCloseable {
 
     /** A destination: {@code -incoming defer}, so capabilities can be set before {@code migrate-incoming}. */
     public static QemuProcess destination(Path dir, String memory) throws Exception {
-        return new QemuProcess(dir, List.of("-machine", "pc-i440fx-7.2", "-m", memory, "-incoming", "defer"));
+        return destination(dir, memory, List.of());
+    }
+
+    /** A destination with further command-line arguments (e.g. {@code -object tls-creds-x509,...}). */
+    public static QemuProcess destination(Path dir, String memory, List<String> extra) throws Exception {
+        List<String> args = new ArrayList<>(List.of("-machine", "pc-i440fx-7.2", "-m", memory, "-incoming", "defer"));
+        args.addAll(extra);
+        return new QemuProcess(dir, args);
     }
 
     /** A paused source whose guest RAM (pc.ram) is a private mapping of {@code ram}, of {@code mib} MiB. */
     public static QemuProcess source(Path dir, int mib, Path ram) throws Exception {
-        return new QemuProcess(dir, List.of("-machine", "pc-i440fx-7.2,memory-backend=pc.ram", "-m", mib + "M",
+        return source(dir, mib, ram, List.of());
+    }
+
+    /** A source with further command-line arguments (e.g. {@code -object tls-creds-x509,...}). */
+    public static QemuProcess source(Path dir, int mib, Path ram, List<String> extra) throws Exception {
+        List<String> args = new ArrayList<>(List.of("-machine", "pc-i440fx-7.2,memory-backend=pc.ram", "-m", mib + "M",
                 "-object", "memory-backend-file,id=pc.ram,size=" + mib + "M,mem-path=" + ram + ",prealloc=on,share=off"));
+        args.addAll(extra);
+        return new QemuProcess(dir, args);
     }
 
     private QemuProcess(Path dir, List<String> args) throws Exception {

@@ -1,0 +1,231 @@
+package org.savevm.migration.objects;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.PrivateKey;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+
+/**
+ * Certificates and private keys in the PEM files QEMU's tls-creds-x509 reads. Keys come in the three forms openssl
+ * and certtool write: PKCS#8 ({@code BEGIN PRIVATE KEY}), PKCS#1 RSA ({@code BEGIN RSA PRIVATE KEY}) and SEC1 EC
+ * ({@code BEGIN EC PRIVATE KEY}); the JDK reads only PKCS#8, so the other two are wrapped into a PKCS#8 structure
+ * (RFC 5208: version, algorithm identifier, the key as an octet string) before the JDK's key factory reads them.
+ */
+final class PemFiles {
+    /** A PEM file is a few kilobytes; anything much larger is not one. */
+    private static final long MAX_FILE = 1 << 20;
+    private static final byte[] RSA_ALGORITHM = {0x30, 0x0d, 0x06, 0x09, 0x2a, (byte) 0x86, 0x48, (byte) 0x86, (byte) 0xf7,
+        0x0d, 0x01, 0x01, 0x01, 0x05, 0x00};
+    /** id-ecPublicKey, 1.2.840.10045.2.1. */
+    private static final byte[] EC_PUBLIC_KEY_OID = {0x06, 0x07, 0x2a, (byte) 0x86, 0x48, (byte) 0xce, 0x3d, 0x02, 0x01};
+
+    private PemFiles() {
+    }
+
+    private record Block(String label, byte[] der) {
+    }
+
+    static List<X509Certificate> certificates(Path file) throws IOException {
+        String text = read(file);
+        List<X509Certificate> out = new ArrayList<>();
+        try {
+            CertificateFactory cf = CertificateFactory.getInstance("X.509");
+            for (Block b : blocks(file, text)) {
+                if (b.label().equals("CERTIFICATE") || b.label().equals("X509 CERTIFICATE")) {
+                    out.add((X509Certificate) cf.generateCertificate(new ByteArrayInputStream(b.der())));
+                }
+            }
+        } catch (GeneralSecurityException e) {
+            throw new IOException("Cannot load certificate '" + file + "': " + e.getMessage(), e);
+        }
+        if (out.isEmpty()) {
+            throw new IOException("Cannot load certificate '" + file + "': no CERTIFICATE block in it");
+        }
+        return out;
+    }
+
+    static PrivateKey privateKey(Path file) throws IOException {
+        String text = read(file);
+        if (text.contains("Proc-Type: 4,ENCRYPTED")) {
+            throw new IOException("Cannot load key '" + file + "': encrypted keys are not supported");
+        }
+        for (Block b : blocks(file, text)) {
+            try {
+                switch (b.label()) {
+                    case "PRIVATE KEY" -> {
+                        return pkcs8(b.der(), "RSA", "EC", "Ed25519", "Ed448", "DSA", "RSASSA-PSS");
+                    }
+                    case "RSA PRIVATE KEY" -> {
+                        return pkcs8(wrap(RSA_ALGORITHM, b.der()), "RSA");
+                    }
+                    case "EC PRIVATE KEY" -> {
+                        return pkcs8(wrap(ecAlgorithm(b.der()), b.der()), "EC");
+                    }
+                    case "ENCRYPTED PRIVATE KEY" -> throw new IOException("encrypted keys are not supported");
+                    default -> {
+                        // EC PARAMETERS and the like precede the key in some files
+                    }
+                }
+            } catch (IOException | GeneralSecurityException | IllegalArgumentException e) {
+                throw new IOException("Cannot load key '" + file + "' (" + b.label() + "): " + e.getMessage(), e);
+            }
+        }
+        throw new IOException("Cannot load key '" + file + "': no PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY block in it");
+    }
+
+    private static PrivateKey pkcs8(byte[] der, String... algorithms) throws GeneralSecurityException {
+        GeneralSecurityException last = null;
+        for (String a : algorithms) {
+            try {
+                return KeyFactory.getInstance(a).generatePrivate(new PKCS8EncodedKeySpec(der));
+            } catch (GeneralSecurityException e) {
+                last = e;
+            }
+        }
+        throw last;
+    }
+
+    /** PrivateKeyInfo ::= SEQUENCE { version 0, algorithm AlgorithmIdentifier, privateKey OCTET STRING }. */
+    private static byte[] wrap(byte[] algorithm, byte[] key) {
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        body.writeBytes(new byte[] {0x02, 0x01, 0x00});
+        body.writeBytes(algorithm);
+        body.writeBytes(tlv(0x04, key));
+        return tlv(0x30, body.toByteArray());
+    }
+
+    /**
+     * SEC1's ECPrivateKey ::= SEQUENCE { version 1, privateKey OCTET STRING, parameters [0] curve OID, ... }: the
+     * algorithm identifier is id-ecPublicKey with that curve.
+     */
+    private static byte[] ecAlgorithm(byte[] sec1) throws IOException {
+        Der outer = new Der(sec1, 0);
+        if (outer.tag != 0x30) {
+            throw new IOException("EC key is not a DER SEQUENCE");
+        }
+        int p = outer.contentStart;
+        int end = outer.contentStart + outer.length;
+        while (p < end) {
+            Der e = new Der(sec1, p);
+            if (e.tag == 0xa0) {
+                Der oid = new Der(sec1, e.contentStart);
+                if (oid.tag != 0x06) {
+                    throw new IOException("EC key names its curve by explicit parameters; only named curves are read");
+                }
+                byte[] curve = java.util.Arrays.copyOfRange(sec1, e.contentStart, oid.contentStart + oid.length);
+                ByteArrayOutputStream alg = new ByteArrayOutputStream();
+                alg.writeBytes(EC_PUBLIC_KEY_OID);
+                alg.writeBytes(curve);
+                return tlv(0x30, alg.toByteArray());
+            }
+            p = e.contentStart + e.length;
+        }
+        throw new IOException("EC key without its curve ([0] parameters)");
+    }
+
+    /** One DER element's header, checked against the buffer's bounds. */
+    private static final class Der {
+        final int tag;
+        final int length;
+        final int contentStart;
+
+        Der(byte[] b, int at) throws IOException {
+            if (at + 2 > b.length) {
+                throw new IOException("DER element cut at byte " + at);
+            }
+            tag = b[at] & 0xff;
+            int l = b[at + 1] & 0xff;
+            int p = at + 2;
+            if (l >= 0x80) {
+                int n = l & 0x7f;
+                if (n == 0 || n > 3 || p + n > b.length) {
+                    throw new IOException("DER length at byte " + (at + 1) + " not understood");
+                }
+                l = 0;
+                for (int i = 0; i < n; i++) {
+                    l = (l << 8) | (b[p++] & 0xff);
+                }
+            }
+            if (p + l > b.length) {
+                throw new IOException("DER element at byte " + at + " runs past the end");
+            }
+            length = l;
+            contentStart = p;
+        }
+    }
+
+    private static byte[] tlv(int tag, byte[] content) {
+        ByteArrayOutputStream o = new ByteArrayOutputStream();
+        o.write(tag);
+        int n = content.length;
+        if (n < 0x80) {
+            o.write(n);
+        } else if (n < 0x100) {
+            o.write(0x81);
+            o.write(n);
+        } else if (n < 0x10000) {
+            o.write(0x82);
+            o.write(n >> 8);
+            o.write(n);
+        } else {
+            o.write(0x83);
+            o.write(n >> 16);
+            o.write(n >> 8);
+            o.write(n);
+        }
+        o.writeBytes(content);
+        return o.toByteArray();
+    }
+
+    private static String read(Path file) throws IOException {
+        if (Files.size(file) > MAX_FILE) {
+            throw new IOException("'" + file + "' is larger than " + MAX_FILE + " bytes: not a PEM file");
+        }
+        return Files.readString(file, StandardCharsets.US_ASCII);
+    }
+
+    private static List<Block> blocks(Path file, String text) throws IOException {
+        List<Block> out = new ArrayList<>();
+        int at = 0;
+        while (true) {
+            int begin = text.indexOf("-----BEGIN ", at);
+            if (begin < 0) {
+                return out;
+            }
+            int labelEnd = text.indexOf("-----", begin + 11);
+            if (labelEnd < 0) {
+                throw new IOException("'" + file + "': unterminated PEM header at character " + begin);
+            }
+            String label = text.substring(begin + 11, labelEnd);
+            String footer = "-----END " + label + "-----";
+            int end = text.indexOf(footer, labelEnd);
+            if (end < 0) {
+                throw new IOException("'" + file + "': no '" + footer + "' after character " + begin);
+            }
+            StringBuilder b64 = new StringBuilder();
+            for (String line : text.substring(labelEnd + 5, end).split("\n")) {
+                String l = line.trim();
+                if (!l.isEmpty() && !l.contains(":")) {
+                    b64.append(l);
+                }
+            }
+            try {
+                out.add(new Block(label, Base64.getDecoder().decode(b64.toString())));
+            } catch (IllegalArgumentException e) {
+                throw new IOException("'" + file + "': bad base64 in the " + label + " block: " + e.getMessage(), e);
+            }
+            at = end + footer.length();
+        }
+    }
+}
