@@ -23,6 +23,7 @@ import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceReference;
 import org.osgi.framework.ServiceRegistration;
@@ -31,8 +32,8 @@ import org.savevm.api.settings.MigrationFeatures;
 
 /**
  * The capability table in a running framework: what the installed bundles declare (the ram bundle: xbzrle) can be
- * switched on, {@code block} only while a bundle declaring it is installed; here the test registers that service,
- * as a block handler bundle would.
+ * switched on, {@code block} only while a bundle declaring it is installed: the block bundle, and with it stopped a
+ * service the test registers as a block handler bundle would.
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
@@ -87,28 +88,67 @@ public class MigrationFeaturesIT {
 
     @Test
     public void blockIsAvailableWhileABundleDeclaresIt() throws Exception {
-        Result refused = run("migrate-set-capability", "block", "on");
-        assertEquals(2, refused.rc());
-        assertEquals(NO_BLOCK, refused.err().trim());
-        assertTrue(capabilities(), capabilities().contains("capabilities block: off\n"));
-
-        // The ram bundle's MigrationFeatures service is there: its capability is accepted.
-        assertEquals(0, run("migrate-set-capability", "xbzrle", "on").rc());
-        assertTrue(capabilities().contains("capabilities xbzrle: on\n"));
-        assertEquals(0, run("migrate-set-capability", "xbzrle", "off").rc());
-
-        ServiceRegistration<MigrationFeatures> blockHandler = context.registerService(MigrationFeatures.class,
-                MigrationFeatures.of(Set.of("block"), Set.of("block-incremental")), null);
-        try {
-            Result on = run("migrate-set-capability", "block", "on");
-            assertEquals(on.err(), 0, on.rc());
-            assertTrue(capabilities(), capabilities().contains("capabilities block: on\n"));
-            assertEquals(0, run("migrate-set-parameter", "block-incremental", "on").rc());
-        } finally {
-            blockHandler.unregister();
+        // The block bundle (org.savevm.block, in the core feature) declares block, zero-blocks, block-incremental.
+        Bundle block = null;
+        for (Bundle b : context.getBundles()) {
+            if ("org.savevm.block".equals(b.getSymbolicName())) {
+                block = b;
+            }
         }
-        // The bundle went: block is off and refused again.
-        assertTrue(capabilities(), capabilities().contains("capabilities block: off\n"));
-        assertEquals(NO_BLOCK, run("migrate-set-capability", "block", "on").err().trim());
+        assertTrue("the block bundle is installed", block != null);
+        block.stop();
+        try {
+            awaitCapability("block", false);
+            Result refused = run("migrate-set-capability", "block", "on");
+            assertEquals(2, refused.rc());
+            assertEquals(NO_BLOCK, refused.err().trim());
+            assertTrue(capabilities(), capabilities().contains("capabilities block: off\n"));
+
+            // The ram bundle's MigrationFeatures service is there: its capability is accepted.
+            assertEquals(0, run("migrate-set-capability", "xbzrle", "on").rc());
+            assertTrue(capabilities().contains("capabilities xbzrle: on\n"));
+            assertEquals(0, run("migrate-set-capability", "xbzrle", "off").rc());
+
+            ServiceRegistration<MigrationFeatures> blockHandler = context.registerService(MigrationFeatures.class,
+                    MigrationFeatures.of(Set.of("block"), Set.of("block-incremental")), null);
+            try {
+                Result on = run("migrate-set-capability", "block", "on");
+                assertEquals(on.err(), 0, on.rc());
+                assertTrue(capabilities(), capabilities().contains("capabilities block: on\n"));
+                assertEquals(0, run("migrate-set-parameter", "block-incremental", "on").rc());
+            } finally {
+                blockHandler.unregister();
+            }
+            // The declaring service went: block is off and refused again.
+            assertTrue(capabilities(), capabilities().contains("capabilities block: off\n"));
+            assertEquals(NO_BLOCK, run("migrate-set-capability", "block", "on").err().trim());
+        } finally {
+            block.start();
+        }
+        // The real block bundle is back: its capabilities can be switched on.
+        awaitCapability("block", true);
+        Result on = run("migrate-set-capability", "block", "on");
+        assertEquals(on.err(), 0, on.rc());
+        assertEquals(0, run("migrate-set-capability", "zero-blocks", "on").rc());
+        assertEquals(0, run("migrate-set-capability", "block", "off").rc());
+        assertEquals(0, run("migrate-set-capability", "zero-blocks", "off").rc());
+    }
+
+    /** Waits until switching {@code name} on is accepted ({@code available}) or refused. */
+    private void awaitCapability(String name, boolean available) throws Exception {
+        long end = System.currentTimeMillis() + WAIT_MS;
+        while (true) {
+            Result r = run("migrate-set-capability", name, "on");
+            if ((r.rc() == 0) == available || System.currentTimeMillis() > end) {
+                if (r.rc() == 0) {
+                    run("migrate-set-capability", name, "off");
+                }
+                return;
+            }
+            if (r.rc() == 0) {
+                run("migrate-set-capability", name, "off");
+            }
+            Thread.sleep(50);
+        }
     }
 }

@@ -32,7 +32,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
- * {@code analyze-stream [--json] [--dump-memory DIR [--max-size SIZE]] FILE}: what a QEMU 7.2 stream file holds, without
+ * {@code analyze-stream [--json] [--dump-memory DIR] [--dump-disks DIR] [--max-size SIZE] FILE}: what a QEMU 7.2 stream file holds, without
  * handlers or a machine (QEMU's scripts/analyze-migration.py). The vmstate services, when installed,
  * decode device sections through the file's vmdesc trailer.
  */
@@ -49,8 +49,7 @@ public final class AnalyzeStreamCommand implements SavevmCommand {
     volatile ImageService images;
 
     /**
-     * @param analyzers the section analyzers the format-owning bundles offer; the internal "block"
-     *                  analyzer serves until one of them reads "block"
+     * @param analyzers the section analyzers the format-owning bundles offer (ram's, block's)
      */
     @Activate
     public AnalyzeStreamCommand(
@@ -62,9 +61,7 @@ public final class AnalyzeStreamCommand implements SavevmCommand {
                     policyOption = ReferencePolicyOption.GREEDY) List<SectionAnalyzer> analyzers) {
         this.json = json;
         this.engine = engine;
-        List<SectionAnalyzer> all = new ArrayList<>(analyzers);
-        all.add(new BlockChunkAnalyzer());
-        this.analyzers = List.copyOf(all);
+        this.analyzers = List.copyOf(analyzers);
     }
 
     @Override
@@ -79,11 +76,13 @@ public final class AnalyzeStreamCommand implements SavevmCommand {
 
     @Override
     public String usage() {
-        return NAME + " [--json] [--dump-memory DIR [--max-size SIZE]] FILE\n"
-                + NAME + " [--json] [--dump-memory DIR [--max-size SIZE]] --snapshot NAME IMAGE\n"
+        return NAME + " [--json] [--dump-memory DIR] [--dump-disks DIR] [--max-size SIZE] FILE\n"
+                + NAME + " [--json] [--dump-memory DIR] [--max-size SIZE] --snapshot NAME IMAGE\n"
                 + "  --json              one JSON object instead of text\n"
                 + "  --dump-memory DIR   write each RAM block's content to DIR/<idstr, '/' as '_'>.bin (sparse files)\n"
-                + "  --max-size SIZE     refuse to dump a RAM block longer than SIZE (e.g. 512M, 2G; default 64G)\n"
+                + "  --dump-disks DIR    write each disk of the \"block\" sections to DIR/<device>.raw (sparse raw images,\n"
+                + "                      as long as the furthest chunk the stream carries)\n"
+                + "  --max-size SIZE     refuse to dump a RAM block or disk longer than SIZE (e.g. 512M, 2G; default 64G)\n"
                 + "  --snapshot NAME     the VM state of internal snapshot NAME (id or tag) of the disk image IMAGE\n";
     }
 
@@ -91,6 +90,7 @@ public final class AnalyzeStreamCommand implements SavevmCommand {
     public int run(List<String> args, PrintStream out, PrintStream err) throws Exception {
         boolean asJson = false;
         String dumpDir = null;
+        String diskDir = null;
         String file = null;
         long maxSize = -1;
         String snapshot = null;
@@ -103,6 +103,11 @@ public final class AnalyzeStreamCommand implements SavevmCommand {
                     return usageError(err, dumpDir != null ? "--dump-memory given twice" : "--dump-memory needs a DIR");
                 }
                 dumpDir = args.get(++i);
+            } else if (a.equals("--dump-disks")) {
+                if (i + 1 >= args.size() || diskDir != null) {
+                    return usageError(err, diskDir != null ? "--dump-disks given twice" : "--dump-disks needs a DIR");
+                }
+                diskDir = args.get(++i);
             } else if (a.equals("--max-size")) {
                 if (i + 1 >= args.size() || maxSize >= 0) {
                     return usageError(err, maxSize >= 0 ? "--max-size given twice" : "--max-size needs a SIZE");
@@ -132,15 +137,19 @@ public final class AnalyzeStreamCommand implements SavevmCommand {
         if (file == null) {
             return usageError(err, "expected a FILE");
         }
-        if (maxSize >= 0 && dumpDir == null) {
-            return usageError(err, "--max-size applies to --dump-memory only");
+        if (maxSize >= 0 && dumpDir == null && diskDir == null) {
+            return usageError(err, "--max-size applies to --dump-memory and --dump-disks only");
         }
         Path path;
         Path dir = null;
+        Path disks = null;
         try {
             path = Path.of(file);
             if (dumpDir != null) {
                 dir = Path.of(dumpDir);
+            }
+            if (diskDir != null) {
+                disks = Path.of(diskDir);
             }
         } catch (InvalidPathException e) {
             return usageError(err, e.getMessage());
@@ -150,12 +159,15 @@ public final class AnalyzeStreamCommand implements SavevmCommand {
             return 1;
         }
         ObjectNode result;
-        StreamAnalyzer analyzer = new StreamAnalyzer(json, engine, analyzers, dir,
+        StreamAnalyzer analyzer = new StreamAnalyzer(json, engine, analyzers, dir, disks,
                 maxSize >= 0 ? maxSize : MemoryDump.DEFAULT_MAX_SIZE);
         Path vmState = null;
         try {
             if (dir != null) {
                 Files.createDirectories(dir);
+            }
+            if (disks != null) {
+                Files.createDirectories(disks);
             }
             if (snapshot == null) {
                 result = analyzer.analyze(path);

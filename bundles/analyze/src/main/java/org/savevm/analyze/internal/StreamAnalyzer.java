@@ -56,6 +56,7 @@ public final class StreamAnalyzer implements StreamVisitor<StreamAnalyzer.Visit>
     private final VMStateJson vmstateJson;
     private final VMStateEngine engine;
     private final Path dumpDir;
+    private final Path diskDumpDir;
     private final long maxDumpSize;
     private final Map<String, SectionAnalyzer> analyzers = new LinkedHashMap<>();
     private final ObjectMapper mapper = new ObjectMapper();
@@ -74,6 +75,7 @@ public final class StreamAnalyzer implements StreamVisitor<StreamAnalyzer.Visit>
     private int pageSize;
     private List<String> capabilities;
     private MemoryDump dump;
+    private DiskDump diskDump;
     private long fileSize;
 
     /** One section header seen: the header (PART/END with their START's names) and its "sections" entry. */
@@ -94,6 +96,16 @@ public final class StreamAnalyzer implements StreamVisitor<StreamAnalyzer.Visit>
     /** @param maxDumpSize the longest RAM block written to {@code dumpDir} ({@code --max-size}) */
     public StreamAnalyzer(VMStateJson vmstateJson, VMStateEngine engine, List<SectionAnalyzer> analyzers,
             Path dumpDir, long maxDumpSize) {
+        this(vmstateJson, engine, analyzers, dumpDir, null, maxDumpSize);
+    }
+
+    /**
+     * @param diskDumpDir where to write each disk's image ({@code --dump-disks}), or null
+     * @param maxDumpSize the longest RAM block or disk written ({@code --max-size})
+     */
+    public StreamAnalyzer(VMStateJson vmstateJson, VMStateEngine engine, List<SectionAnalyzer> analyzers,
+            Path dumpDir, Path diskDumpDir, long maxDumpSize) {
+        this.diskDumpDir = diskDumpDir;
         this.maxDumpSize = maxDumpSize;
         this.vmstateJson = vmstateJson;
         this.engine = engine;
@@ -116,8 +128,10 @@ public final class StreamAnalyzer implements StreamVisitor<StreamAnalyzer.Visit>
         root.put("file", file.toString());
         root.put("size", fileSize);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
-                MemoryDump d = dumpDir == null ? null : new MemoryDump(dumpDir, maxDumpSize, fileSize)) {
+                MemoryDump d = dumpDir == null ? null : new MemoryDump(dumpDir, maxDumpSize, fileSize);
+                DiskDump dd = diskDumpDir == null ? null : new DiskDump(diskDumpDir, maxDumpSize)) {
             dump = d;
+            diskDump = dd;
             vmdesc = VmdescTrailer.locate(ch, fileSize, MAX_VMDESC, mapper);
             ch.position(0);
             pageSize = vmdesc != null && vmdesc.pageSize > 0 ? vmdesc.pageSize : RamBlock.TARGET_PAGE_SIZE;
@@ -225,7 +239,7 @@ public final class StreamAnalyzer implements StreamVisitor<StreamAnalyzer.Visit>
         }
         SectionAnalysis analysis = analyses.get(h.idstr());
         if (analysis == null) {
-            analysis = a.begin(new AnalysisContext(pageSize, capabilities, dump));
+            analysis = a.begin(new AnalysisContext(pageSize, capabilities, dump, diskDump));
             analyses.put(h.idstr(), analysis);
         }
         analysis.section(v.section(), in);

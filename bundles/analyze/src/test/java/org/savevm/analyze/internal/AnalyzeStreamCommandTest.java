@@ -30,6 +30,7 @@ import org.savevm.api.LiveStateHandler;
 import org.savevm.api.MigrationContext;
 import org.savevm.api.MigrationSettings;
 import org.savevm.api.machine.RamBlock;
+import org.savevm.block.internal.BlockSectionAnalyzer;
 import org.savevm.machine.internal.SimulatedMachine;
 import org.savevm.ram.internal.RamHandler;
 import org.savevm.ram.internal.RamSectionAnalyzer;
@@ -53,7 +54,7 @@ class AnalyzeStreamCommandTest {
 
     static Run run(String... args) throws Exception {
         AnalyzeStreamCommand c = new AnalyzeStreamCommand(new VMStateJsonComponent(),
-                new VMStateEngineComponent(Map.of()), List.of(new RamSectionAnalyzer()));
+                new VMStateEngineComponent(Map.of()), List.of(new RamSectionAnalyzer(), new BlockSectionAnalyzer()));
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int status;
@@ -442,7 +443,7 @@ class AnalyzeStreamCommandTest {
         for (String[] args : bad) {
             Run r = run(args);
             assertEquals(2, r.status(), String.join(" ", args));
-            assertTrue(r.err().contains("analyze-stream [--json] [--dump-memory DIR [--max-size SIZE]] FILE"), r.err());
+            assertTrue(r.err().contains("analyze-stream [--json] [--dump-memory DIR] [--dump-disks DIR] [--max-size SIZE] FILE"), r.err());
         }
         Run missing = run(tmp.resolve("nope.mig").toString());
         assertEquals(1, missing.status());

@@ -13,6 +13,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.savevm.api.DeviceStateHandler;
 import org.savevm.api.MigrationSettings;
+import org.savevm.block.internal.BlockSectionAnalyzer;
 import org.savevm.core.SaveVmService;
 import org.savevm.core.testing.BlobDevice;
 import org.savevm.core.testing.BlobEngine;
@@ -36,8 +37,8 @@ class SharedCorpusTest {
         assumeTrue(Files.isReadable(file), "shared corpus stream " + file + " not present");
         byte[] s = Files.readAllBytes(file);
         SkippingRamHandler ram = new SkippingRamHandler();
-        // the block sections are read by analyze-stream's block reader, the one the project has until issue 10
-        AnalyzerAsLoadHandler block = new AnalyzerAsLoadHandler(new BlockChunkAnalyzer(), 1);
+        // the block sections are read by the block bundle's analyzer, the one reader of that format
+        AnalyzerAsLoadHandler block = new AnalyzerAsLoadHandler(new BlockSectionAnalyzer(), 1);
         FakeRegistry reg = CorpusStreams.registryFor(s, ram);
         reg.add(block, 101);
         new SaveVmService(reg, new BlobEngine(), Map.of()).load(MigrationInput.of(s), MigrationSettings.DEFAULTS);

@@ -3,6 +3,7 @@ package org.savevm.api.migration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import org.savevm.api.block.BlockMigrationStats;
 import org.savevm.api.machine.RamBlock;
 import org.savevm.api.machine.RamMigrationStats;
 
@@ -22,11 +23,13 @@ import org.savevm.api.machine.RamMigrationStats;
  * @param multifdBytes     bytes written on the multifd channels (query-migrate ram.multifd-bytes)
  * @param postcopyBytes    stream bytes written after the switch to postcopy (query-migrate ram.postcopy-bytes)
  * @param blocktime        the destination's postcopy-blocktime measurement, null unless that capability is on
+ * @param disk             the "block" handler's stats (query-migrate {@code disk}, shown while the migration is
+ *                         active, as QEMU's populate_disk_info), or null when block migration is off
  */
 public record MigrationInfo(MigrationStatus status, long totalTime, long setupTime, long downtime,
         long expectedDowntime, RamMigrationStats ram, long streamBytes, long precopyBytes, long downtimeBytes,
         double mbps, int throttlePercent, boolean xbzrle, boolean compress, boolean autoConverge, String errorDesc, long postcopyRequests,
-        long multifdBytes, long postcopyBytes, PostcopyBlocktime blocktime) {
+        long multifdBytes, long postcopyBytes, PostcopyBlocktime blocktime, BlockMigrationStats disk) {
 
     public static final MigrationInfo NONE = new MigrationInfo(MigrationStatus.NONE, 0, 0, 0, 0, null, 0, 0, 0, 0,
             0, false, false, false, null, 0, 0);
@@ -38,7 +41,17 @@ public record MigrationInfo(MigrationStatus status, long totalTime, long setupTi
             long postcopyRequests, long multifdBytes) {
         this(status, totalTime, setupTime, downtime, expectedDowntime, ram, streamBytes, precopyBytes, downtimeBytes,
                 mbps, throttlePercent, xbzrle, compress, autoConverge, errorDesc, postcopyRequests, multifdBytes, 0,
-                null);
+                null, null);
+    }
+
+    /** Without disk stats (1.1.0's postcopy members). */
+    public MigrationInfo(MigrationStatus status, long totalTime, long setupTime, long downtime,
+            long expectedDowntime, RamMigrationStats ram, long streamBytes, long precopyBytes, long downtimeBytes,
+            double mbps, int throttlePercent, boolean xbzrle, boolean compress, boolean autoConverge, String errorDesc,
+            long postcopyRequests, long multifdBytes, long postcopyBytes, PostcopyBlocktime blocktime) {
+        this(status, totalTime, setupTime, downtime, expectedDowntime, ram, streamBytes, precopyBytes, downtimeBytes,
+                mbps, throttlePercent, xbzrle, compress, autoConverge, errorDesc, postcopyRequests, multifdBytes,
+                postcopyBytes, blocktime, null);
     }
 
     /** The query-migrate object, members in QEMU's order. */
@@ -58,6 +71,14 @@ public record MigrationInfo(MigrationStatus status, long totalTime, long setupTi
             m.put("expected-downtime", expectedDowntime);
         }
         m.put("ram", ramMap());
+        if (disk != null && (status == MigrationStatus.ACTIVE || status == MigrationStatus.POSTCOPY_ACTIVE
+                || status == MigrationStatus.PRE_SWITCHOVER || status == MigrationStatus.DEVICE)) {
+            Map<String, Object> d = new LinkedHashMap<>();
+            d.put("transferred", disk.transferred());
+            d.put("remaining", disk.remaining());
+            d.put("total", disk.total());
+            m.put("disk", d);
+        }
         if (xbzrle && ram != null) {
             Map<String, Object> x = new LinkedHashMap<>();
             x.put("cache-size", ram.xbzrleCacheSize());

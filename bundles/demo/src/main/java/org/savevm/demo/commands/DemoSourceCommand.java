@@ -147,7 +147,16 @@ public final class DemoSourceCommand implements SavevmCommand {
         Map<String, Object> done = new LinkedHashMap<>();
         done.put("event", "done");
         done.put("start-epoch-ms", startEpoch);
-        done.put("info", info.toQmp());
+        Map<String, Object> qmp = new LinkedHashMap<>(info.toQmp());
+        if (info.disk() != null && !qmp.containsKey("disk")) {
+            // QEMU's query-migrate drops "disk" once completed; the demo's JSON keeps the block handler's totals
+            Map<String, Object> disk = new LinkedHashMap<>();
+            disk.put("transferred", info.disk().transferred());
+            disk.put("remaining", info.disk().remaining());
+            disk.put("total", info.disk().total());
+            qmp.put("disk", disk);
+        }
+        done.put("info", qmp);
         Machine now = manager.machine().orElse(machine);
         done.put("guest-running", manager.guest().running());
         if (info.status() == MigrationStatus.COMPLETED) {

@@ -17,6 +17,7 @@ import org.savevm.api.PendingBytes;
 import org.savevm.api.SaveVm;
 import org.savevm.api.machine.MultifdSender;
 import org.savevm.api.machine.RamBlock;
+import org.savevm.api.block.BlockMigrationStats;
 import org.savevm.api.machine.RamMigrationMonitor;
 import org.savevm.api.machine.RamMigrationStats;
 import org.savevm.api.machine.RamPostcopySource;
@@ -216,7 +217,8 @@ public final class OutgoingMigration implements Outgoing {
         return new MigrationInfo(st, total, setupTime, downtime, expectedDowntime, ram, pos, precopy, downBytes,
                 mbps, guest.throttlePercent(), settings.capability("xbzrle"), settings.capability("compress"),
                 settings.capability("auto-converge"), st == MigrationStatus.FAILED ? error : null, pageRequestsBefore + (rpReader == null ? 0 : rpReader.pageRequests()),
-                multifd == null ? 0 : multifd.bytes(), postcopyBytes, null);
+                multifd == null ? 0 : multifd.bytes(), postcopyBytes, null,
+                settings.capability("block") ? context.find(BlockMigrationStats.class).orElse(null) : null);
     }
 
     /**
