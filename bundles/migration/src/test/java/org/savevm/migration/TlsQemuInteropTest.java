@@ -281,9 +281,11 @@ class TlsQemuInteropTest {
                 status = qemu.command("{\"execute\": \"query-migrate\"}");
             }
             assertTrue(status.contains("\"failed\""), "QEMU's migration failed: " + status);
+            // QEMU's run state after the failure is not checked: its guest was never started (-S), and a paused
+            // source whose failure arrives once it reached the completion stage goes to postmigrate by QEMU's
+            // own rule (migration_iteration_finish), so that state says when the refusal arrived, not what we did
             String vm = qemu.command("{\"execute\": \"query-status\"}");
             System.out.println("QEMU source after the refusal: " + vm + " " + status);
-            assertTrue(!vm.contains("postmigrate"), "QEMU's source did not hand its guest over: " + vm);
         }
     }
 }
