@@ -143,7 +143,8 @@ public final class RawImage implements BlockImage {
     public void writeZeroes(long offset, long length) throws IOException {
         checkWritable();
         FileIo.checkRange(path, offset, length, size);
-        ByteBuffer piece = ByteBuffer.allocate(SCAN_PIECE);
+        // direct: the file channel reads into it without a bounce copy
+        ByteBuffer piece = ByteBuffer.allocateDirect(SCAN_PIECE);
         long at = offset;
         long end = offset + length;
         while (at < end) {
