@@ -41,12 +41,6 @@ class PageSizeLiteralTest {
             // initial capacity of the vmdesc JSON buffer
             "bundles/framing/src/main/java/org/savevm/framing/VmDescription.java"
                     + "|private final StringBuilder json = new StringBuilder(4096);",
-            // the simulated guest's disk writes: 4 KiB disk blocks, not RAM pages
-            "bundles/machine/src/main/java/org/savevm/machine/internal/WorkloadGenerator.java"
-                    + "|static final int DISK_WRITE_SIZE = 4096;",
-            // the disk content hash's block (CRC-32C/CRC-32 per 4 KiB of disk), not a RAM page
-            "bundles/machine/src/main/java/org/savevm/machine/internal/MachineDrive.java"
-                    + "|private static final int HASH_BLOCK = 4096;",
             // a bound on the number of RAM blocks a stream may announce
             "bundles/ram/src/main/java/org/savevm/ram/internal/RamSectionAnalyzer.java|static final int MAX_BLOCKS = 4096;",
             // multifd-zlib receive buffer: room for deflate bytes a previous packet left unconsumed, not a page
