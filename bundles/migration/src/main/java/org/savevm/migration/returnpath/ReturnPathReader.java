@@ -62,6 +62,22 @@ public final class ReturnPathReader {
 
     private void run() {
         try {
+            readUntilShut();
+        } catch (IOException e) {
+            finish(null, e.getMessage() == null ? e.toString() : e.getMessage());
+        } catch (RuntimeException | Error e) {
+            // a bug: the source must not wait for a SHUT that will never be read, nor hear of a bad message
+            finish(null, "return path reader failed: " + e);
+            throw e;
+        }
+    }
+
+    /**
+     * Reads messages until SHUT (then recorded for {@link #awaitShut}); throws on a bad message or a broken
+     * channel. The reader thread's loop; the fuzz target drives it on its own thread.
+     */
+    void readUntilShut() throws IOException {
+        {
             while (true) {
                 ByteBuffer head = ByteBuffer.allocate(4);
                 readFully(head);
@@ -87,8 +103,6 @@ public final class ReturnPathReader {
                             + " in precopy");
                 }
             }
-        } catch (IOException e) {
-            finish(null, e.getMessage() == null ? e.toString() : e.getMessage());
         }
     }
 
