@@ -6,7 +6,6 @@ import java.util.Map;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Timeout;
 import org.savevm.api.DeviceStateHandler;
 import org.savevm.api.MigrationSettings;
 import org.savevm.api.RegisteredSection;
@@ -76,7 +75,6 @@ class LoaderFuzzTest {
         return bytes.toByteArray();
     }
 
-    @Timeout(5)
     @FuzzTest(maxDuration = "10s")
     void stream(byte[] input) {
         ORACLE.check(input.length, () -> loader.load(MigrationInput.of(input), MigrationSettings.DEFAULTS));

@@ -11,7 +11,6 @@ import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Timeout;
 import org.savevm.ram.internal.RamSectionAnalyzer;
 import org.savevm.testing.fuzz.FuzzOracle;
 import org.savevm.vmstate.internal.VMStateEngineComponent;
@@ -67,7 +66,6 @@ class AnalyzeStreamFuzzTest {
         }
     }
 
-    @Timeout(5)
     @FuzzTest(maxDuration = "10s")
     void streamFile(byte[] input) throws IOException {
         Files.write(file, input);

@@ -14,7 +14,6 @@ import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 import org.savevm.machine.internal.SimulatedMachine;
 import org.savevm.testing.fuzz.FuzzOracle;
 
@@ -44,7 +43,6 @@ class MultifdFuzzTest {
         ORACLE.report(System.out);
     }
 
-    @Timeout(5)
     @FuzzTest(maxDuration = "6s")
     void channel(byte[] input) {
         if (input.length == 0) {

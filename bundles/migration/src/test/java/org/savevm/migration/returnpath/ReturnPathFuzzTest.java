@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.nio.channels.Channels;
 
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Timeout;
 import org.savevm.testing.fuzz.FuzzOracle;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
@@ -24,7 +23,6 @@ class ReturnPathFuzzTest {
         ORACLE.report(System.out);
     }
 
-    @Timeout(5)
     @FuzzTest(maxDuration = "6s")
     void messages(byte[] input) {
         if (input.length == 0) {

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.util.zip.DataFormatException;
 
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Timeout;
 import org.savevm.stream.MigrationInput;
 import org.savevm.testing.fuzz.FuzzOracle;
 
@@ -30,7 +29,6 @@ class PageCompressionFuzzTest {
         ORACLE.report(System.out);
     }
 
-    @Timeout(5)
     @FuzzTest(maxDuration = "6s")
     void compressedPage(byte[] input) {
         ORACLE.check(input.length, () -> {

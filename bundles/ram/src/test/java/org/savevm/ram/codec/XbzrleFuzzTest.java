@@ -3,7 +3,6 @@ package org.savevm.ram.codec;
 import java.io.IOException;
 
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Timeout;
 import org.savevm.stream.MigrationInput;
 import org.savevm.testing.fuzz.FuzzOracle;
 
@@ -26,7 +25,6 @@ class XbzrleFuzzTest {
         ORACLE.report(System.out);
     }
 
-    @Timeout(5)
     @FuzzTest(maxDuration = "6s")
     void xbzrlePayload(byte[] input) {
         ORACLE.check(input.length, () -> {

@@ -9,7 +9,6 @@ import org.savevm.api.LiveStateHandler;
 import org.savevm.api.MigrationContext;
 import org.savevm.api.MigrationSettings;
 import org.savevm.machine.internal.SimulatedMachine;
-import org.junit.jupiter.api.Timeout;
 import org.savevm.stream.MigrationInput;
 import org.savevm.testing.fuzz.FuzzOracle;
 
@@ -40,7 +39,6 @@ class RamLoadFuzzTest {
         ORACLE.report(System.out);
     }
 
-    @Timeout(5)
     @FuzzTest(maxDuration = "8s")
     void ramSectionBody(byte[] input) {
         if (input.length == 0) {

@@ -3,7 +3,6 @@ package org.savevm.core.fuzz;
 import java.io.IOException;
 
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Timeout;
 import org.savevm.framing.walk.StreamCommand;
 import org.savevm.stream.MigrationInput;
 import org.savevm.testing.fuzz.FuzzOracle;
@@ -24,7 +23,6 @@ class CommandsFuzzTest {
         ORACLE.report(System.out);
     }
 
-    @Timeout(5)
     @FuzzTest(maxDuration = "6s")
     void commands(byte[] input) {
         ORACLE.check(input.length, () -> {

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.util.Set;
 
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Timeout;
 import org.savevm.framing.walk.ConfigurationRecord;
 import org.savevm.stream.MigrationInput;
 import org.savevm.testing.fuzz.FuzzOracle;
@@ -26,7 +25,6 @@ class ConfigurationFuzzTest {
         ORACLE.report(System.out);
     }
 
-    @Timeout(5)
     @FuzzTest(maxDuration = "6s")
     void configurationRecord(byte[] input) {
         ORACLE.check(input.length, () -> {

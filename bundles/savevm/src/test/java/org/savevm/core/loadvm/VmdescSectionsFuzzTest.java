@@ -3,7 +3,6 @@ package org.savevm.core.loadvm;
 import java.io.IOException;
 
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Timeout;
 import org.savevm.stream.MigrationInput;
 import org.savevm.testing.fuzz.FuzzOracle;
 
@@ -24,7 +23,6 @@ class VmdescSectionsFuzzTest {
         ORACLE.report(System.out);
     }
 
-    @Timeout(5)
     @FuzzTest(maxDuration = "6s")
     void vmdescTrailer(byte[] input) {
         ORACLE.check(input.length, () -> {

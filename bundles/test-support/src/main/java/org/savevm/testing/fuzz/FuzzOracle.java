@@ -25,8 +25,9 @@ import org.savevm.stream.ProgrammingErrors;
  * error ({@link ProgrammingErrors}), or an IllegalArgumentException thrown from inside the JDK, is a finding:
  * the refusal only wraps a bug.</li>
  * <li><b>Watchdog</b>: an input that takes longer than {@link #WATCHDOG_MILLIS} is a finding. In fuzzing
- * mode Jazzer's own watchdog ({@code -timeout}, set from each target's {@code @Timeout(5)}) also catches
- * an input that never returns; in the regression run JUnit's {@code @Timeout} does.</li>
+ * mode libFuzzer's watchdog ({@code -timeout=5}, set by the Maven profile "fuzz") also catches an input that
+ * never returns and keeps it as a crash file. (Not JUnit's {@code @Timeout}: Jazzer's fuzzing run is one
+ * invocation of the test method, which it would stop after 5 s.)</li>
  * <li><b>Heap cap</b>: the bytes the calling thread allocated for one input (the JVM's per-thread
  * allocation counter, {@code com.sun.management.ThreadMXBean#getCurrentThreadAllocatedBytes}) may not exceed
  * {@link #allocationBudget}: a fixed allowance plus a multiple of the input's length. An input that makes
@@ -56,7 +57,8 @@ public final class FuzzOracle {
 
     private final String target;
     private final List<Class<? extends Throwable>> refusals;
-    private final long started = System.nanoTime();
+    /** When the first input came (class initialisation and Jazzer's start-up are not the target's time). */
+    private volatile long started;
     private final AtomicLong inputs = new AtomicLong();
     private final Map<String, AtomicLong> outcomes = new TreeMap<>();
 
@@ -86,7 +88,9 @@ public final class FuzzOracle {
 
     /** Runs one input through {@code body} and throws an AssertionError on a finding. */
     public void check(long inputLength, Body body) {
-        inputs.incrementAndGet();
+        if (inputs.getAndIncrement() == 0) {
+            started = System.nanoTime();
+        }
         long allocatedBefore = THREADS == null ? 0 : THREADS.getCurrentThreadAllocatedBytes();
         long t0 = System.nanoTime();
         String outcome = "accepted";
@@ -159,7 +163,7 @@ public final class FuzzOracle {
      * of the module (the working directory of surefire's fork) for the campaign script.
      */
     public String report(PrintStream out) {
-        double seconds = (System.nanoTime() - started) / 1e9;
+        double seconds = inputs.get() == 0 ? 0 : (System.nanoTime() - started) / 1e9;
         String line;
         synchronized (outcomes) {
             line = String.format(java.util.Locale.ROOT, "fuzz: %s inputs=%d seconds=%.1f inputs/s=%.0f mode=%s outcomes=%s",

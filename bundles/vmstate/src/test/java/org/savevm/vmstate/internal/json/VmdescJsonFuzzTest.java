@@ -5,7 +5,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Timeout;
 import org.savevm.api.vmstate.GenericState;
 import org.savevm.api.vmstate.VMStateDescription;
 import org.savevm.stream.MigrationInput;
@@ -32,7 +31,6 @@ class VmdescJsonFuzzTest {
         ORACLE.report(System.out);
     }
 
-    @Timeout(5)
     @FuzzTest(maxDuration = "6s")
     void vmdescDevice(byte[] input) {
         String text = new String(input, StandardCharsets.UTF_8);
