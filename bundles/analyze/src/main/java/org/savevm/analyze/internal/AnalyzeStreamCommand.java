@@ -18,6 +18,7 @@ import org.savevm.api.analyze.SectionAnalyzer;
 import org.savevm.api.migration.Sizes;
 import org.savevm.api.vmstate.VMStateEngine;
 import org.savevm.api.vmstate.VMStateJson;
+import org.savevm.stream.Printable;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -136,7 +137,7 @@ public final class AnalyzeStreamCommand implements SavevmCommand {
             }
             result = analyzer.analyze(path);
         } catch (IOException e) {
-            err.println(NAME + ": " + file + ": " + e.getMessage());
+            err.println(NAME + ": " + Printable.escape(file) + ": " + Printable.escape(e.getMessage()));
             return 1;
         }
         if (asJson) {

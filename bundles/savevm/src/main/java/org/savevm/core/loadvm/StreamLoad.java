@@ -291,7 +291,7 @@ public final class StreamLoad implements StreamVisitor<LoadedSection> {
         } catch (VmdescSections.Malformed e) {
             trailerProblem = "the trailer's JSON is not a vmdesc: " + e.getMessage();
             System.getLogger(StreamLoad.class.getName()).log(System.Logger.Level.WARNING, "vmdesc trailer at byte offset "
-                    + vmdescOffset + " not checked: " + e.getMessage());
+                    + vmdescOffset + " not checked: " + org.savevm.stream.Printable.escape(e.getMessage()));
         }
     }
 
