@@ -22,8 +22,8 @@ import org.savevm.stream.ProgrammingErrors;
  * <li><b>Refusal type</b>: any throwable that is not an instance of the target's refusal types is a finding
  * (a NullPointerException, an index or a cast exception thrown by the code under test, an Error, ...).</li>
  * <li><b>Cause chain</b>: a refusal whose cause chain (suppressed exceptions included) holds a programming
- * error ({@link ProgrammingErrors}), or an IllegalArgumentException thrown from inside the JDK, is a finding:
- * the refusal only wraps a bug.</li>
+ * error ({@link ProgrammingErrors}: null, index, cast, arithmetic, illegal state, NegativeArraySize, an
+ * IllegalArgumentException thrown by the JDK, ...) is a finding: the refusal only wraps a bug.</li>
  * <li><b>Watchdog</b>: an input that takes longer than {@link #WATCHDOG_MILLIS} is a finding. In fuzzing
  * mode libFuzzer's watchdog ({@code -timeout=5}, set by the Maven profile "fuzz") also catches an input that
  * never returns and keeps it as a crash file. (Not JUnit's {@code @Timeout}: Jazzer's fuzzing run is one
@@ -133,24 +133,11 @@ public final class FuzzOracle {
     }
 
     /**
-     * The first programming error in {@code t}'s cause chain: {@link ProgrammingErrors#find}, or an
-     * IllegalArgumentException whose throwing frame is inside the JDK (a bad argument we passed to it).
+     * The first programming error in {@code t}'s cause chain ({@link ProgrammingErrors#find}: null, index,
+     * cast, arithmetic, illegal state, an IllegalArgumentException thrown by the JDK, ...), or null.
      */
     public static Throwable programmingError(Throwable t) {
-        Throwable bug = ProgrammingErrors.find(t);
-        if (bug != null) {
-            return bug;
-        }
-        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
-            if (c instanceof IllegalArgumentException && c.getStackTrace().length > 0) {
-                String cls = c.getStackTrace()[0].getClassName();
-                if (cls.startsWith("java.") || cls.startsWith("javax.") || cls.startsWith("jdk.")
-                        || cls.startsWith("sun.")) {
-                    return c;
-                }
-            }
-        }
-        return null;
+        return ProgrammingErrors.find(t);
     }
 
     public long inputs() {
