@@ -38,7 +38,24 @@ public final class JsonDescriptors {
      * per field name): a refusal names the path of the offending member, e.g. {@code fields[3].struct}.
      */
     public VMStateDescription<GenericState> fromVmdesc(JsonNode entry) throws IOException {
-        return vmdesc(List.of(object(entry, "")), Function.identity(), null, "");
+        try {
+            return vmdesc(List.of(object(entry, "")), Function.identity(), null, "");
+        } catch (IllegalArgumentException e) {
+            throw refused("vmdesc", e);
+        }
+    }
+
+    /**
+     * The descriptor builders' own contract checks (a subsection whose name does not extend its parent's, a
+     * negative size, ...) refuse what the JSON asks for: a refused input, not a bug (found by
+     * VmdescJsonFuzzTest). A JDK IllegalArgumentException stays a bug and is not caught here.
+     */
+    private static IOException refused(String what, IllegalArgumentException e) {
+        if (org.savevm.stream.ProgrammingErrors.is(e)) {
+            throw e;
+        }
+        return new IOException(what + " JSON does not make a VMState descriptor: "
+                + org.savevm.stream.Printable.escape(e.getMessage()), e);
     }
 
     /**
@@ -228,7 +245,11 @@ public final class JsonDescriptors {
     /** From a -dump-vmstate device object (with "Description") or a bare description. */
     public VMStateDescription<GenericState> fromDump(JsonNode device) throws IOException {
         JsonNode d = device.has("Description") ? device.get("Description") : device;
-        return dump(d, Function.identity(), null);
+        try {
+            return dump(d, Function.identity(), null);
+        } catch (IllegalArgumentException e) {
+            throw refused("-dump-vmstate", e);
+        }
     }
 
     private VMStateDescription<GenericState> dump(JsonNode d, Function<GenericState, GenericState> scope,
