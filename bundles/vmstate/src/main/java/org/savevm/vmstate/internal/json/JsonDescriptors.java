@@ -79,6 +79,7 @@ public final class JsonDescriptors {
             Map<String, Integer> suffixed = suffixedBases(list);
             // one field name, one shape: two fields under one name share one value in the decoded state
             Map<String, String> shapes = new HashMap<>();
+            Map<String, String> kinds = new HashMap<>();
             for (int i = 0; i < list.size();) {
                 JsonNode f = list.get(i);
                 String fieldWhere = join(where, "fields[" + i + "]");
@@ -98,6 +99,16 @@ public final class JsonDescriptors {
                 if (before != null && (!before.equals("scalar") || !shape.equals("scalar"))) {
                     throw new IOException(fieldWhere + ": field name '" + key + "' is used by an earlier field too, "
                             + "and one of them is an array or struct (an element that lost its \"index\"?)");
+                }
+                if (!composite) {
+                    // scalars of one name share one value: they must decode to one kind of value (a uint8 and
+                    // a raw buffer under one name made the second read the first's Integer as byte[])
+                    String kind = extraMembers(f).isEmpty() ? GenericInfos.valueKind(f.path("type").asText()) : "raw bytes";
+                    String kindBefore = kinds.putIfAbsent(key, kind);
+                    if (kindBefore != null && !kindBefore.equals(kind)) {
+                        throw new IOException(fieldWhere + ": field name '" + key + "' is used by an earlier field "
+                                + "too, which decodes as " + kindBefore + ", this one as " + kind);
+                    }
                 }
                 b.field(field);
                 i += run;
