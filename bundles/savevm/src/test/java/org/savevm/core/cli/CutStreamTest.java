@@ -17,6 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.savevm.api.LoadReport;
 import org.savevm.api.MigrationContext;
 import org.savevm.api.MigrationSettings;
+import org.savevm.core.SaveVmService;
 import org.savevm.stream.MigrationInput;
 import org.savevm.stream.MigrationStreamException;
 
@@ -126,6 +127,33 @@ class CutStreamTest {
         }
         StateFileCommandsTest.Vm whole = StateFileCommandsTest.vm((byte) 0);
         whole.service().load(MigrationInput.of(s), MigrationSettings.DEFAULTS); // the uncut stream loads
+    }
+
+    /**
+     * A machine configured with suppress-vmdesc (QEMU's machine property) writes no trailer, and loads its
+     * peers' trailer-less streams; a machine without it refuses them as cut.
+     */
+    @Test
+    void suppressVmdescOnBothEndsLoadsWithoutTrailer() throws Exception {
+        StateFileCommandsTest.Vm src = StateFileCommandsTest.vm((byte) 0x33);
+        SaveVmService suppressing = new SaveVmService(src.registry(), new org.savevm.core.testing.BlobEngine(),
+                java.util.Map.of("suppress-vmdesc", "true"));
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (org.savevm.stream.MigrationOutput o = org.savevm.stream.MigrationOutput.of(bytes)) {
+            try (org.savevm.api.SaveVm.Outgoing out = suppressing.beginSave(o, MigrationSettings.DEFAULTS)) {
+                while (!out.iterate()) {
+                    // the chunked live handler converges
+                }
+                out.complete();
+            }
+        }
+        byte[] s = bytes.toByteArray();
+        assertEquals(0x00, s[s.length - 1], "ends at its EOF marker");
+        StateFileCommandsTest.Vm dst = StateFileCommandsTest.vm((byte) 0);
+        new SaveVmService(dst.registry(), new org.savevm.core.testing.BlobEngine(),
+                java.util.Map.of("suppress-vmdesc", "true")).load(MigrationInput.of(s), MigrationSettings.DEFAULTS);
+        assertEquals(1, dst.dev().commits);
+        assertCutFails(s, "a trailer-less stream on a machine without suppress-vmdesc");
     }
 
     private static void assertCutFails(byte[] cut, String what) {
