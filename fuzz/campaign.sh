@@ -35,7 +35,7 @@ fi
 [ "$target" = all ] || pattern="**/$target.java"
 
 for m in "${modules[@]}"; do rm -f "$m/target/fuzz-stats.txt"; done
-before=$(git status --porcelain --untracked-files=all -- 'bundles/*/src/test/resources' | grep -c 'Inputs/.*/crash-' || true)
+before=$(git status --porcelain --untracked-files=all -- bundles | grep -c 'Inputs/.*/crash-' || true)
 log=$(mktemp /tmp/fuzz-campaign.XXXXXX.log)
 start=$(date +%s)
 echo "campaign: $target for ${seconds}s per target on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), commit $(git rev-parse --short HEAD)$(git diff --quiet || echo '+changes'); log $log"
@@ -51,11 +51,11 @@ for m in "${modules[@]}"; do
   done < "$m/target/fuzz-stats.txt"
 done
 echo "campaign: $total inputs in all"
-after=$(git status --porcelain --untracked-files=all -- 'bundles/*/src/test/resources' | grep -c 'Inputs/.*/crash-' || true)
+after=$(git status --porcelain --untracked-files=all -- bundles | grep -c 'Inputs/.*/crash-' || true)
 failed=$(grep -cE "<<< (ERROR|FAILURE)!" "$log" || true)
 if [ "$after" -gt "$before" ] || [ $status -ne 0 ] || [ "$failed" -gt 0 ]; then
   echo "campaign: FINDINGS (new crash inputs: $(( after - before ))):"
-  git status --porcelain --untracked-files=all -- 'bundles/*/src/test/resources' | grep 'Inputs/.*/crash-'
+  git status --porcelain --untracked-files=all -- bundles | grep 'Inputs/.*/crash-'
   grep -E "FuzzTestFinding|<<< (ERROR|FAILURE)!|BUILD FAILURE" "$log" | head -20
   exit 1
 fi

@@ -159,6 +159,12 @@ public final class JsonDescriptors {
                 structs.add(object(elements.get(k).get("struct"), join(where, "fields[" + (firstIndex + k) + "]")
                         + ".struct"));
             }
+            if (n > 1 && wireBytes(structs.get(0), 0) == 0) {
+                // every element would be a decoded state that the stream pays nothing for: a few hundred
+                // bytes of heap each, array_len of them from a few bytes of input (found by VmdescJsonFuzzTest)
+                throw new IOException(fieldWhere + ": field '" + key + "': an array of " + n
+                        + " structs whose fields read nothing from the stream");
+            }
             b.struct(vmdesc(structs, Function.identity(), null, fieldWhere + ".struct"), (int) size);
         } else {
             String extra = extraMembers(f);
@@ -172,6 +178,35 @@ public final class JsonDescriptors {
         }
         b.access(new GenericAccess(key, scope, elements.size() > 1 || f.has("array_len"), struct));
         return b.build();
+    }
+
+    /**
+     * The fewest bytes one element of a vmdesc struct reads from the stream: its fields' sizes (plain types
+     * their width, other types their declared size, structs recursively) times their array lengths;
+     * subsections are optional and count nothing. Only "0 or not" matters to the caller.
+     */
+    private static long wireBytes(JsonNode struct, int depth) {
+        JsonNode fields = struct.get("fields");
+        if (fields == null || !fields.isArray() || depth > 64) {
+            return 0;
+        }
+        long total = 0;
+        for (JsonNode f : fields) {
+            long n = f.path("array_len").canConvertToLong() ? Math.max(0, f.path("array_len").asLong(1)) : 1;
+            long one = "struct".equals(f.path("type").asText()) && f.has("struct")
+                    ? wireBytes(f.get("struct"), depth + 1) : Math.max(0, f.path("size").asLong(0));
+            if (!"struct".equals(f.path("type").asText())) {
+                String kind = GenericInfos.valueKind(f.path("type").asText());
+                if (!kind.equals("raw bytes")) {
+                    one = Math.max(one, 1); // a plain value reads at least a byte whatever its declared size
+                }
+            }
+            if (n > 0 && one > 0) {
+                return 1; // enough to know it reads something
+            }
+            total += n * one;
+        }
+        return total;
     }
 
     /**
