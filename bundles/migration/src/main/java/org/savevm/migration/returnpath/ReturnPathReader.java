@@ -111,7 +111,8 @@ public final class ReturnPathReader {
         if (sink == null) {
             throw new IOException("unexpected return path message " + ReturnPathMessage.name(type) + " in precopy");
         }
-        if (len < 12) {
+        // REQ_PAGES_ID also carries the name's length byte (a 12-byte one underflowed; ReturnPathFuzzTest)
+        if (len < (type == ReturnPathMessage.REQ_PAGES_ID ? 13 : 12)) {
             throw new IOException("return path message " + ReturnPathMessage.name(type) + " too short: " + len);
         }
         long start = body.getLong();
