@@ -145,6 +145,9 @@ public final class FakeSaveVm implements SaveVm {
         };
     }
 
+    /** Published in the load's context when the stream ended well, as the core publishes its LoadReport. */
+    volatile org.savevm.api.LoadReport loadReport;
+
     @Override
     public void load(MigrationInput in, MigrationContext context, IncomingCommands rp) throws IOException {
         if (in.getBe32() != MAGIC) {
@@ -166,6 +169,9 @@ public final class FakeSaveVm implements SaveVm {
                     throw new MigrationStreamException("device 'serial' refused its state", in.position());
                 }
                 loadedBytes.set(got);
+                if (loadReport != null) {
+                    context.publish(org.savevm.api.LoadReport.class, loadReport); // as the core does after a load
+                }
                 return;
             }
             if (tag != 1) {

@@ -88,7 +88,9 @@ public final class SaveVmService implements SaveVm {
 
     @Override
     public void load(MigrationInput in, MigrationContext context, IncomingCommands commands) throws IOException {
-        new StreamLoad(registry.freeze(), engine, context, machine, commands, LoadLimits.DEFAULTS).run(in);
+        new StreamLoad(registry.freeze(), engine, context, machine, commands,
+                // a machine with suppress-vmdesc writes no trailer, so its peer's streams end at EOF too
+                suppressVmdesc ? LoadLimits.DEFAULTS.withoutRequiredTrailer() : LoadLimits.DEFAULTS).run(in);
     }
 
     @Override

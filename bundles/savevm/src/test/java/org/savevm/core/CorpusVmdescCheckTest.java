@@ -67,16 +67,18 @@ class CorpusVmdescCheckTest {
     }
 
     @Test
-    void realStreamCutBeforeItsDevicesAndClosedWithEofNamesThemAll() throws IOException {
+    void realStreamCutBeforeItsDevicesAndClosedWithEofFailsNamingThemAll() throws IOException {
         byte[] s = CorpusStreams.bytes("paused-16M.mig");
         int timer = timerSection(s);
         byte[] cut = Arrays.copyOf(s, timer + 1);
         cut[timer] = 0x00; // EOF
-        LoadReport r = load(s, cut);
-        assertFalse(r.vmdescChecked());
-        assertTrue(r.notReceived().contains("'timer' instance 0"), r.notReceived().toString());
-        assertTrue(r.warning().orElseThrow().startsWith("no state arrived for " + r.notReceived().size()
-                + " registered sections: "), r.warning().orElseThrow());
+        MigrationStreamException e = assertThrows(MigrationStreamException.class, () -> load(s, cut));
+        assertTrue(e.getMessage().startsWith("the stream has no complete vmdesc trailer after its EOF marker "
+                + "(nothing follows the EOF marker)"), e.getMessage());
+        assertTrue(e.getMessage().contains("registered sections that received nothing: 'timer' instance 0, "
+                + "'cpu_common' instance 0"), e.getMessage());
+        assertTrue(e.getMessage().contains("'globalstate' instance 0"), e.getMessage());
+        assertEquals(timer + 1, e.offset());
     }
 
     @Test

@@ -7,7 +7,9 @@ import java.util.Map;
 
 /**
  * The exceptions that mean a bug in our own code, never a bad stream: null dereferences, index and buffer
- * bounds, casts, arithmetic, illegal state. Loaders let them surface as what they are instead of wrapping
+ * bounds, casts, arithmetic, illegal state, unsupported operations and missing elements, and an
+ * IllegalArgumentException thrown by the JDK itself (a bad argument we passed to it, e.g. a negative
+ * position or capacity computed from stream bytes; our own IllegalArgumentExceptions are refusals). Loaders let them surface as what they are instead of wrapping
  * them into a {@link MigrationStreamException} (a stream error in front of a bug hides it, and a test that
  * expects the stream error type would pass on it); fuzz oracles look for them in cause chains.
  */
@@ -21,7 +23,21 @@ public final class ProgrammingErrors {
                 || t instanceof ClassCastException || t instanceof ArithmeticException
                 || t instanceof IllegalStateException || t instanceof NegativeArraySizeException
                 || t instanceof BufferUnderflowException || t instanceof BufferOverflowException
-                || t instanceof ArrayStoreException;
+                || t instanceof ArrayStoreException || t instanceof UnsupportedOperationException
+                || t instanceof java.util.NoSuchElementException
+                || t instanceof IllegalArgumentException && thrownByTheJdk(t);
+    }
+
+    /** Whether {@code t} was thrown inside the JDK's own classes. */
+    private static boolean thrownByTheJdk(Throwable t) {
+        StackTraceElement[] trace = t.getStackTrace();
+        if (trace.length == 0) {
+            return false;
+        }
+        String module = trace[0].getModuleName();
+        String cls = trace[0].getClassName();
+        return module != null && (module.startsWith("java.") || module.startsWith("jdk."))
+                || cls.startsWith("java.") || cls.startsWith("javax.") || cls.startsWith("jdk.") || cls.startsWith("sun.");
     }
 
     /** The first programming error in {@code t}'s cause chain (t included, suppressed ones too), or null. */

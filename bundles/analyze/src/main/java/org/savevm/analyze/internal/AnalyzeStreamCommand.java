@@ -27,6 +27,7 @@ import org.savevm.api.block.SnapshotInfo;
 import org.savevm.api.migration.Sizes;
 import org.savevm.api.vmstate.VMStateEngine;
 import org.savevm.api.vmstate.VMStateJson;
+import org.savevm.stream.Printable;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -178,7 +179,7 @@ public final class AnalyzeStreamCommand implements SavevmCommand {
                 result.put("file", file + " (snapshot " + sn.id() + " '" + sn.name() + "')");
             }
         } catch (IOException e) {
-            err.println(NAME + ": " + file + ": " + e.getMessage());
+            err.println(NAME + ": " + Printable.escape(file) + ": " + Printable.escape(e.getMessage()));
             return 1;
         } finally {
             if (vmState != null) {

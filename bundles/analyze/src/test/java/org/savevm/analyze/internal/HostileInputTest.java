@@ -245,6 +245,30 @@ class HostileInputTest {
     }
 
     /**
+     * A subsection whose vmsd_name does not extend its device's (here a terminal escape sequence) made the
+     * descriptor builder throw IllegalArgumentException (found by VmdescJsonFuzzTest); now a refusal whose
+     * text is inert.
+     */
+    @Test
+    void vmdescSubsectionNotExtendingItsDeviceIsRefusedInertly() throws Exception {
+        byte[] s = Files.readAllBytes(AnalyzeStreamCommandTest.corpus("serial-16M.mig"));
+        JsonNode vmdesc = AnalyzeStreamCommandTest.vmdescTrailer(s);
+        JsonNode device = null;
+        for (JsonNode d : vmdesc.path("devices")) {
+            if (d.path("subsections").size() > 0) {
+                device = d;
+                break;
+            }
+        }
+        ((ObjectNode) device.path("subsections").get(0)).put("vmsd_name", "\u001b[2J");
+        AnalyzeStreamCommandTest.Run r = analyzeWith(s, vmdesc, "badsub.mig");
+        assertEquals(1, r.status(), r.out());
+        assertInert(r.err());
+        assertTrue(r.err().contains("vmdesc JSON does not make a VMState descriptor: subsection '\\x1b[2J' must "
+                + "extend '" + device.path("vmsd_name").asText() + "'"), r.err());
+    }
+
+    /**
      * An element of an indexed struct array that lost its "index" splits the run into fields of one name and
      * different shapes: a ClassCastException before.
      */

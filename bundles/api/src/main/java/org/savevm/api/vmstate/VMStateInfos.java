@@ -242,7 +242,7 @@ public final class VMStateInfos {
             public String get(MigrationInput in, String cur, int size) throws IOException {
                 String name = new String(in.readBytes(in.getByte()), java.nio.charset.StandardCharsets.US_ASCII);
                 if (known != null && !known.contains(name)) {
-                    throw new IOException("Received unknown capability " + name);
+                    throw new IOException("Received unknown capability " + org.savevm.stream.Printable.escape(name));
                 }
                 return name;
             }

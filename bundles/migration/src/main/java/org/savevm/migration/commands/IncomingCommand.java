@@ -109,6 +109,9 @@ public final class IncomingCommand implements SavevmCommand {
         }
         out.println("migration loaded (" + m.info().streamBytes() + " bytes in " + m.info().totalTime() + " ms), guest "
                 + (stopped ? "stopped" : "running"));
+        // registered sections that received nothing (issue 13), as load-state says them
+        m.loadReport().flatMap(org.savevm.api.LoadReport::warning)
+                .ifPresent(w -> err.println("incoming: warning: " + org.savevm.stream.Printable.escape(w)));
         return 0;
     }
 

@@ -11,6 +11,7 @@ import org.osgi.service.component.annotations.Reference;
 import org.savevm.api.SavevmCommand;
 import org.savevm.api.settings.MigrationCapabilities;
 import org.savevm.api.settings.MigrationParameters;
+import org.savevm.migration.incoming.IncomingMigration;
 import org.savevm.migration.internal.MigrationManager;
 
 /** {@code info-migrate}: query-migrate, and with options the capabilities and parameters. */
@@ -72,6 +73,15 @@ public final class InfoMigrateCommand implements SavevmCommand {
             }
         } else {
             shown = manager.info().toQmp();
+            if (manager.outgoing().isEmpty()) {
+                manager.incomingMigration().flatMap(IncomingMigration::loadReport).ifPresent(r -> {
+                    // the destination's side of issue 13: what the load received, next to query-migrate's members
+                    Map<String, Object> load = new LinkedHashMap<>();
+                    load.put("vmdesc-checked", r.vmdescChecked() ? "yes" : "no (the stream had no vmdesc trailer)");
+                    load.put("not-received", r.notReceived().isEmpty() ? "none" : String.join(", ", r.notReceived()));
+                    shown.put("load", load);
+                });
+            }
         }
         out.print(json ? Json.pretty(shown) + "\n" : InfoFormat.hmp(shown));
         return 0;

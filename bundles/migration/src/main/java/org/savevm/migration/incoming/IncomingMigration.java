@@ -215,6 +215,14 @@ public final class IncomingMigration implements Incoming {
         }
     }
 
+    /**
+     * What the load received (issue 13): the core's report, published when the stream ended well; empty while
+     * loading and after a failed load.
+     */
+    public java.util.Optional<org.savevm.api.LoadReport> loadReport() {
+        return context.find(org.savevm.api.LoadReport.class);
+    }
+
     @Override
     public MigrationInfo info() {
         MigrationInput i = in;

@@ -209,6 +209,18 @@ public final class MultifdRecvChannels implements MultifdReceiver, AutoCloseable
         }
     }
 
+    /**
+     * Runs every channel to its end on the calling thread, each SYNC released at once (no main stream to
+     * wait for): the fuzz target's synchronous drive of the real receive path. Returns the first failure.
+     */
+    IOException receiveInline() {
+        for (Channel c : channels) {
+            c.release.release(Integer.MAX_VALUE / 2);
+            c.run();
+        }
+        return failure;
+    }
+
     public void start() {
         for (Channel c : channels) {
             Thread t = new Thread(c, "multifdrecv_" + c.index);

@@ -128,6 +128,24 @@ public final class ReturnPathReader {
 
     private void run() {
         try {
+            readUntilShut();
+        } catch (IOException e) {
+            finish(null, e.getMessage() == null ? e.toString() : e.getMessage());
+            onError.run();
+        } catch (RuntimeException | Error e) {
+            // a bug: the source must not wait for a SHUT that will never be read, nor hear of a bad message
+            finish(null, "return path reader failed: " + e);
+            onError.run();
+            throw e;
+        }
+    }
+
+    /**
+     * Reads messages until SHUT (then recorded for {@link #awaitShut}); throws on a bad message or a broken
+     * channel. The reader thread's loop; the fuzz target drives it on its own thread.
+     */
+    void readUntilShut() throws IOException {
+        {
             while (true) {
                 ByteBuffer head = ByteBuffer.allocate(4);
                 readFully(head);
@@ -166,9 +184,6 @@ public final class ReturnPathReader {
                             + " in precopy");
                 }
             }
-        } catch (IOException | RuntimeException e) {
-            finish(null, e.getMessage() == null ? e.toString() : e.getMessage());
-            onError.run();
         }
     }
 
@@ -220,7 +235,8 @@ public final class ReturnPathReader {
         if (sink == null) {
             throw new IOException("unexpected return path message " + ReturnPathMessage.name(type) + " in precopy");
         }
-        if (len < 12) {
+        // REQ_PAGES_ID also carries the name's length byte (a 12-byte one underflowed; ReturnPathFuzzTest)
+        if (len < (type == ReturnPathMessage.REQ_PAGES_ID ? 13 : 12)) {
             throw new IOException("return path message " + ReturnPathMessage.name(type) + " too short: " + len);
         }
         long start = body.getLong();

@@ -48,7 +48,7 @@ public final class LoadStateCommand implements SavevmCommand {
         try {
             o = StateFileOptions.parse(args, false);
         } catch (IllegalArgumentException e) {
-            err.println("load-state: " + e.getMessage());
+            err.println("load-state: " + Printable.escape(e.getMessage()));
             err.print(usage());
             return 2;
         }
@@ -58,7 +58,7 @@ public final class LoadStateCommand implements SavevmCommand {
             saveVm.load(in, context, IncomingCommands.NONE);
             size = in.position();
         } catch (IOException e) {
-            err.println("load-state: " + e.getMessage());
+            err.println("load-state: " + Printable.escape(e.getMessage()));
             return 1;
         }
         // registered handlers that got nothing: the load is what the source sent, but say what it lacks

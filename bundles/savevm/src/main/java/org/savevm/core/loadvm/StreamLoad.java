@@ -41,12 +41,16 @@ import org.savevm.stream.ProgrammingErrors;
  * whole stream. Every error is a {@link MigrationStreamException} with the byte offset, and inside a
  * section it names the section's idstr and instance.
  *
- * <p>Nothing is lost silently (issue 13): after EOF the vmdesc trailer, when there is one, is read for the
- * sections the source sent, and the load fails when one of them never arrived (QEMU itself does not
- * check; its loader would report success on a stream whose device sections were cut away). Registered
- * sections that received nothing are named in the {@link LoadReport} published in the context and logged.
- * A missing, foreign, oversized, cut or unparsable trailer is only logged, as QEMU does: a stream without
- * a trailer cannot be checked (postcopy streams never have one).
+ * <p>Nothing is lost silently (issue 13): after EOF the vmdesc trailer is read for the sections the source
+ * sent, and the load fails when one of them never arrived (QEMU itself does not check; its loader would
+ * report success on a stream whose device sections were cut away). A precopy stream must end with that
+ * trailer ({@link LoadLimits#trailerRequired}): QEMU 7.2 and savevm write it after every precopy stream, so
+ * a stream that ends at its EOF marker, or whose trailer is foreign, oversized, cut or unparsable, cannot be
+ * told from one cut short (even right after an EOF byte) and fails. Postcopy streams have no trailer, nor
+ * have device-state streams (QEMU's qemu_save_device_state, {@code SaveVm.saveDeviceState}: no configuration
+ * record, no live section), which are therefore not held to it.
+ * Registered sections that received nothing are named in the {@link LoadReport} published in the context
+ * and logged.
  */
 public final class StreamLoad implements StreamVisitor<LoadedSection> {
     private final RegistryView view;
@@ -65,7 +69,11 @@ public final class StreamLoad implements StreamVisitor<LoadedSection> {
     private final Set<String> received = new HashSet<>();
     /** The sections the source's vmdesc trailer lists, null until one was read whole. */
     private List<VmdescSections.Entry> vmdescListed;
-    private long vmdescOffset;
+    private long vmdescOffset = -1;
+    /** A configuration record or a live section came: not a device-state stream, the trailer is due. */
+    private boolean trailerDue;
+    /** Why the trailer could not be read, when it could not: for the refusal of a stream without one. */
+    private String trailerProblem = "the trailer is not a vmdesc trailer (0x06), is oversized or cut short";
     /**
      * The registered sections that got a section; by identity, as the frozen view hands out its own entries.
      * (Hashing the record by value would bootstrap its ObjectMethods on the first section of a cold
@@ -104,6 +112,7 @@ public final class StreamLoad implements StreamVisitor<LoadedSection> {
             } catch (IOException e) {
                 recover(walker, e);
             }
+            requireTrailer(in);
             boolean vmdescChecked = checkListedSections();
             for (Map.Entry<LiveStateHandler, LiveStateHandler.LoadSession> e : sessions.entrySet()) {
                 try {
@@ -152,6 +161,7 @@ public final class StreamLoad implements StreamVisitor<LoadedSection> {
 
     @Override
     public void configuration(ConfigurationRecord configuration) throws IOException {
+        trailerDue = true;
         ConfigurationSection.check(configuration, machine, settings);
     }
 
@@ -179,6 +189,7 @@ public final class StreamLoad implements StreamVisitor<LoadedSection> {
             throw new MigrationStreamException("START section for " + h.describe()
                     + ", which is a device section here (expected FULL)", at);
         }
+        trailerDue |= h.type() == SectionType.START;
         received.add(key(h.idstr(), Integer.toUnsignedLong(h.instanceId())));
         served.add(s);
         return new LoadedSection(s, h.version());
@@ -214,14 +225,36 @@ public final class StreamLoad implements StreamVisitor<LoadedSection> {
         return true;
     }
 
-    /** Names the registered sections that received nothing, in the context and the log. */
-    private void report(boolean vmdescChecked) {
+    /**
+     * A precopy stream without a complete, readable vmdesc trailer fails (see the class comment): it
+     * cannot be told from a stream cut short.
+     */
+    private void requireTrailer(MigrationInput in) throws MigrationStreamException {
+        if (vmdescListed != null || !limits.trailerRequired() || !trailerDue || !trailerFollows()) {
+            return;
+        }
+        List<String> nothing = notServed();
+        throw new MigrationStreamException("the stream has no complete vmdesc trailer after its EOF marker ("
+                + trailerProblem + "); QEMU 7.2 and savevm end every precopy stream with one, so this stream was "
+                + "cut short or damaged and nothing may run on this state"
+                + (nothing.isEmpty() ? "" : "; registered sections that received nothing: " + String.join(", ", nothing)),
+                vmdescOffset >= 0 ? vmdescOffset : in.position());
+    }
+
+    /** The registered sections that received no section, as {@code 'idstr' instance N}. */
+    private List<String> notServed() {
         List<String> nothing = new ArrayList<>();
         for (RegisteredSection s : view.sections()) {
             if (!served.contains(s)) {
                 nothing.add(s.describe());
             }
         }
+        return nothing;
+    }
+
+    /** Names the registered sections that received nothing, in the context and the log. */
+    private void report(boolean vmdescChecked) {
+        List<String> nothing = notServed();
         LoadReport report = new LoadReport(nothing, vmdescChecked);
         context.publish(LoadReport.class, report);
         report.warning().ifPresent(w -> System.getLogger(StreamLoad.class.getName())
@@ -268,6 +301,7 @@ public final class StreamLoad implements StreamVisitor<LoadedSection> {
 
     @Override
     public void noTrailer() {
+        trailerProblem = "nothing follows the EOF marker";
         System.getLogger(StreamLoad.class.getName()).log(System.Logger.Level.DEBUG,
                 "no vmdesc trailer after EOF: the sections received cannot be checked");
     }
@@ -275,6 +309,8 @@ public final class StreamLoad implements StreamVisitor<LoadedSection> {
     @Override
     public void vmdescTrailer(long offset, long length) {
         vmdescOffset = offset;
+        trailerProblem = "its vmdesc trailer of " + length + " bytes is beyond the limit of "
+                + limits.maxVmdescLength() + " bytes or cut short";
     }
 
     @Override
@@ -282,8 +318,9 @@ public final class StreamLoad implements StreamVisitor<LoadedSection> {
         try {
             vmdescListed = VmdescSections.read(in, length);
         } catch (VmdescSections.Malformed e) {
+            trailerProblem = "the trailer's JSON is not a vmdesc: " + e.getMessage();
             System.getLogger(StreamLoad.class.getName()).log(System.Logger.Level.WARNING, "vmdesc trailer at byte offset "
-                    + vmdescOffset + " not checked: " + e.getMessage());
+                    + vmdescOffset + " not checked: " + org.savevm.stream.Printable.escape(e.getMessage()));
         }
     }
 

@@ -136,13 +136,14 @@ class MigrationCommandsTest {
         return new FakeRegistry().add(dev, 3);
     }
 
-    /** header, configuration, then {@code body}, then EOF. */
+    /** header, configuration, then {@code body}, then EOF and a vmdesc trailer that lists no section. */
     static byte[] stream(Writing body) throws IOException {
         return bytes((o, w) -> {
             StreamHeader.write(o);
             ConfigurationSection.write(o, MachineIdentity.DEFAULT, MigrationSettings.DEFAULTS);
             body.write(o, w);
             o.putByte(SectionType.EOF);
+            org.savevm.framing.VmDescription.writeTrailer(o, "{\"page_size\":4096,\"devices\":[]}");
         });
     }
 

@@ -31,6 +31,22 @@ final class GenericInfos {
         };
     }
 
+    /**
+     * What kind of value {@link #forType} keeps for {@code type} in the decoded state (the plain type it
+     * decodes as, or raw bytes): two fields of one name must agree on it, as they share one value.
+     */
+    static String valueKind(String type) {
+        return switch (type) {
+        case "bool", "int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64" -> type;
+        case "int32 equal", "int32 le" -> "int32";
+        case "uint8 equal" -> "uint8";
+        case "uint16 equal" -> "uint16";
+        case "uint32 equal" -> "uint32";
+        case "int64 equal", "timer" -> "uint64";
+        default -> "raw bytes";
+        };
+    }
+
     @SuppressWarnings("unchecked")
     private static <V> VMStateInfo<V> renamed(String name, VMStateInfo<?> base) {
         VMStateInfo<V> b = (VMStateInfo<V>) base;

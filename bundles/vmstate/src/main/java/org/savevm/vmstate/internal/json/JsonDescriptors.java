@@ -38,7 +38,24 @@ public final class JsonDescriptors {
      * per field name): a refusal names the path of the offending member, e.g. {@code fields[3].struct}.
      */
     public VMStateDescription<GenericState> fromVmdesc(JsonNode entry) throws IOException {
-        return vmdesc(List.of(object(entry, "")), Function.identity(), null, "");
+        try {
+            return vmdesc(List.of(object(entry, "")), Function.identity(), null, "");
+        } catch (IllegalArgumentException e) {
+            throw refused("vmdesc", e);
+        }
+    }
+
+    /**
+     * The descriptor builders' own contract checks (a subsection whose name does not extend its parent's, a
+     * negative size, ...) refuse what the JSON asks for: a refused input, not a bug (found by
+     * VmdescJsonFuzzTest). A JDK IllegalArgumentException stays a bug and is not caught here.
+     */
+    private static IOException refused(String what, IllegalArgumentException e) {
+        if (org.savevm.stream.ProgrammingErrors.is(e)) {
+            throw e;
+        }
+        return new IOException(what + " JSON does not make a VMState descriptor: "
+                + org.savevm.stream.Printable.escape(e.getMessage()), e);
     }
 
     /**
@@ -62,6 +79,7 @@ public final class JsonDescriptors {
             Map<String, Integer> suffixed = suffixedBases(list);
             // one field name, one shape: two fields under one name share one value in the decoded state
             Map<String, String> shapes = new HashMap<>();
+            Map<String, String> kinds = new HashMap<>();
             for (int i = 0; i < list.size();) {
                 JsonNode f = list.get(i);
                 String fieldWhere = join(where, "fields[" + i + "]");
@@ -81,6 +99,16 @@ public final class JsonDescriptors {
                 if (before != null && (!before.equals("scalar") || !shape.equals("scalar"))) {
                     throw new IOException(fieldWhere + ": field name '" + key + "' is used by an earlier field too, "
                             + "and one of them is an array or struct (an element that lost its \"index\"?)");
+                }
+                if (!composite) {
+                    // scalars of one name share one value: they must decode to one kind of value (a uint8 and
+                    // a raw buffer under one name made the second read the first's Integer as byte[])
+                    String kind = extraMembers(f).isEmpty() ? GenericInfos.valueKind(f.path("type").asText()) : "raw bytes";
+                    String kindBefore = kinds.putIfAbsent(key, kind);
+                    if (kindBefore != null && !kindBefore.equals(kind)) {
+                        throw new IOException(fieldWhere + ": field name '" + key + "' is used by an earlier field "
+                                + "too, which decodes as " + kindBefore + ", this one as " + kind);
+                    }
                 }
                 b.field(field);
                 i += run;
@@ -131,6 +159,12 @@ public final class JsonDescriptors {
                 structs.add(object(elements.get(k).get("struct"), join(where, "fields[" + (firstIndex + k) + "]")
                         + ".struct"));
             }
+            if (n > 1 && wireBytes(structs.get(0), 0) == 0) {
+                // every element would be a decoded state that the stream pays nothing for: a few hundred
+                // bytes of heap each, array_len of them from a few bytes of input (found by VmdescJsonFuzzTest)
+                throw new IOException(fieldWhere + ": field '" + key + "': an array of " + n
+                        + " structs whose fields read nothing from the stream");
+            }
             b.struct(vmdesc(structs, Function.identity(), null, fieldWhere + ".struct"), (int) size);
         } else {
             String extra = extraMembers(f);
@@ -144,6 +178,35 @@ public final class JsonDescriptors {
         }
         b.access(new GenericAccess(key, scope, elements.size() > 1 || f.has("array_len"), struct));
         return b.build();
+    }
+
+    /**
+     * The fewest bytes one element of a vmdesc struct reads from the stream: its fields' sizes (plain types
+     * their width, other types their declared size, structs recursively) times their array lengths;
+     * subsections are optional and count nothing. Only "0 or not" matters to the caller.
+     */
+    private static long wireBytes(JsonNode struct, int depth) {
+        JsonNode fields = struct.get("fields");
+        if (fields == null || !fields.isArray() || depth > 64) {
+            return 0;
+        }
+        long total = 0;
+        for (JsonNode f : fields) {
+            long n = f.path("array_len").canConvertToLong() ? Math.max(0, f.path("array_len").asLong(1)) : 1;
+            long one = "struct".equals(f.path("type").asText()) && f.has("struct")
+                    ? wireBytes(f.get("struct"), depth + 1) : Math.max(0, f.path("size").asLong(0));
+            if (!"struct".equals(f.path("type").asText())) {
+                String kind = GenericInfos.valueKind(f.path("type").asText());
+                if (!kind.equals("raw bytes")) {
+                    one = Math.max(one, 1); // a plain value reads at least a byte whatever its declared size
+                }
+            }
+            if (n > 0 && one > 0) {
+                return 1; // enough to know it reads something
+            }
+            total += n * one;
+        }
+        return total;
     }
 
     /**
@@ -228,7 +291,11 @@ public final class JsonDescriptors {
     /** From a -dump-vmstate device object (with "Description") or a bare description. */
     public VMStateDescription<GenericState> fromDump(JsonNode device) throws IOException {
         JsonNode d = device.has("Description") ? device.get("Description") : device;
-        return dump(d, Function.identity(), null);
+        try {
+            return dump(d, Function.identity(), null);
+        } catch (IllegalArgumentException e) {
+            throw refused("-dump-vmstate", e);
+        }
     }
 
     private VMStateDescription<GenericState> dump(JsonNode d, Function<GenericState, GenericState> scope,

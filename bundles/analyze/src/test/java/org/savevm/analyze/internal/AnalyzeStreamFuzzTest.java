@@ -1,0 +1,82 @@
+package org.savevm.analyze.internal;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.savevm.ram.internal.RamSectionAnalyzer;
+import org.savevm.testing.fuzz.FuzzOracle;
+import org.savevm.vmstate.internal.VMStateEngineComponent;
+import org.savevm.vmstate.internal.json.VMStateJsonComponent;
+
+import com.code_intelligence.jazzer.junit.FuzzTest;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * issue 13: whole stream files through analyze-stream's {@link StreamAnalyzer} with the ram section analyzer,
+ * device sections decoded with the stream's own vmdesc by the real VMState engine, {@code --dump-memory} into
+ * a scratch directory (limit 32 MiB per block), then the text and the JSON output rendered. Besides the
+ * shared oracle: the dump directory never holds more than the limit per file. Seeds in
+ * {@code AnalyzeStreamFuzzTestInputs/streamFile}: the QEMU 7.2 corpus streams paused-16M, nofooter-16M and
+ * noconfig-16M.
+ */
+class AnalyzeStreamFuzzTest {
+    private static final long MAX_DUMP = 32L << 20;
+    private static final FuzzOracle ORACLE = new FuzzOracle("AnalyzeStreamFuzzTest.streamFile", IOException.class);
+    private static final PrintStream NOWHERE = new PrintStream(OutputStream.nullOutputStream());
+    private static Path scratch;
+    private static Path file;
+    private static Path dumps;
+    private static StreamAnalyzer analyzer;
+
+    @BeforeAll
+    static void start() throws IOException {
+        scratch = Files.createTempDirectory("analyze-fuzz");
+        file = scratch.resolve("input.mig");
+        dumps = Files.createDirectories(scratch.resolve("dump"));
+        analyzer = new StreamAnalyzer(new VMStateJsonComponent(), new VMStateEngineComponent(Map.of()),
+                List.of(new RamSectionAnalyzer()), dumps, MAX_DUMP);
+    }
+
+    @AfterAll
+    static void stop() throws IOException {
+        clear(dumps);
+        Files.deleteIfExists(file);
+        Files.deleteIfExists(dumps);
+        Files.deleteIfExists(scratch);
+        ORACLE.report(System.out);
+    }
+
+    private static void clear(Path dir) throws IOException {
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                if (Files.size(f) > MAX_DUMP) {
+                    throw new AssertionError(f + " holds " + Files.size(f) + " bytes, beyond --max-size " + MAX_DUMP);
+                }
+                Files.delete(f);
+            }
+        }
+    }
+
+    @FuzzTest(maxDuration = "10s")
+    void streamFile(byte[] input) throws IOException {
+        Files.write(file, input);
+        try {
+            ORACLE.check(input.length, () -> {
+                var result = analyzer.analyze(file);
+                AnalysisText.print(result, analyzer.described(), NOWHERE);
+                new ObjectMapper().writeValueAsString(result);
+            });
+        } finally {
+            clear(dumps);
+        }
+    }
+}
