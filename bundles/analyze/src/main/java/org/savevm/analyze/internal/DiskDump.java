@@ -2,15 +2,8 @@ package org.savevm.analyze.internal;
 
 import java.io.Closeable;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
-import java.util.Map;
-import java.util.Set;
 
 import org.savevm.api.analyze.MemoryDumpSink;
 import org.savevm.stream.Printable;
@@ -25,9 +18,8 @@ import org.savevm.stream.Printable;
 final class DiskDump implements MemoryDumpSink, Closeable {
     private final Path dir;
     private final long maxSize;
-    private final Set<String> names = new HashSet<>();
-    private final Map<FileChannel, long[]> lengths = new LinkedHashMap<>();
-    private final byte[] existing = new byte[1 << 20];
+    /** A zero chunk is checked against the file in one piece. */
+    private final SparseFiles files = new SparseFiles(1 << 20);
 
     DiskDump(Path dir, long maxSize) {
         this.dir = dir;
@@ -44,7 +36,7 @@ final class DiskDump implements MemoryDumpSink, Closeable {
     public DumpFile create(String device, long length) throws IOException {
         String shown = Printable.escape(device);
         String name = fileName(device);
-        if (name.startsWith(".") || !names.add(name)) {
+        if (name.startsWith(".") || !files.claim(name)) {
             throw new IOException("device '" + shown + "' cannot be dumped as " + Printable.escape(name)
                     + " (a hidden name, or another device maps to it)");
         }
@@ -54,10 +46,7 @@ final class DiskDump implements MemoryDumpSink, Closeable {
         } catch (InvalidPathException e) {
             throw new IOException("device name '" + shown + "' cannot be a file name: " + e.getMessage());
         }
-        FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-                StandardOpenOption.READ, StandardOpenOption.WRITE);
-        long[] end = {Math.max(0, length)};
-        lengths.put(ch, end);
+        SparseFiles.SparseFile file = files.create(p, length);
         return new DumpFile() {
             @Override
             public void write(long offset, byte[] data, int len) throws IOException {
@@ -65,88 +54,19 @@ final class DiskDump implements MemoryDumpSink, Closeable {
                     throw new IOException(String.format("disk '%s': data up to 0x%x bytes exceeds the dump limit of "
                             + "0x%x bytes (--max-size)", shown, offset + len, maxSize));
                 }
-                end[0] = Math.max(end[0], offset + len);
-                if (allZero(data, len) && zeroAlready(ch, offset, len)) {
-                    return;
-                }
-                ByteBuffer b = ByteBuffer.wrap(data, 0, len);
-                long pos = offset;
-                while (b.hasRemaining()) {
-                    pos += ch.write(b, pos);
-                }
+                file.extendTo(offset + len);
+                file.write(offset, data, len);
             }
 
             @Override
             public void read(long offset, byte[] data, int len) throws IOException {
-                ByteBuffer b = ByteBuffer.wrap(data, 0, len);
-                long pos = offset;
-                while (b.hasRemaining()) {
-                    int n = ch.read(b, pos);
-                    if (n < 0) {
-                        while (b.hasRemaining()) {
-                            b.put((byte) 0);
-                        }
-                        return;
-                    }
-                    pos += n;
-                }
+                file.read(offset, data, len);
             }
         };
     }
 
-    private static boolean allZero(byte[] data, int length) {
-        for (int i = 0; i < length; i++) {
-            if (data[i] != 0) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private boolean zeroAlready(FileChannel ch, long offset, int length) throws IOException {
-        if (offset >= ch.size()) {
-            return true;
-        }
-        if (length > existing.length) {
-            return false;
-        }
-        ByteBuffer b = ByteBuffer.wrap(existing, 0, length);
-        long pos = offset;
-        while (b.hasRemaining()) {
-            int n = ch.read(b, pos);
-            if (n < 0) {
-                break;
-            }
-            pos += n;
-        }
-        while (b.hasRemaining()) {
-            b.put((byte) 0);
-        }
-        return allZero(existing, length);
-    }
-
     @Override
     public void close() throws IOException {
-        IOException first = null;
-        for (Map.Entry<FileChannel, long[]> e : lengths.entrySet()) {
-            FileChannel ch = e.getKey();
-            try {
-                if (ch.isOpen() && ch.size() < e.getValue()[0]) {
-                    // the length at the end, as one byte: everything before it not written stays a hole
-                    ch.write(ByteBuffer.allocate(1), e.getValue()[0] - 1);
-                }
-            } catch (IOException x) {
-                first = first == null ? x : first;
-            }
-            try {
-                ch.close();
-            } catch (IOException x) {
-                first = first == null ? x : first;
-            }
-        }
-        lengths.clear();
-        if (first != null) {
-            throw first;
-        }
+        files.close();
     }
 }

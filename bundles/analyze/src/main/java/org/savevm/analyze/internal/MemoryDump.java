@@ -2,17 +2,8 @@ package org.savevm.analyze.internal;
 
 import java.io.Closeable;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.Set;
 
 import org.savevm.api.analyze.MemoryDumpSink;
 import org.savevm.api.machine.RamBlock;
@@ -36,10 +27,8 @@ final class MemoryDump implements MemoryDumpSink, Closeable {
     private final long maxSize;
     private final long streamSize;
     private int pageSize = RamBlock.TARGET_PAGE_SIZE;
-    private final Set<String> names = new HashSet<>();
-    private final List<FileChannel> open = new ArrayList<>();
-    private final Map<FileChannel, Long> lengths = new LinkedHashMap<>();
-    private final byte[] existing = new byte[65536];
+    /** Zero pages are checked against the file up to 64 KiB (a huge page's worth is written as it comes). */
+    private final SparseFiles files = new SparseFiles(65536);
 
     /**
      * @param maxSize    the longest block dumped
@@ -76,7 +65,7 @@ final class MemoryDump implements MemoryDumpSink, Closeable {
                     MIN_RECORD_BYTES));
         }
         String name = fileName(idstr);
-        if (!names.add(name)) {
+        if (!files.claim(name)) {
             throw new IOException("RAM blocks '" + shown + "' and another one map to the same dump file "
                     + Printable.escape(name));
         }
@@ -86,98 +75,11 @@ final class MemoryDump implements MemoryDumpSink, Closeable {
         } catch (InvalidPathException e) {
             throw new IOException("RAM block name '" + shown + "' cannot be a file name: " + e.getMessage());
         }
-        FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-                StandardOpenOption.READ, StandardOpenOption.WRITE);
-        open.add(ch);
-        lengths.put(ch, usedLength);
-        return new DumpFile() {
-            @Override
-            public void write(long offset, byte[] data, int length) throws IOException {
-                if (allZero(data, length) && zeroAlready(ch, offset, length)) {
-                    return; // stays a hole: what a never-written or zero page reads as anyway
-                }
-                MemoryDump.write(ch, offset, data, length);
-            }
-
-            @Override
-            public void read(long offset, byte[] data, int length) throws IOException {
-                MemoryDump.read(ch, offset, data, length);
-            }
-        };
-    }
-
-    private static boolean allZero(byte[] data, int length) {
-        for (int i = 0; i < length; i++) {
-            if (data[i] != 0) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** Whether the file reads as zeros there: past its end, or zeros written or left as a hole before. */
-    private boolean zeroAlready(FileChannel ch, long offset, int length) throws IOException {
-        if (offset >= ch.size()) {
-            return true;
-        }
-        if (length > existing.length) {
-            return false;
-        }
-        read(ch, offset, existing, length);
-        return allZero(existing, length);
-    }
-
-    private static void write(FileChannel ch, long offset, byte[] page, int len) throws IOException {
-        ByteBuffer b = ByteBuffer.wrap(page, 0, len);
-        long pos = offset;
-        while (b.hasRemaining()) {
-            pos += ch.write(b, pos);
-        }
-    }
-
-    /** The current content of a page (zeros where nothing was written yet). */
-    private static void read(FileChannel ch, long offset, byte[] page, int len) throws IOException {
-        ByteBuffer b = ByteBuffer.wrap(page, 0, len);
-        long pos = offset;
-        while (b.hasRemaining()) {
-            int n = ch.read(b, pos);
-            if (n < 0) {
-                while (b.hasRemaining()) {
-                    b.put((byte) 0);
-                }
-                return;
-            }
-            pos += n;
-        }
+        return files.create(p, usedLength);
     }
 
     @Override
     public void close() throws IOException {
-        IOException first = null;
-        for (FileChannel ch : open) {
-            try {
-                long length = lengths.getOrDefault(ch, 0L);
-                if (ch.isOpen() && ch.size() < length) {
-                    // the length at the end, as one byte: everything before it not written stays a hole
-                    ch.write(ByteBuffer.allocate(1), length - 1);
-                }
-            } catch (IOException e) {
-                if (first == null) {
-                    first = e;
-                }
-            }
-            try {
-                ch.close();
-            } catch (IOException e) {
-                if (first == null) {
-                    first = e;
-                }
-            }
-        }
-        open.clear();
-        lengths.clear();
-        if (first != null) {
-            throw first;
-        }
+        files.close();
     }
 }
