@@ -54,8 +54,8 @@ class TlsMigrationTest {
         FakeSaveVm dstVm = new FakeSaveVm(0, 1);
         FakeGuest srcGuest = new FakeGuest(true);
         FakeGuest dstGuest = new FakeGuest(false);
-        MigrationManager src = new MigrationManager(srcVm, srcGuest, srcObjects);
-        MigrationManager dst = new MigrationManager(dstVm, dstGuest, dstObjects);
+        MigrationManager src = MigrationManager.withObjects(srcVm, srcGuest, srcObjects);
+        MigrationManager dst = MigrationManager.withObjects(dstVm, dstGuest, dstObjects);
         src.setParameter("tls-creds", "tls0");
         dst.setParameter("tls-creds", "tls0");
         if (authz != null) {
@@ -187,7 +187,7 @@ class TlsMigrationTest {
         UserObjects objects = new UserObjects();
         objects.add("tls-creds-x509,id=srv,endpoint=server,dir=" + certs.serverDir("words", "ca", "server"));
         objects.add("tls-creds-x509,id=cli,endpoint=client,dir=" + certs.clientDir("words-client", "ca", "client"));
-        MigrationManager m = new MigrationManager(new FakeSaveVm(SIZE, 65536), new FakeGuest(true), objects);
+        MigrationManager m = MigrationManager.withObjects(new FakeSaveVm(SIZE, 65536), new FakeGuest(true), objects);
         m.setParameter("tls-creds", "nope");
         assertEquals("No TLS credentials with id 'nope'",
                 assertThrows(IllegalArgumentException.class, () -> m.migrate("tcp:127.0.0.1:1", MigrationListener.NONE))

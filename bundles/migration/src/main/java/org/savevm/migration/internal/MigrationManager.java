@@ -100,8 +100,16 @@ public final class MigrationManager implements MigrationService {
         this(saveVm, guest, new UserObjects());
     }
 
-    /** Test and embedding constructor: no ConfigAdmin, the given guest and objects. */
-    public MigrationManager(SaveVm saveVm, GuestControl guest, UserObjects objects) {
+    /**
+     * Test and embedding factory: no ConfigAdmin, the given guest and objects. A factory, not a public constructor:
+     * Felix SCR tries every public constructor with as many parameters as the DS one and logs an error for each
+     * that does not fit.
+     */
+    public static MigrationManager withObjects(SaveVm saveVm, GuestControl guest, UserObjects objects) {
+        return new MigrationManager(saveVm, guest, objects);
+    }
+
+    private MigrationManager(SaveVm saveVm, GuestControl guest, UserObjects objects) {
         this.saveVm = saveVm;
         this.guest = guest;
         this.objects = objects;
