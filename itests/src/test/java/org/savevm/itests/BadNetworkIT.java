@@ -133,20 +133,8 @@ class BadNetworkIT {
 
     /** Whether this kernel has the netem queueing discipline (containers often lack sch_netem). */
     private static boolean netemAvailable() {
-        String ns = "svnetem" + ProcessHandle.current().pid() % 100000;
-        try {
-            sh("ip", "netns", "add", ns);
-            try {
-                sh("ip", "netns", "exec", ns, "tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms");
-                return true;
-            } catch (AssertionError e) {
-                return false;
-            }
-        } catch (Exception | AssertionError e) {
-            return false;
-        } finally {
-            quietly("ip", "netns", "del", ns);
-        }
+        return worksInAFreshNamespace("svnetem", ns -> new String[] {"ip", "netns", "exec", ns, "tc", "qdisc", "add",
+            "dev", "lo", "root", "netem", "delay", "1ms"});
     }
 
     /**
@@ -154,18 +142,16 @@ class BadNetworkIT {
      * packet loss of the link when the kernel has no netem.
      */
     private static boolean nftLossAvailable() {
-        if (!onPath("nft")) {
-            return false;
-        }
-        String ns = "svnft" + ProcessHandle.current().pid() % 100000;
+        return onPath("nft") && worksInAFreshNamespace("svnft", ns -> nftLoss(ns).get(0));
+    }
+
+    /** Runs the command {@code probe} makes for a namespace created for it (and deleted after): whether it succeeded. */
+    private static boolean worksInAFreshNamespace(String prefix, java.util.function.Function<String, String[]> probe) {
+        String ns = prefix + ProcessHandle.current().pid() % 100000;
         try {
             sh("ip", "netns", "add", ns);
-            try {
-                sh(nftLoss(ns).get(0));
-                return true;
-            } catch (AssertionError e) {
-                return false;
-            }
+            sh(probe.apply(ns));
+            return true;
         } catch (Exception | AssertionError e) {
             return false;
         } finally {

@@ -17,6 +17,7 @@ import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Set;
 
 import javax.crypto.Cipher;
 import javax.crypto.EncryptedPrivateKeyInfo;
@@ -45,40 +46,37 @@ final class PemFiles {
     }
 
     static List<X509Certificate> certificates(Path file) throws IOException {
-        String text = read(file);
-        List<X509Certificate> out = new ArrayList<>();
-        try {
-            CertificateFactory cf = CertificateFactory.getInstance("X.509");
-            for (Block b : blocks(file, text)) {
-                if (b.label().equals("CERTIFICATE") || b.label().equals("X509 CERTIFICATE")) {
-                    out.add((X509Certificate) cf.generateCertificate(new ByteArrayInputStream(b.der())));
-                }
-            }
-        } catch (GeneralSecurityException e) {
-            throw new IOException("Cannot load certificate '" + file + "': " + e.getMessage(), e);
-        }
-        if (out.isEmpty()) {
-            throw new IOException("Cannot load certificate '" + file + "': no CERTIFICATE block in it");
-        }
-        return out;
+        return parsed(file, "certificate", "CERTIFICATE", Set.of("CERTIFICATE", "X509 CERTIFICATE"),
+                (cf, der) -> (X509Certificate) cf.generateCertificate(new ByteArrayInputStream(der)));
     }
 
     /** The revocation lists ({@code BEGIN X509 CRL}) of a file such as QEMU's ca-crl.pem. */
     static List<X509CRL> crls(Path file) throws IOException {
+        return parsed(file, "CRL", "X509 CRL", Set.of("X509 CRL"),
+                (cf, der) -> (X509CRL) cf.generateCRL(new ByteArrayInputStream(der)));
+    }
+
+    private interface X509Parser<T> {
+        T parse(CertificateFactory cf, byte[] der) throws GeneralSecurityException;
+    }
+
+    /** Every block of {@code file} whose label is one of {@code labels}, through the JDK's X.509 factory; one at least. */
+    private static <T> List<T> parsed(Path file, String what, String label, Set<String> labels, X509Parser<T> parser)
+            throws IOException {
         String text = read(file);
-        List<X509CRL> out = new ArrayList<>();
+        List<T> out = new ArrayList<>();
         try {
             CertificateFactory cf = CertificateFactory.getInstance("X.509");
             for (Block b : blocks(file, text)) {
-                if (b.label().equals("X509 CRL")) {
-                    out.add((X509CRL) cf.generateCRL(new ByteArrayInputStream(b.der())));
+                if (labels.contains(b.label())) {
+                    out.add(parser.parse(cf, b.der()));
                 }
             }
         } catch (GeneralSecurityException e) {
-            throw new IOException("Cannot load CRL '" + file + "': " + e.getMessage(), e);
+            throw new IOException("Cannot load " + what + " '" + file + "': " + e.getMessage(), e);
         }
         if (out.isEmpty()) {
-            throw new IOException("Cannot load CRL '" + file + "': no X509 CRL block in it");
+            throw new IOException("Cannot load " + what + " '" + file + "': no " + label + " block in it");
         }
         return out;
     }
