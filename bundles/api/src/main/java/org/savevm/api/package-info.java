@@ -13,7 +13,7 @@
  * the whole-stream save that save-state and the snapshots share.
  */
 @Export
-@Version("2.2.0")
+@Version("2.3.0")
 package org.savevm.api;
 
 import org.osgi.annotation.bundle.Export;
