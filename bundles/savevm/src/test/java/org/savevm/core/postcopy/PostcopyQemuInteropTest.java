@@ -171,7 +171,9 @@ class PostcopyQemuInteropTest {
             for (int i = 0; i < 600; i++) {
                 status = qemu.command("{\"execute\": \"query-migrate\"}");
                 java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"transferred\": (\\d+)").matcher(status);
-                if (!status.contains("\"active\"") || m.find() && Long.parseLong(m.group(1)) >= content.length / 2) {
+                boolean active = status.contains("\"active\"");
+                if (active && m.find() && Long.parseLong(m.group(1)) >= content.length / 2
+                        || !active && !status.contains("\"setup\"")) {
                     break;
                 }
                 Thread.sleep(20);
