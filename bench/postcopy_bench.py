@@ -210,7 +210,8 @@ def main():
 
     print()
     print("postcopy: RAM %d MiB, guest dirtying %.0f MiB/s, max-bandwidth = max-postcopy-bandwidth = %.0f MiB/s, "
-          "switch after %d %% of RAM sent, %d runs (medians; latency percentiles over all requests of all runs)"
+          "switch after %d %% of RAM sent, %d runs (medians; latency: QEMU's percentiles over all requests of all runs, "
+          "savevm's the median of each run's percentiles)"
           % (ram >> 20, rate / 1048576, bw / 1048576, a.postcopy_after, a.runs))
     hdr = "%-7s %5s %9s %9s %9s %9s %10s %10s %11s %10s" % ("system", "ok", "total ms", "e2e ms", "requests",
                                                            "samples", "p50 us", "p99 us", "blocktime", "downtime")
