@@ -58,7 +58,7 @@ final class BlockLoadSession implements LiveStateHandler.LoadSession, BlockMigra
     BlockLoadSession(Machine machine) {
         this.machine = machine;
         for (int i = 0; i < BUFFERS; i++) {
-            free.add(ByteBuffer.allocateDirect(BlockFlags.CHUNK_SIZE));
+            free.add(ChunkBuffers.allocate());
         }
     }
 
