@@ -7,11 +7,11 @@ import org.savevm.block.codec.BlockFlags;
 /** The 1 MiB chunk buffers of both sessions' fixed pools. */
 final class ChunkBuffers {
     /**
-     * Memory alignment of a chunk buffer: the page size. An image may then move the chunk with {@code O_DIRECT}
-     * (the raw image does for large aligned transfers), which needs aligned memory; a plain direct buffer starts
-     * 16 bytes into its page.
+     * Memory alignment of a chunk buffer: eight sectors, the host's page. An image may then move the chunk with
+     * {@code O_DIRECT} (the raw image does for large aligned transfers), which needs memory aligned to the logical
+     * block size; a plain direct buffer starts 16 bytes into its page.
      */
-    static final int ALIGNMENT = 4096;
+    static final int ALIGNMENT = 8 * BlockFlags.SECTOR_SIZE;
 
     private ChunkBuffers() {
     }

@@ -29,8 +29,11 @@ import java.util.Optional;
  * buffered. Thread-safe: positional I/O only; the mapping windows are created once under the lock.
  */
 public final class UncachedIo implements AutoCloseable {
-    /** Alignment of offsets, lengths and memory: the page size, which covers every logical block size in use. */
-    public static final int ALIGNMENT = 4096;
+    /**
+     * Alignment of offsets, lengths and memory for {@code O_DIRECT}: eight 512-byte sectors, which covers every
+     * logical block size in use (512-byte and 4 KiB-sector devices) and the host's page.
+     */
+    public static final int ALIGNMENT = 8 * 512;
     /** Shorter transfers (a guest's 4 KiB writes, metadata) keep the page cache. */
     public static final int MIN_LENGTH = 256 * 1024;
     /** Span of one read-only mapping used for the residency probe. */
