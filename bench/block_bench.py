@@ -54,7 +54,7 @@ def file_hash(path):
             h.update(b)
 
 
-def qemu_run(workdir, src_disk, size):
+def qemu_run(workdir, src_disk, size, zero_blocks=False):
     dst_disk = os.path.join(workdir, "dst.raw")
     with open(dst_disk, "wb") as f:
         f.truncate(size)
@@ -76,7 +76,10 @@ def qemu_run(workdir, src_disk, size):
     try:
         qs = QMP(socks[0])
         qd = QMP(socks[1])
-        qs.cmd("migrate-set-capabilities", capabilities=[{"capability": "block", "state": True}])
+        caps = [{"capability": "block", "state": True}]
+        if zero_blocks:
+            caps.append({"capability": "zero-blocks", "state": True})
+        qs.cmd("migrate-set-capabilities", capabilities=caps)
         qs.cmd("migrate-set-parameters", **{"max-bandwidth": UNLIMITED, "downtime-limit": 300})
         t0 = time.time()
         qs.cmd("migrate", uri="tcp:127.0.0.1:%d" % port)
@@ -117,10 +120,12 @@ def qemu_run(workdir, src_disk, size):
             "disk-transferred": disk.get("transferred"), "error": info.get("error-desc")}
 
 
-def savevm_run(jar, size, fmt):
+def savevm_run(jar, size, fmt, zero_blocks=False):
     cmd = ["java", "-jar", jar, "demo", "--ram", "%dM" % RAM_MIB, "--fill", "zero", "--dirty-rate", "0",
            "--disk", str(size), "--disk-format", fmt, "--disk-fill", "half",
            "--parameter", "max-bandwidth=%dB" % UNLIMITED, "--parameter", "downtime-limit=300", "--no-progress"]
+    if zero_blocks:
+        cmd += ["--capability", "zero-blocks"]
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=1800)
     lines = [l for l in p.stdout.splitlines() if l.startswith("{")]
     if not lines:
@@ -144,14 +149,16 @@ def main():
     ap.add_argument("--format", default="raw", help="savevm's image format (QEMU's is raw)")
     ap.add_argument("--savevm-jar", default=os.path.join(HERE, "..", "launcher", "target", "savevm.jar"))
     ap.add_argument("--only", choices=["qemu", "savevm"], default=None)
+    ap.add_argument("--zero-blocks", action="store_true",
+                    help="capability zero-blocks on both (QEMU's default is off: the zero half then travels as data)")
     a = ap.parse_args()
     size = parse_size(a.disk)
     if shutil.which("qemu-system-x86_64") is None and a.only != "savevm":
         sys.exit("qemu-system-x86_64 not found (apt-get install qemu-system-x86)")
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")),
                platform.processor())
-    print("block migration bench: %d MiB raw disk, half random half zero, %d runs, %s, %d CPUs"
-          % (size >> 20, a.runs, cpu, os.cpu_count()))
+    print("block migration bench: %d MiB raw disk, half random half zero, %d runs, %s, %d CPUs%s"
+          % (size >> 20, a.runs, cpu, os.cpu_count(), ", zero-blocks on both" if a.zero_blocks else ""))
     work = tempfile.mkdtemp(prefix="savevm-block-bench-")
     try:
         src_disk = os.path.join(work, "src.raw")
@@ -162,12 +169,13 @@ def main():
             for tool in ("qemu", "savevm"):
                 if a.only and a.only != tool:
                     continue
-                r = qemu_run(work, src_disk, size) if tool == "qemu" else savevm_run(a.savevm_jar, size, a.format)
+                r = (qemu_run(work, src_disk, size, a.zero_blocks) if tool == "qemu"
+                     else savevm_run(a.savevm_jar, size, a.format, a.zero_blocks))
                 results[tool].append(r)
                 print("  run %d %-6s %s e2e %s ms%s" % (i + 1, tool, "ok  " if r["equal"] else
                       ("LOST" if r["ok"] else "FAIL"), r.get("e2e") and round(r["e2e"]),
                       "" if r["equal"] else "  (%s)" % (r.get("error") or "destination image differs")), flush=True)
-        summary = {"disk": size, "runs": a.runs, "cpu": cpu}
+        summary = {"disk": size, "runs": a.runs, "cpu": cpu, "zero-blocks": a.zero_blocks}
         for tool, runs in results.items():
             if not runs:
                 continue

@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.ScatteringByteChannel;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -17,8 +18,11 @@ import java.nio.charset.StandardCharsets;
  */
 public final class MigrationInput implements Closeable {
     private static final int DEFAULT_BUFFER = 64 * 1024;
+    /** A {@link #readFully(ByteBuffer)} of at least this much reads straight into the caller's buffer. */
+    private static final int DIRECT_READ_MIN = 64 * 1024;
 
     private final ReadableByteChannel channel;
+    private final ScatteringByteChannel scattering;
     private final ByteBuffer buf;
     /** Stream offset of buf[0]. */
     private long bufBase;
@@ -30,6 +34,7 @@ public final class MigrationInput implements Closeable {
 
     public MigrationInput(ReadableByteChannel channel, int bufferSize) {
         this.channel = channel;
+        this.scattering = channel instanceof ScatteringByteChannel s ? s : null;
         this.buf = ByteBuffer.allocateDirect(Math.max(64, bufferSize));
         this.buf.limit(0);
     }
@@ -138,8 +143,21 @@ public final class MigrationInput implements Closeable {
         }
     }
 
-    /** Fills the remaining space of {@code dst} from the stream (e.g. straight into off-heap RAM). */
+    /**
+     * Fills the remaining space of {@code dst} from the stream (e.g. straight into off-heap RAM). A large
+     * {@code dst} (a disk chunk) takes what the buffer holds and then the rest straight from a scattering
+     * channel, one read into {@code dst} and on into the buffer, so that the bulk is copied once (by the kernel)
+     * and the small fields after it still come from the buffer.
+     */
     public void readFully(ByteBuffer dst) throws IOException {
+        if (scattering != null && dst.remaining() - buf.remaining() >= DIRECT_READ_MIN) {
+            int n = buf.remaining();
+            dst.put(dst.position(), buf, buf.position(), n);
+            dst.position(dst.position() + n);
+            buf.position(buf.limit());
+            readAround(dst);
+            return;
+        }
         while (dst.hasRemaining()) {
             if (!buf.hasRemaining()) {
                 need(1, dst.remaining() + " more bytes");
@@ -149,6 +167,34 @@ public final class MigrationInput implements Closeable {
             dst.put(dst.position(), buf, buf.position(), n);
             dst.position(dst.position() + n);
             buf.position(buf.position() + n);
+        }
+    }
+
+    /**
+     * With the buffer drained: reads into {@code dst} until it is full, what follows going into the buffer — at
+     * most {@link #DIRECT_READ_MIN} of it, so that the next large read is not mostly in the buffer already.
+     */
+    private void readAround(ByteBuffer dst) throws IOException {
+        bufBase += buf.position();
+        buf.clear().limit(Math.min(buf.capacity(), DIRECT_READ_MIN));
+        ByteBuffer[] both = {dst, buf};
+        try {
+            while (dst.hasRemaining() && !eof) {
+                int before = dst.position();
+                long r = scattering.read(both);
+                if (r < 0) {
+                    eof = true;
+                }
+                bufBase += dst.position() - before;
+            }
+        } catch (IOException e) {
+            buf.flip();
+            throw new MigrationStreamException("read failed: " + e.getMessage(), position(), e);
+        }
+        buf.flip();
+        if (dst.hasRemaining()) {
+            throw new MigrationStreamException("unexpected end of stream reading " + dst.remaining() + " more bytes",
+                    position(), new EOFException());
         }
     }
 

@@ -200,4 +200,57 @@ class MigrationStreamTest {
         assertEquals(42, in.getByte());
         assertThrows(MigrationStreamException.class, () -> in.skip(1));
     }
+
+    /** Writes {@code bytes} into a pipe from another thread, then closes it. */
+    private static Pipe.SourceChannel piped(byte[] bytes) throws IOException {
+        Pipe pipe = Pipe.open();
+        Thread t = new Thread(() -> {
+            try (Pipe.SinkChannel sink = pipe.sink()) {
+                ByteBuffer b = ByteBuffer.wrap(bytes);
+                while (b.hasRemaining()) {
+                    sink.write(b);
+                }
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }, "test-pipe-writer");
+        t.setDaemon(true);
+        t.start();
+        return pipe.source();
+    }
+
+    /** A large readFully goes straight into the caller's buffer and on into the stream's: positions stay exact. */
+    @Test
+    void largeReadsOfAScatteringChannelKeepTheFieldsAround() throws IOException {
+        byte[] chunk = new byte[(1 << 20) + 3];
+        new java.util.Random(5).nextBytes(chunk);
+        ByteBuffer stream = ByteBuffer.allocate(8 + chunk.length + 4 + 2 * chunk.length + 2);
+        stream.putLong(0x0102030405060708L).put(chunk).putInt(0xcafebabe).put(chunk).put(chunk).putShort((short) 7);
+        try (MigrationInput in = new MigrationInput(piped(stream.array()), 64 * 1024)) {
+            assertEquals(0x0102030405060708L, in.getBe64());
+            ByteBuffer dst = ByteBuffer.allocateDirect(chunk.length);
+            in.readFully(dst);
+            assertEquals(0, dst.flip().compareTo(ByteBuffer.wrap(chunk)));
+            assertEquals(8 + chunk.length, in.position());
+            assertEquals(0xcafebabe, in.getBe32());
+            ByteBuffer two = ByteBuffer.allocateDirect(2 * chunk.length);
+            in.readFully(two);
+            assertEquals(0, two.flip().slice(chunk.length, chunk.length).compareTo(ByteBuffer.wrap(chunk)));
+            assertEquals(7, in.getBe16());
+            assertEquals(stream.capacity(), in.position());
+            assertTrue(in.atEnd());
+        }
+    }
+
+    @Test
+    void aLargeReadCutShortNamesWhereTheStreamEnded() throws IOException {
+        byte[] cut = new byte[8 + 300_000];
+        try (MigrationInput in = new MigrationInput(piped(cut), 64 * 1024)) {
+            in.getBe64();
+            MigrationStreamException e = assertThrows(MigrationStreamException.class,
+                    () -> in.readFully(ByteBuffer.allocateDirect(1 << 20)));
+            assertEquals(cut.length, e.offset());
+            assertTrue(e.getMessage().contains((1 << 20) - 300_000 + " more bytes"), e.getMessage());
+        }
+    }
 }

@@ -38,17 +38,18 @@ import org.savevm.stream.MigrationStreamException;
 final class BlockLoadSession implements LiveStateHandler.LoadSession, BlockMigrationStats {
     private static final ByteBuffer ZERO = ByteBuffer.allocateDirect(BlockFlags.CHUNK_SIZE).asReadOnlyBuffer();
 
-    /** Chunk buffers: one being read from the stream while the others wait for or go through the writer. */
-    static final int BUFFERS = 4;
+    /**
+     * Writer threads. A chunk always goes to the writer of its index (modulo this), which writes in stream order, so
+     * a later chunk of the same place lands last; chunks of different places are written in parallel, which keeps
+     * several writes in flight when the image writes around the page cache (each such write waits for the device).
+     */
+    static final int WRITERS = 3;
+    /** Chunk buffers: one being read from the stream while the others wait for or go through the writers. */
+    static final int BUFFERS = 8;
 
     private final Machine machine;
     private final BlockingQueue<ByteBuffer> free = new ArrayBlockingQueue<>(BUFFERS);
-    /** Writes in stream order on one thread, so that a later chunk of the same place lands last. */
-    private final ExecutorService writer = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "savevm-block-write");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ExecutorService[] writers = new ExecutorService[WRITERS];
     private final ArrayDeque<Future<?>> writes = new ArrayDeque<>();
     private final Map<String, BlockDrive> used = new LinkedHashMap<>();
     private final Map<String, Long> sizes = new HashMap<>();
@@ -57,8 +58,16 @@ final class BlockLoadSession implements LiveStateHandler.LoadSession, BlockMigra
 
     BlockLoadSession(Machine machine) {
         this.machine = machine;
+        for (int i = 0; i < WRITERS; i++) {
+            String name = "savevm-block-write-" + (i + 1);
+            writers[i] = Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, name);
+                t.setDaemon(true);
+                return t;
+            });
+        }
         for (int i = 0; i < BUFFERS; i++) {
-            free.add(ByteBuffer.allocateDirect(BlockFlags.CHUNK_SIZE));
+            free.add(ChunkBuffers.allocate());
         }
     }
 
@@ -128,6 +137,7 @@ final class BlockLoadSession implements LiveStateHandler.LoadSession, BlockMigra
             free.add(buf);
             throw e;
         }
+        ExecutorService writer = writers[(int) ((r.offset() / BlockFlags.CHUNK_SIZE) % WRITERS)];
         writes.add(writer.submit(() -> {
             try {
                 if (zeroBlock || buf.mismatch(ZERO.duplicate().limit(len)) < 0) {
@@ -155,12 +165,16 @@ final class BlockLoadSession implements LiveStateHandler.LoadSession, BlockMigra
         return lastPercent;
     }
 
-    /** load_cleanup: the writer stops once the writes it has are done. */
+    /** load_cleanup: the writers stop once the writes they have are done. */
     @Override
     public void close() {
-        writer.shutdown();
+        for (ExecutorService w : writers) {
+            w.shutdown();
+        }
         try {
-            writer.awaitTermination(30, TimeUnit.SECONDS);
+            for (ExecutorService w : writers) {
+                w.awaitTermination(30, TimeUnit.SECONDS);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -159,7 +159,7 @@ final class BlockSaveSession implements LiveStateHandler.SaveSession, BlockMigra
         this.incremental = incremental;
         int n = Math.max(FLUSH_EVERY + 1, buffers);
         for (int i = 0; i < n; i++) {
-            free.add(ByteBuffer.allocateDirect(BlockFlags.CHUNK_SIZE));
+            free.add(ChunkBuffers.allocate());
         }
         int id = SESSIONS.incrementAndGet();
         AtomicInteger threads = new AtomicInteger();

@@ -6,11 +6,13 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentLinkedQueue;
 
 import org.savevm.api.block.BlockImage;
 import org.savevm.api.block.BlockStatus;
 import org.savevm.api.block.ImageFormat;
 import org.savevm.image.internal.FileIo;
+import org.savevm.image.internal.UncachedIo;
 
 /**
  * A raw image: the file's bytes are the guest's bytes (QEMU's block/raw-format.c over file-posix.c).
@@ -27,17 +29,31 @@ import org.savevm.image.internal.FileIo;
  * wants exactly that answer. One call scans at most {@link #MAX_SCAN} bytes, so its cost is bounded; a raw
  * image is always allocated in itself (depth 0), as QEMU's bdrv_is_allocated says of a raw file.</li>
  * </ul>
- * Thread-safe: only positional I/O on one channel.
+ * Large aligned transfers bypass the page cache where the file system allows it ({@link UncachedIo}): writes of at
+ * least 256 KiB, and reads of as much whose pages the page cache does not hold (holes never read above all, which
+ * the kernel then zero-fills without allocating cache pages) — a whole-disk migration stream is written once and
+ * read once, and filling the page cache with it cost more than the transfer here. The zero checks of
+ * {@link #writeZeroes} read that way too.
+ * Thread-safe: only positional I/O on the file's channels.
  */
 public final class RawImage implements BlockImage {
     /** Granularity of the zero scans of writeZeroes and blockStatus. */
     static final int SCAN_PIECE = 1 << 16;
     /** Most bytes one blockStatus call reads. */
     static final long MAX_SCAN = 16L << 20;
+    /** writeZeroes reads this much at a time (aligned, so that it can bypass the page cache) and checks it by piece. */
+    static final int ZERO_CHECK_SPAN = 1 << 20;
+    /** Scratch spans kept for writeZeroes between calls (more concurrent callers allocate their own). */
+    private static final int KEPT_SCRATCH = 4;
+    /** Zeros to write from: read-only, shared. */
+    private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(SCAN_PIECE).asReadOnlyBuffer();
 
     private final Path path;
     private final FileChannel channel;
     private final boolean readOnly;
+    /** The O_DIRECT side of the file, or null where the file system has none. */
+    private final UncachedIo uncached;
+    private final ConcurrentLinkedQueue<ByteBuffer> scratch = new ConcurrentLinkedQueue<>();
     /** Changes only through {@link #resize}, which the machine refuses while a migration holds the drive. */
     private volatile long size;
 
@@ -46,6 +62,7 @@ public final class RawImage implements BlockImage {
         this.channel = channel;
         this.readOnly = readOnly;
         this.size = channel.size();
+        this.uncached = UncachedIo.open(path, channel, readOnly).orElse(null);
     }
 
     public static RawImage open(Path file, boolean readOnly) throws IOException {
@@ -108,14 +125,22 @@ public final class RawImage implements BlockImage {
     public void read(long offset, ByteBuffer dst) throws IOException {
         FileIo.checkRange(path, offset, dst.remaining(), size);
         // The file may have been truncated under us; what is missing reads as zeros, as a hole would.
-        FileIo.readOrZero(channel, path, offset, dst);
+        if (uncached != null && UncachedIo.eligible(offset, dst) && !uncached.resident(offset, dst.remaining())) {
+            uncached.readOrZero(offset, dst);
+        } else {
+            FileIo.readOrZero(channel, path, offset, dst);
+        }
     }
 
     @Override
     public void write(long offset, ByteBuffer src) throws IOException {
         checkWritable();
         FileIo.checkRange(path, offset, src.remaining(), size);
-        FileIo.writeFully(channel, path, offset, src);
+        if (uncached != null && UncachedIo.eligible(offset, src)) {
+            uncached.writeFully(offset, src);
+        } else {
+            FileIo.writeFully(channel, path, offset, src);
+        }
     }
 
     /**
@@ -143,22 +168,31 @@ public final class RawImage implements BlockImage {
     public void writeZeroes(long offset, long length) throws IOException {
         checkWritable();
         FileIo.checkRange(path, offset, length, size);
-        // direct: the file channel reads into it without a bounce copy
-        ByteBuffer piece = ByteBuffer.allocateDirect(SCAN_PIECE);
-        long at = offset;
-        long end = offset + length;
-        while (at < end) {
-            int n = (int) Math.min(end - at, SCAN_PIECE - (at % SCAN_PIECE));
-            piece.clear().limit(n);
-            FileIo.readOrZero(channel, path, at, piece);
-            piece.flip();
-            if (!FileIo.isZero(piece)) {
-                piece.clear().limit(n);
-                FileIo.fillZero(piece);
-                piece.flip();
-                FileIo.writeFully(channel, path, at, piece);
+        ByteBuffer span = scratch.poll();
+        if (span == null) {
+            span = UncachedIo.allocateAligned(ZERO_CHECK_SPAN);
+        }
+        try {
+            long at = offset;
+            long end = offset + length;
+            while (at < end) {
+                int n = (int) Math.min(end - at, ZERO_CHECK_SPAN - (at % ZERO_CHECK_SPAN));
+                span.clear().limit(n);
+                read(at, span);
+                // zeros go only where a piece does not read as zeros already: holes stay holes
+                for (int p = 0; p < n; ) {
+                    int k = (int) Math.min(n - p, SCAN_PIECE - ((at + p) % SCAN_PIECE));
+                    if (!FileIo.isZero(span.limit(p + k).position(p))) {
+                        FileIo.writeFully(channel, path, at + p, ZEROS.duplicate().limit(k));
+                    }
+                    p += k;
+                }
+                at += n;
             }
-            at += n;
+        } finally {
+            if (scratch.size() < KEPT_SCRATCH) {
+                scratch.add(span);
+            }
         }
     }
 
@@ -204,7 +238,13 @@ public final class RawImage implements BlockImage {
         try {
             flush();
         } finally {
-            channel.close();
+            try {
+                if (uncached != null) {
+                    uncached.close();
+                }
+            } finally {
+                channel.close();
+            }
         }
     }
 

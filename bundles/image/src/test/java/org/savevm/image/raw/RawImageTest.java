@@ -5,11 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 import java.util.Random;
 
@@ -20,6 +23,7 @@ import org.savevm.api.block.BlockStatus;
 import org.savevm.api.block.ImageFormat;
 import org.savevm.image.internal.ImageServiceComponent;
 import org.savevm.image.internal.QemuImg;
+import org.savevm.image.internal.UncachedIo;
 
 class RawImageTest {
     private static final int MIB = 1 << 20;
@@ -159,5 +163,80 @@ class RawImageTest {
         try (BlockImage ro = service.open(f, Optional.of(ImageFormat.RAW), true)) {
             assertThrows(IOException.class, () -> ro.resize(MIB));
         }
+    }
+
+    /**
+     * Writes and reads of whole aligned MiBs from aligned buffers go around the page cache (UncachedIo) where the
+     * file system allows it; mixed with small buffered writes of the same range, every read still sees the last
+     * write, and writeZeroes over such data zeroes it.
+     */
+    @Test
+    void largeAlignedTransfersStayCoherentWithBufferedOnes() throws Exception {
+        Path f = dir.resolve("direct.raw");
+        try (BlockImage img = service.create(f, ImageFormat.RAW, 8 * MIB, Optional.empty(), Optional.empty())) {
+            ByteBuffer chunk = UncachedIo.allocateAligned(MIB);
+            byte[] data = random(MIB, 5);
+            chunk.put(data).flip();
+            assertTrue(UncachedIo.eligible(MIB, chunk));
+            img.write(MIB, chunk);
+            byte[] small = random(4096, 6);
+            img.write(MIB + 8192, ByteBuffer.wrap(small)); // buffered, dirty in the page cache
+            System.arraycopy(small, 0, data, 8192, 4096);
+
+            ByteBuffer back = UncachedIo.allocateAligned(MIB);
+            img.read(MIB, back);
+            assertArrayEquals(data, bytes(back.flip()));
+            assertArrayEquals(data, read(img, MIB, MIB)); // through the page cache
+
+            back.clear();
+            img.read(4L * MIB, back); // a hole never read: zeros
+            assertArrayEquals(new byte[MIB], bytes(back.flip()));
+
+            chunk.clear();
+            chunk.put(random(MIB, 7)).flip();
+            img.write(MIB, chunk); // replaces what the page cache held
+            assertArrayEquals(random(MIB, 7), read(img, MIB, MIB));
+
+            img.writeZeroes(MIB, MIB);
+            back.clear();
+            img.read(MIB, back);
+            assertArrayEquals(new byte[MIB], bytes(back.flip()));
+            assertArrayEquals(new byte[MIB], read(img, MIB, MIB));
+        }
+    }
+
+    @Test
+    void uncachedIoEligibilityAndResidency() throws Exception {
+        ByteBuffer aligned = UncachedIo.allocateAligned(MIB);
+        assertEquals(0, aligned.alignmentOffset(0, UncachedIo.ALIGNMENT));
+        assertEquals(MIB, aligned.remaining());
+        assertTrue(UncachedIo.eligible(0, aligned));
+        assertFalse(UncachedIo.eligible(512, aligned), "offset off the page");
+        assertFalse(UncachedIo.eligible(0, aligned.duplicate().limit(MIB - 512)), "length off the page");
+        assertFalse(UncachedIo.eligible(0, aligned.duplicate().position(512)), "memory off the page");
+        assertFalse(UncachedIo.eligible(0, aligned.duplicate().limit(UncachedIo.MIN_LENGTH - 4096)), "short");
+        assertFalse(UncachedIo.eligible(0, ByteBuffer.allocate(MIB)), "heap buffer");
+
+        Path f = dir.resolve("resident.raw");
+        service.create(f, ImageFormat.RAW, 4 * MIB, Optional.empty(), Optional.empty()).close();
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
+            Optional<UncachedIo> io = UncachedIo.open(f, ch, true);
+            assumeTrue(io.isPresent(), "the file system of " + dir + " has no O_DIRECT");
+            try (UncachedIo u = io.get()) {
+                assertFalse(u.resident(2L * MIB, MIB), "a hole never read is not in the page cache");
+                ch.read(ByteBuffer.allocate(MIB), 2L * MIB);
+                assertTrue(u.resident(2L * MIB, MIB), "read through the page cache");
+                assertTrue(u.resident(4L * MIB, MIB), "past the end: the caller keeps its buffered read");
+                ByteBuffer b = UncachedIo.allocateAligned(MIB);
+                u.readOrZero(3L * MIB + MIB / 2, b); // half of it past the end of the file
+                assertArrayEquals(new byte[MIB], bytes(b.flip()));
+            }
+        }
+    }
+
+    private static byte[] bytes(ByteBuffer b) {
+        byte[] a = new byte[b.remaining()];
+        b.get(a);
+        return a;
     }
 }

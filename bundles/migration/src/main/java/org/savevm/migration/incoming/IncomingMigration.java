@@ -2,6 +2,7 @@ package org.savevm.migration.incoming;
 
 import java.io.IOException;
 import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.ScatteringByteChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -418,12 +419,34 @@ public final class IncomingMigration implements Incoming {
             }
             acceptNanos = System.nanoTime();
             ReadableByteChannel raw = c.input();
-            in = new MigrationInput(new ReadableByteChannel() {
+            // scattering when the connection's channel is: a disk chunk is then read straight into its buffer
+            in = new MigrationInput(new ScatteringByteChannel() {
                 @Override
                 public int read(java.nio.ByteBuffer dst) throws IOException {
-                    int n = raw.read(dst);
-                    if (n > 0) {
-                        received.addAndGet(n);
+                    return counted(raw.read(dst));
+                }
+
+                @Override
+                public long read(java.nio.ByteBuffer[] dsts, int offset, int length) throws IOException {
+                    if (raw instanceof ScatteringByteChannel s) {
+                        return counted(s.read(dsts, offset, length));
+                    }
+                    for (int i = offset; i < offset + length; i++) {
+                        if (dsts[i].hasRemaining()) {
+                            return counted(raw.read(dsts[i]));
+                        }
+                    }
+                    return 0;
+                }
+
+                @Override
+                public long read(java.nio.ByteBuffer[] dsts) throws IOException {
+                    return read(dsts, 0, dsts.length);
+                }
+
+                private <N extends Number> N counted(N n) {
+                    if (n.longValue() > 0) {
+                        received.addAndGet(n.longValue());
                     }
                     return n;
                 }
