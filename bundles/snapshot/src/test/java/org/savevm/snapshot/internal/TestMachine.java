@@ -35,6 +35,8 @@ final class TestMachine implements AutoCloseable {
     final SnapshotManager snapshots;
     final GuestControl guest;
     MigrationSettings settings = MigrationSettings.DEFAULTS;
+    /** Run once by the next guest start, while the guest is still stopped (a live savevm's instant). */
+    volatile Runnable beforeStart;
 
     TestMachine(long ram, long diskDirtyRate, BlockImage... disks) {
         this(ram, diskDirtyRate, Clock.fixed(NOW, ZoneOffset.UTC), disks);
@@ -75,13 +77,18 @@ final class TestMachine implements AutoCloseable {
 
             @Override
             public void start() {
+                Runnable hook = beforeStart;
+                beforeStart = null;
+                if (hook != null) {
+                    hook.run();
+                }
                 if (!clock.running()) {
                     clock.start();
                 }
                 machine.workload().resume();
             }
         };
-        snapshots = new SnapshotManager(saveVm, machine::drives, guest, () -> settings, clock::nowNs, wallClock);
+        snapshots = new SnapshotManager(saveVm, machine::drives, machine::ramBlocks, guest, () -> settings, clock::nowNs, wallClock);
     }
 
     /** Lets the guest run until it wrote at least {@code ramBytes} more bytes of RAM (and 1 MiB to its disks). */
