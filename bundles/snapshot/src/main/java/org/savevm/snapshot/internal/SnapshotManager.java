@@ -42,6 +42,12 @@ public final class SnapshotManager implements SnapshotService {
     /** QEMU's QEMUSnapshotInfo.name is char[256]. */
     static final int MAX_NAME_BYTES = 255;
 
+    /**
+     * Bytes per write into / read from the VM state area: many whole clusters at once (a 64 KiB stream buffer
+     * straddles two clusters with every write, and each partial cluster costs the image an extra write).
+     */
+    private static final int VM_STATE_BUFFER = 4 << 20;
+
     private static final DateTimeFormatter AUTO_NAME = DateTimeFormatter.ofPattern("'vm-'yyyyMMddHHmmss");
 
     private final SaveVm saveVm;
@@ -228,7 +234,7 @@ public final class SnapshotManager implements SnapshotService {
             String name = tag.orElseGet(() -> ZonedDateTime.ofInstant(now, wallClock.getZone()).format(AUTO_NAME));
             InternalSnapshots vmSnapshots = vmTarget.snapshots().orElseThrow();
             long vmStateSize;
-            try (MigrationOutput out = new MigrationOutput(new VmStateChannels.Writer(vmSnapshots))) {
+            try (MigrationOutput out = new MigrationOutput(new VmStateChannels.Writer(vmSnapshots), VM_STATE_BUFFER)) {
                 saveVm.saveAll(out, s, Long.MAX_VALUE);
                 vmStateSize = out.position();
             }
@@ -302,7 +308,7 @@ public final class SnapshotManager implements SnapshotService {
             String name = tag.orElseGet(() -> ZonedDateTime.ofInstant(now, wallClock.getZone()).format(AUTO_NAME));
             InternalSnapshots vmSnapshots = vmTarget.snapshots().orElseThrow();
             long vmStateSize;
-            try (MigrationOutput out = new MigrationOutput(new VmStateChannels.Writer(vmSnapshots))) {
+            try (MigrationOutput out = new MigrationOutput(new VmStateChannels.Writer(vmSnapshots), VM_STATE_BUFFER)) {
                 for (RamBlock b : ramBlocks.get()) {
                     frozen.add(b.freeze());
                 }
@@ -429,7 +435,7 @@ public final class SnapshotManager implements SnapshotService {
             }
             MigrationContext context = new MigrationContext(settings.get());
             try (MigrationInput in = new MigrationInput(
-                    new VmStateChannels.Reader(vmSnapshots, sn.id(), sn.vmStateSize()))) {
+                    new VmStateChannels.Reader(vmSnapshots, sn.id(), sn.vmStateSize()), VM_STATE_BUFFER)) {
                 saveVm.load(in, context, IncomingCommands.NONE);
             } catch (IOException e) {
                 throw new SnapshotException("Error while loading VM state of snapshot '" + tag + "' from '"
