@@ -114,12 +114,13 @@ class BadNetworkIT {
         return Files.isExecutable(Path.of("/usr/sbin", cmd)) || Files.isExecutable(Path.of("/sbin", cmd));
     }
 
-    private static void sh(String... cmd) throws Exception {
+    private static String sh(String... cmd) throws Exception {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
         if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
             throw new AssertionError(String.join(" ", cmd) + " failed: " + out);
         }
+        return out;
     }
 
     private static void quietly(String... cmd) {
@@ -132,15 +133,25 @@ class BadNetworkIT {
 
     /** Whether this kernel has the netem queueing discipline (containers often lack sch_netem). */
     private static boolean netemAvailable() {
-        String ns = "svnetem" + ProcessHandle.current().pid() % 100000;
+        return worksInAFreshNamespace("svnetem", ns -> new String[] {"ip", "netns", "exec", ns, "tc", "qdisc", "add",
+            "dev", "lo", "root", "netem", "delay", "1ms"});
+    }
+
+    /**
+     * Whether nft can drop packets at random in a namespace (nf_tables with numgen, and the nft command): the
+     * packet loss of the link when the kernel has no netem.
+     */
+    private static boolean nftLossAvailable() {
+        return onPath("nft") && worksInAFreshNamespace("svnft", ns -> nftLoss(ns).get(0));
+    }
+
+    /** Runs the command {@code probe} makes for a namespace created for it (and deleted after): whether it succeeded. */
+    private static boolean worksInAFreshNamespace(String prefix, java.util.function.Function<String, String[]> probe) {
+        String ns = prefix + ProcessHandle.current().pid() % 100000;
         try {
             sh("ip", "netns", "add", ns);
-            try {
-                sh("ip", "netns", "exec", ns, "tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms");
-                return true;
-            } catch (AssertionError e) {
-                return false;
-            }
+            sh(probe.apply(ns));
+            return true;
         } catch (Exception | AssertionError e) {
             return false;
         } finally {
@@ -148,11 +159,19 @@ class BadNetworkIT {
         }
     }
 
+    /** One packet in a hundred arriving in namespace {@code ns} dropped by the kernel (real loss, TCP retransmits). */
+    private static List<String[]> nftLoss(String ns) {
+        return List.<String[]>of(new String[] {"ip", "netns", "exec", ns, "nft",
+            "add table inet svloss; add chain inet svloss in { type filter hook input priority 0; };"
+                + " add rule inet svloss in numgen random mod 100 0 counter drop"});
+    }
+
     /**
      * Source in namespace A, destination in namespace B, each joined to the test's namespace by a veth pair; the
      * test's relay forwards between them. Each namespace's link gets netem (10 ms delay, 1 % loss, 100 Mbit/s)
-     * where the kernel has it; where it does not, tbf caps the rate at 100 Mbit/s and the relay adds the 10 ms each
-     * way and, for one chunk in a hundred, the 200 ms stall that a lost segment costs TCP.
+     * where the kernel has it. Where it does not, tbf caps the rate at 100 Mbit/s, nft drops 1 % of the packets
+     * arriving in each namespace (real loss that TCP must retransmit) and the relay adds the 10 ms each way; without
+     * nft either, the relay also stalls one chunk in a hundred for the 200 ms that a lost segment costs TCP.
      */
     @Test
     void migratesBetweenTwoNetworkNamespacesOverALossySlowLink() throws Exception {
@@ -160,6 +179,7 @@ class BadNetworkIT {
         Assumptions.assumeTrue(root && onPath("ip") && onPath("tc"),
                 "needs root and the ip and tc commands to make network namespaces: skipping the netns migration");
         boolean netem = netemAvailable();
+        boolean nftLoss = !netem && nftLossAvailable();
         // names unique to this run: other test runs may share the machine
         long pid = ProcessHandle.current().pid();
         String id = Long.toString(pid % 100000);
@@ -185,6 +205,9 @@ class BadNetworkIT {
                         "delay", "10ms", "loss", "1%", "rate", "100mbit"}
                     : new String[] {"ip", "netns", "exec", ns, "tc", "qdisc", "add", "dev", ns + "v", "root", "tbf",
                         "rate", "100mbit", "burst", "64kb", "latency", "400ms"});
+            if (nftLoss) {
+                setup.addAll(nftLoss(ns));
+            }
         }
         try {
             for (String[] c : setup) {
@@ -192,10 +215,11 @@ class BadNetworkIT {
             }
             int relayPort = 4000 + (int) (pid % 1000);
             try (DelayingRelay relay = new DelayingRelay(InetAddress.getByName(netA + ".1"), relayPort,
-                    new java.net.InetSocketAddress(netB + ".2", 4444), netem ? 0 : 10, netem ? 0 : 0.01);
+                    new java.net.InetSocketAddress(netB + ".2", 4444), netem ? 0 : 10, netem || nftLoss ? 0 : 0.01);
                     SavevmShell src = new SavevmShell(work, List.of("ip", "netns", "exec", a));
                     SavevmShell dst = new SavevmShell(work, List.of("ip", "netns", "exec", b))) {
                 System.out.println("netns migration: " + (netem ? "netem delay 10ms loss 1% rate 100mbit"
+                        : nftLoss ? "no netem in this kernel: tbf rate 100mbit, nft drops 1 % of packets, relay delay 10 ms each way"
                         : "no netem in this kernel: tbf rate 100mbit, relay delay 10 ms each way, 1 % of chunks stalled 200 ms"));
                 String hash = fill(src);
                 dst.run("incoming -d -S tcp:" + netB + ".2:4444");
@@ -206,6 +230,15 @@ class BadNetworkIT {
                 String dstHash = dst.ramHash();
                 assertEquals(src.ramHash(), dstHash, "the RAM crossed the impaired link whole");
                 assertEquals(hash, dstHash, "and it is the RAM the idle guest had before");
+                if (nftLoss) {
+                    // the loss was real: the kernel dropped packets on the way into both namespaces
+                    for (String ns : new String[] {a, b}) {
+                        String rules = sh("ip", "netns", "exec", ns, "nft", "list", "table", "inet", "svloss");
+                        java.util.regex.Matcher m = java.util.regex.Pattern.compile("packets (\\d+)").matcher(rules);
+                        assertTrue(m.find() && Long.parseLong(m.group(1)) > 0, "no packet dropped in " + ns + ":\n" + rules);
+                        System.out.println("netns migration: " + ns + " dropped " + m.group(1) + " packets");
+                    }
+                }
             }
         } finally {
             quietly("ip", "link", "del", a + "h");

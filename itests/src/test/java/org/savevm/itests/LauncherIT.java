@@ -25,6 +25,9 @@ class LauncherIT {
             int rc = p.exitWithin(60);
             long ms = (System.nanoTime() - t0) / 1_000_000;
             assertEquals(0, rc, p.err());
+            // every component activates cleanly: Felix SCR reports a failed activation or a constructor it
+            // could not use as "ERROR : bundle ..." on stderr, and the command may still succeed
+            assertTrue(!p.err().contains("ERROR"), "the container logged errors:\n" + p.err());
             String out = p.out();
             assertTrue(out.startsWith("SECTION"), out);
             for (String idstr : new String[] {"timer", "ram", "serial", "mc146818rtc"}) {

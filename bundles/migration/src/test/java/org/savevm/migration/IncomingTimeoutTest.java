@@ -101,7 +101,7 @@ class IncomingTimeoutTest {
         TlsCerts certs = TlsCerts.make(dir);
         org.savevm.migration.objects.UserObjects objects = new org.savevm.migration.objects.UserObjects();
         objects.add("tls-creds-x509,id=tls0,endpoint=server,dir=" + certs.serverDir("t", "ca", "server"));
-        MigrationManager dst = new MigrationManager(new FakeSaveVm(0, 1), new FakeGuest(false), objects);
+        MigrationManager dst = MigrationManager.withObjects(new FakeSaveVm(0, 1), new FakeGuest(false), objects);
         dst.setParameter("tls-creds", "tls0");
         IncomingMigration in = dst.incoming("tcp:127.0.0.1:0", true, MigrationListener.NONE, 400);
         try (SocketChannel idle = SocketChannel.open(new InetSocketAddress("127.0.0.1", port(in)))) {

@@ -74,8 +74,8 @@ class SoakTest {
             }
         }
         FakeSaveVm[] vms = {new FakeSaveVm(SIZE, 65536), new FakeSaveVm(SIZE, 65536)};
-        MigrationManager[] ends = {new MigrationManager(vms[0], new FakeGuest(true), objects[0]),
-            new MigrationManager(vms[1], new FakeGuest(false), objects[1])};
+        MigrationManager[] ends = {MigrationManager.withObjects(vms[0], new FakeGuest(true), objects[0]),
+            MigrationManager.withObjects(vms[1], new FakeGuest(false), objects[1])};
         for (MigrationManager m : ends) {
             m.setCapability("return-path", true);
             m.setCapability("multifd", true);

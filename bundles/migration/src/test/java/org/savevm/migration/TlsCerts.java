@@ -126,6 +126,33 @@ final class TlsCerts {
                 "-startdate", dates[0], "-enddate", dates[1]);
     }
 
+    /**
+     * {@code caName}'s revocation list with the certificates of {@code revoked} on it, as {@code caName-crl.pem}
+     * (openssl ca -revoke into a fresh database, then -gencrl); returns the file.
+     */
+    Path crl(String caName, String... revoked) throws Exception {
+        Path db = Files.createDirectories(root.resolve(caName + "-crl-db"));
+        Files.writeString(db.resolve("index.txt"), "");
+        Files.writeString(db.resolve("crlnumber"), "01\n");
+        Path cnf = root.resolve(caName + "-crl.cnf");
+        Files.writeString(cnf, "[ca]\ndefault_ca=d\n[d]\ndatabase=" + db.resolve("index.txt") + "\ncrlnumber="
+                + db.resolve("crlnumber") + "\ndefault_md=sha256\ndefault_crl_days=10\n");
+        for (String name : revoked) {
+            openssl("ca", "-config", cnf.toString(), "-cert", caName + "-cert.pem", "-keyfile", caName + "-key.pem",
+                    "-revoke", name + "-cert.pem");
+        }
+        openssl("ca", "-gencrl", "-config", cnf.toString(), "-cert", caName + "-cert.pem", "-keyfile",
+                caName + "-key.pem", "-out", caName + "-crl.pem");
+        return root.resolve(caName + "-crl.pem");
+    }
+
+    /** {@code name}'s key as encrypted PKCS#8 (PBES2, AES-256) under {@code password}, as {@code name-key-enc.pem}. */
+    Path encryptedKey(String name, String password) throws Exception {
+        openssl("pkcs8", "-topk8", "-v2", "aes256", "-in", name + "-key.pem", "-passout", "pass:" + password, "-out",
+                name + "-key-enc.pem");
+        return root.resolve(name + "-key-enc.pem");
+    }
+
     private void openssl(String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("openssl"));
         cmd.addAll(List.of(args));

@@ -31,8 +31,8 @@ class TlsCostBench {
         UserObjects dstObjects = new UserObjects();
         FakeSaveVm srcVm = new FakeSaveVm(SIZE, 256 << 10);
         FakeSaveVm dstVm = new FakeSaveVm(0, 1);
-        MigrationManager src = new MigrationManager(srcVm, new FakeGuest(true), srcObjects);
-        MigrationManager dst = new MigrationManager(dstVm, new FakeGuest(false), dstObjects);
+        MigrationManager src = MigrationManager.withObjects(srcVm, new FakeGuest(true), srcObjects);
+        MigrationManager dst = MigrationManager.withObjects(dstVm, new FakeGuest(false), dstObjects);
         src.setParameter("max-bandwidth", "1T");
         if (tls) {
             srcObjects.add("tls-creds-x509,id=t,endpoint=client,dir=" + certs.clientDir("bench-c", "ca", "client"));

@@ -64,7 +64,7 @@ class TlsObjectsTest {
         assertThrows(IllegalArgumentException.class, () -> objects.add("authz-list,id=d,policy=maybe"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> objects.add("authz-list,id=a"))
                 .getMessage().contains("duplicate"));
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> objects.add("secret,id=s,data=x"))
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> objects.add("memory-backend-ram,id=s,size=1M"))
                 .getMessage().contains("qom-type"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> objects.add("authz-list,id=e,colour=red"))
                 .getMessage().contains("Property 'authz-list.colour' not found"));
@@ -98,6 +98,69 @@ class TlsObjectsTest {
                 assertThrows(IOException.class, () -> objects.add("tls-creds-x509,id=x")).getMessage());
         assertThrows(IllegalArgumentException.class,
                 () -> objects.add("tls-creds-x509,id=y,endpoint=both,dir=" + server));
+    }
+
+    /**
+     * An encrypted PKCS#8 key and QEMU's secret object: passwordid names the secret, given as data, as a file, as
+     * base64, or itself encrypted under a master key (keyid, iv); without it, or with a wrong one, the key is
+     * refused with a message that says which.
+     */
+    @Test
+    void anEncryptedKeyLoadsWithThePasswordOfItsSecret() throws Exception {
+        Path enc = certs.serverDir("encrypted", "ca", "server");
+        Files.copy(certs.encryptedKey("server", "pass word"), enc.resolve("server-key.pem"),
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        assertTrue(Files.readString(enc.resolve("server-key.pem")).contains("BEGIN ENCRYPTED PRIVATE KEY"));
+        UserObjects objects = new UserObjects();
+
+        String noPassword = assertThrows(IOException.class,
+                () -> objects.add("tls-creds-x509,id=t0,endpoint=server,dir=" + enc)).getMessage();
+        assertTrue(noPassword.contains("encrypted") && noPassword.contains("passwordid"), noPassword);
+        assertEquals("No secret with id 'nope'", assertThrows(IllegalArgumentException.class,
+                () -> objects.add("tls-creds-x509,id=t0,endpoint=server,passwordid=nope,dir=" + enc)).getMessage());
+
+        objects.add("secret,id=wrong,data=pass-word");
+        String wrong = assertThrows(IOException.class,
+                () -> objects.add("tls-creds-x509,id=t0,endpoint=server,passwordid=wrong,dir=" + enc)).getMessage();
+        assertTrue(wrong.contains("wrong password"), wrong);
+
+        objects.add("secret,id=plain,data=pass word");
+        objects.add("tls-creds-x509,id=t1,endpoint=server,passwordid=plain,dir=" + enc);
+        Path file = dir.resolve("password.txt");
+        Files.writeString(file, "pass word");
+        objects.add("secret,id=fromfile,file=" + file);
+        objects.add("tls-creds-x509,id=t2,endpoint=server,passwordid=fromfile,dir=" + enc);
+        String b64 = java.util.Base64.getEncoder().encodeToString("pass word".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        objects.add("secret,id=b64,format=base64,data=" + b64);
+        objects.add("tls-creds-x509,id=t3,endpoint=server,passwordid=b64,dir=" + enc);
+
+        // QEMU's encrypted secret: AES-256-CBC under a 32-byte master key, iv and ciphertext in base64
+        byte[] master = new byte[32];
+        new java.util.Random(5).nextBytes(master);
+        byte[] iv = new byte[16];
+        new java.util.Random(6).nextBytes(iv);
+        javax.crypto.Cipher c = javax.crypto.Cipher.getInstance("AES/CBC/PKCS5Padding");
+        c.init(javax.crypto.Cipher.ENCRYPT_MODE, new javax.crypto.spec.SecretKeySpec(master, "AES"),
+                new javax.crypto.spec.IvParameterSpec(iv));
+        String ct = java.util.Base64.getEncoder().encodeToString(c.doFinal("pass word".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        java.util.Base64.Encoder e = java.util.Base64.getEncoder();
+        objects.add("secret,id=master,format=base64,data=" + e.encodeToString(master));
+        objects.add("secret,id=sealed,keyid=master,iv=" + e.encodeToString(iv) + ",data=" + ct);
+        objects.add("tls-creds-x509,id=t4,endpoint=server,passwordid=sealed,dir=" + enc);
+        assertTrue(objects.find("sealed").orElseThrow().toString().indexOf("pass") < 0, "a secret never shows its value");
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> objects.add("secret,id=s2,keyid=plain,iv="
+                + e.encodeToString(iv) + ",data=" + ct)).getMessage().contains("not the 32 of an AES-256 key"));
+        byte[] otherIv = iv.clone();
+        otherIv[0] ^= 1;
+        // a different iv changes only the first block of the plaintext: the padding still checks, the password not
+        objects.add("secret,id=s3,keyid=master,iv=" + e.encodeToString(otherIv) + ",data=" + ct);
+        assertTrue(assertThrows(IOException.class,
+                () -> objects.add("tls-creds-x509,id=t5,endpoint=server,passwordid=s3,dir=" + enc)).getMessage()
+                .contains("wrong password"));
+        assertEquals("'file' and 'data' are mutually exclusive", assertThrows(IllegalArgumentException.class,
+                () -> objects.add("secret,id=s4,data=x,file=" + file)).getMessage());
+        assertEquals("Either 'file' or 'data' must be provided", assertThrows(IllegalArgumentException.class,
+                () -> objects.add("secret,id=s5")).getMessage());
     }
 
     @Test

@@ -159,6 +159,46 @@ class BadInputTest {
                 e.getMessage());
     }
 
+    /**
+     * With a {@link org.savevm.api.ForeignSections} in the load's context (loadvm of a snapshot QEMU took), a FULL
+     * section no handler loads is read past by it and named in the LoadReport, and the load completes; one it
+     * cannot describe still fails with QEMU's words at the section's offset.
+     */
+    @Test
+    void unknownSectionIsReadPastByForeignSectionsAndReported() throws IOException {
+        byte[] s = validStream();
+        int at = fullHeader(s, 7, "0000:00:01.0/dev-b");
+        RoundTripTest.Machine dst = new RoundTripTest.Machine(false);
+        FakeRegistry reg = new FakeRegistry();
+        reg.add(dst.live, 2).add(dst.a, 5);
+        org.savevm.api.MigrationContext context = new org.savevm.api.MigrationContext(MigrationSettings.DEFAULTS);
+        int[] asked = {0};
+        context.publish(org.savevm.api.ForeignSections.class, (idstr, instance, version, in) -> {
+            asked[0]++;
+            assertEquals("0000:00:01.0/dev-b", idstr);
+            assertEquals(1, instance);
+            in.readFully(new byte[300]); // dev-b's blob, as its vmdesc entry describes it
+            return true;
+        });
+        new SaveVmService(reg, new BlobEngine(), Map.of()).load(MigrationInput.of(s), context,
+                org.savevm.api.IncomingCommands.NONE);
+        assertEquals(1, asked[0]);
+        org.savevm.api.LoadReport report = context.find(org.savevm.api.LoadReport.class).orElseThrow();
+        assertEquals(java.util.List.of("'0000:00:01.0/dev-b' instance 1"), report.skipped());
+        assertTrue(report.vmdescChecked(), "the skipped section counts as arrived for the trailer's check");
+        assertTrue(report.warning().orElseThrow().contains("not loaded, no handler here for 1 section of the stream"));
+        assertEquals(1, dst.a.commits);
+
+        org.savevm.api.MigrationContext refusing = new org.savevm.api.MigrationContext(MigrationSettings.DEFAULTS);
+        refusing.publish(org.savevm.api.ForeignSections.class, (idstr, instance, version, in) -> false);
+        MigrationStreamException e = assertThrows(MigrationStreamException.class,
+                () -> new SaveVmService(reg, new BlobEngine(), Map.of()).load(MigrationInput.of(s), refusing,
+                        org.savevm.api.IncomingCommands.NONE));
+        assertTrue(e.getMessage().contains("Unknown savevm section or instance '0000:00:01.0/dev-b' 1 (no handler"),
+                e.getMessage());
+        assertEquals(at, e.offset());
+    }
+
     @Test
     void unknownInstanceOfKnownIdstr() throws IOException {
         byte[] s = validStream();

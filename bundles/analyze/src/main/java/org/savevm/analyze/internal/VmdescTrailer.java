@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 
+import org.savevm.api.analyze.ForeignSectionReaders;
 import org.savevm.api.vmstate.GenericState;
 import org.savevm.api.vmstate.VMStateDescription;
 import org.savevm.api.vmstate.VMStateJson;
@@ -85,6 +86,12 @@ final class VmdescTrailer {
      * found but whose JSON is broken is an error naming its offset.
      */
     static VmdescTrailer locate(FileChannel ch, long size, long maxLength, ObjectMapper mapper) throws IOException {
+        return locate(ch::read, size, maxLength, mapper);
+    }
+
+    /** As {@link #locate(FileChannel, long, long, ObjectMapper)}, for any stream readable at a position. */
+    static VmdescTrailer locate(ForeignSectionReaders.PositionalReader ch, long size, long maxLength, ObjectMapper mapper)
+            throws IOException {
         // candidate p: type byte at p, EOF byte at p-1, header (8 bytes) before that, '{' at p+5
         long lowest = Math.max(9, size - maxLength - 5);
         long highest = size - 6;
@@ -106,7 +113,8 @@ final class VmdescTrailer {
         return null;
     }
 
-    private static void readFully(FileChannel ch, ByteBuffer buf, long at) throws IOException {
+    private static void readFully(ForeignSectionReaders.PositionalReader ch, ByteBuffer buf, long at)
+            throws IOException {
         long pos = at;
         while (buf.hasRemaining()) {
             int n = ch.read(buf, pos);
@@ -117,7 +125,8 @@ final class VmdescTrailer {
         }
     }
 
-    private static VmdescTrailer parse(FileChannel ch, long at, long length, ObjectMapper mapper) throws IOException {
+    private static VmdescTrailer parse(ForeignSectionReaders.PositionalReader ch, long at, long length,
+            ObjectMapper mapper) throws IOException {
         ByteBuffer b = ByteBuffer.allocate((int) length);
         readFully(ch, b, at + 5);
         String text = new String(b.array(), StandardCharsets.UTF_8);

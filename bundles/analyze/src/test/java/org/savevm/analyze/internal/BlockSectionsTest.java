@@ -55,6 +55,21 @@ class BlockSectionsTest {
         assertEquals(zeroChunks, d0.path("zero_chunks").asLong());
         assertEquals(4L << 20, d0.path("end").asLong());
         assertEquals("d0.raw", d0.path("dump_file").asText());
+        // the runs in stream order cover every chunk of the 4 MiB disk once, zero runs being the zero chunks
+        java.util.BitSet seen = new java.util.BitSet();
+        long zeroInRuns = 0;
+        for (JsonNode run : d0.path("runs")) {
+            for (long i = 0; i < run.path("chunks").asLong(); i++) {
+                int chunk = (int) (run.path("offset").asLong() / (1 << 20) + i);
+                assertTrue(!seen.get(chunk), "chunk " + chunk + " listed twice: " + d0);
+                seen.set(chunk);
+            }
+            zeroInRuns += run.path("zero").asBoolean() ? run.path("chunks").asLong() : 0;
+            assertTrue(run.path("at").asLong() > 0);
+        }
+        assertEquals(4, seen.cardinality(), d0.toString());
+        assertEquals(zeroChunks, zeroInRuns, d0.toString());
+        assertTrue(text.out().contains("in stream order ("), text.out());
         assertEquals(100, r.json().path("block").path("last_progress").asLong());
         assertArrayEquals(source, Files.readAllBytes(dir.resolve("d0.raw")), "the dumped disk is QEMU's source image");
 

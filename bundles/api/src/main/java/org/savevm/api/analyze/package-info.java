@@ -4,7 +4,7 @@
  * without a machine and returns a neutral result (maps, lists, numbers, strings, booleans).
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package org.savevm.api.analyze;
 
 import org.osgi.annotation.bundle.Export;

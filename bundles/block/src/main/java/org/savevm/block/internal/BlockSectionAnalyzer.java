@@ -28,6 +28,13 @@ import org.savevm.stream.MigrationStreamException;
 public final class BlockSectionAnalyzer implements SectionAnalyzer {
     /** More devices than any machine has: refused before opening more files. */
     static final int MAX_DEVICES = 1024;
+    /**
+     * Runs of chunks kept for the listing, over all devices: a hostile stream of 30-byte zero records in a scattered
+     * order would otherwise make one entry per record. Past it the runs are only counted.
+     */
+    static final int MAX_RUNS = 10_000;
+    /** Runs shown per drive in the text form; the JSON has all that were kept. */
+    static final int RUNS_SHOWN = 16;
 
     @Override
     public String idstr() {
@@ -45,10 +52,30 @@ public final class BlockSectionAnalyzer implements SectionAnalyzer {
         return new Analysis(context.diskDump());
     }
 
+    /** Consecutive chunks of one kind in stream order: a bulk phase is one run of data and one of zeros, say. */
+    private static final class Run {
+        final long offset;
+        final boolean zero;
+        final long at;
+        long chunks = 1;
+
+        Run(long offset, boolean zero, long at) {
+            this.offset = offset;
+            this.zero = zero;
+            this.at = at;
+        }
+
+        boolean extendsWith(long nextOffset, boolean nextZero) {
+            return nextZero == zero && nextOffset == offset + chunks * BlockFlags.CHUNK_SIZE;
+        }
+    }
+
     private static final class Device {
         long chunks;
         long zeroChunks;
         long end;
+        final List<Run> runs = new ArrayList<>();
+        long runsOmitted;
         MemoryDumpSink.DumpFile file;
         String fileName;
     }
@@ -60,6 +87,7 @@ public final class BlockSectionAnalyzer implements SectionAnalyzer {
         private final byte[] zeros;
         private long progressRecords;
         private long lastProgress = -1;
+        private int runsKept;
 
         Analysis(MemoryDumpSink dump) {
             this.dump = dump;
@@ -85,6 +113,7 @@ public final class BlockSectionAnalyzer implements SectionAnalyzer {
                         }
                     }
                     d.end = Math.max(d.end, r.offset() + BlockFlags.CHUNK_SIZE);
+                    addToRuns(d, r);
                     if (r.zero()) {
                         d.zeroChunks++;
                         if (d.file != null) {
@@ -109,6 +138,18 @@ public final class BlockSectionAnalyzer implements SectionAnalyzer {
             }
         }
 
+        private void addToRuns(Device d, BlockRecord r) {
+            Run last = d.runs.isEmpty() ? null : d.runs.get(d.runs.size() - 1);
+            if (last != null && d.runsOmitted == 0 && last.extendsWith(r.offset(), r.zero())) {
+                last.chunks++;
+            } else if (runsKept < MAX_RUNS && d.runsOmitted == 0) {
+                d.runs.add(new Run(r.offset(), r.zero(), r.at()));
+                runsKept++;
+            } else {
+                d.runsOmitted++;
+            }
+        }
+
         @Override
         public Map<String, Object> result() {
             Map<String, Object> r = new LinkedHashMap<>();
@@ -119,6 +160,19 @@ public final class BlockSectionAnalyzer implements SectionAnalyzer {
                 o.put("zero_chunks", d.zeroChunks);
                 o.put("chunk_size", BlockFlags.CHUNK_SIZE);
                 o.put("end", d.end);
+                List<Map<String, Object>> runs = new ArrayList<>();
+                for (Run run : d.runs) {
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    m.put("offset", run.offset);
+                    m.put("chunks", run.chunks);
+                    m.put("zero", run.zero);
+                    m.put("at", run.at);
+                    runs.add(m);
+                }
+                o.put("runs", runs);
+                if (d.runsOmitted > 0) {
+                    o.put("records_not_listed", d.runsOmitted);
+                }
                 if (d.fileName != null) {
                     o.put("dump_file", d.fileName);
                 }
@@ -148,6 +202,22 @@ public final class BlockSectionAnalyzer implements SectionAnalyzer {
                     + " zero chunks");
             lines.add("    chunks reach 0x" + Long.toHexString(((Number) o.get("end")).longValue())
                     + (o.get("dump_file") != null ? ", written to " + o.get("dump_file") : ""));
+            List<?> runs = (List<?>) o.get("runs");
+            lines.add("    in stream order (" + runs.size() + " runs of consecutive chunks):");
+            for (int i = 0; i < Math.min(runs.size(), RUNS_SHOWN); i++) {
+                Map<?, ?> run = (Map<?, ?>) runs.get(i);
+                long off = ((Number) run.get("offset")).longValue();
+                long n = ((Number) run.get("chunks")).longValue();
+                lines.add("      " + (Boolean.TRUE.equals(run.get("zero")) ? "zero" : "data") + " 0x"
+                        + Long.toHexString(off) + "-0x" + Long.toHexString(off + n * BlockFlags.CHUNK_SIZE - 1) + " ("
+                        + n + (n == 1 ? " chunk" : " chunks") + "), from byte " + run.get("at"));
+            }
+            if (runs.size() > RUNS_SHOWN) {
+                lines.add("      ... " + (runs.size() - RUNS_SHOWN) + " more runs (--json lists them)");
+            }
+            if (o.get("records_not_listed") != null) {
+                lines.add("      ... and " + o.get("records_not_listed") + " later records counted, not listed");
+            }
         });
         lines.add("  " + result.get("progress_records") + " progress records");
         return lines;

@@ -104,6 +104,50 @@ class MachineDrivesMigrationTest {
         }
     }
 
+    /**
+     * HMP's {@code migrate -b} (QMP migrate's blk): the block capability for this one migration. Switched on by
+     * the command, the disk arrives equal, and the capability is off again once the migration has ended; with
+     * the capability already on the option is refused with QEMU 7.2's text and nothing starts.
+     */
+    @org.junit.jupiter.api.Test
+    void migrateDashBCopiesTheDiskForThisMigrationOnly() throws Exception {
+        ImageServiceComponent images = new ImageServiceComponent();
+        BlockImage srcImage = images.create(tmp.resolve("src.raw"), ImageFormat.RAW, DISK, java.util.Optional.empty(),
+                java.util.Optional.empty());
+        Random rnd = new Random(11);
+        byte[] b = new byte[1 << 20];
+        for (long at = DISK / 4; at < DISK / 2; at += b.length) {
+            rnd.nextBytes(b);
+            srcImage.write(at, ByteBuffer.wrap(b));
+        }
+        BlockImage dstImage = images.create(tmp.resolve("dst.raw"), ImageFormat.RAW, DISK, java.util.Optional.empty(),
+                java.util.Optional.empty());
+        try (SimulatedMachine src = new SimulatedMachine("pc-i440fx-7.2", 16L << 20, WorkloadSpec.DEFAULT,
+                List.of(new MachineDrive("disk0", srcImage, false)), 0);
+                SimulatedMachine dst = new SimulatedMachine("pc-i440fx-7.2", 16L << 20, WorkloadSpec.DEFAULT,
+                        List.of(new MachineDrive("disk0", dstImage, false)), 0)) {
+            dst.workload().pause();
+            MigrationManager source = manager(src);
+            source.setCapability("block", false);
+            MigrationManager destination = manager(dst);
+            IncomingMigration in = destination.incoming("tcp:127.0.0.1:0", false, MigrationListener.NONE);
+            OutgoingMigration out = source.migrate(in.address(), MigrationListener.NONE, true, false);
+            assertTrue(out.await(60, TimeUnit.SECONDS));
+            assertTrue(in.await(60, TimeUnit.SECONDS));
+            assertEquals(MigrationStatus.COMPLETED, out.status(), out.info().errorDesc());
+            assertEquals(MigrationStatus.COMPLETED, in.status(), in.error());
+            assertEquals(src.drives().get(0).contentHash(), dst.drives().get(0).contentHash());
+            assertTrue(!source.config().capabilities().contains("block"), "block capability left on after -b");
+            assertEquals(0, source.config().parameter("block-incremental"));
+
+            source.setCapability("block", true);
+            IllegalStateException refused = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                    () -> source.migrate("tcp:127.0.0.1:1", MigrationListener.NONE, false, true));
+            assertEquals("Command options are incompatible with current migration capabilities", refused.getMessage());
+            assertTrue(source.config().capabilities().contains("block"), "a refused -i must leave the capability");
+        }
+    }
+
     private static MigrationManager manager(SimulatedMachine m) {
         HandlerRegistry registry = new HandlerRegistry();
         registry.add(new BlockHandler(m), "org.savevm.block");

@@ -495,6 +495,12 @@ public final class DemoCommand implements SavevmCommand {
             t.row("postcopy requests", r.get("postcopy-requests"));
             t.row("postcopy bytes", StatsTable.mib(r.get("postcopy-bytes")));
             t.row("destination vCPU reads", loaded.get("postcopy-vcpu-reads"));
+            if (loaded.get("postcopy-fault-latency-us") instanceof Map<?, ?> lat) {
+                // reads that found their page missing: guest access until the requested page was placed
+                info.put("postcopy-fault-latency-us", lat);
+                t.row("page-request latency", "p50 " + lat.get("p50") + " us, p99 " + lat.get("p99") + " us, max "
+                        + lat.get("max") + " us (" + lat.get("count") + " faulting reads)");
+            }
         }
         // the destination measures blocktime (QEMU reports it in the destination's query-migrate)
         for (String k : new String[] {"postcopy-blocktime", "postcopy-vcpu-blocktime"}) {

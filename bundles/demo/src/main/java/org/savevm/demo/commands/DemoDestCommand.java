@@ -138,6 +138,9 @@ public final class DemoDestCommand implements SavevmCommand {
         loaded.put("guest-running", m.status() == MigrationStatus.COMPLETED);
         if (vcpu.started()) {
             loaded.put("postcopy-vcpu-reads", vcpu.reads());
+            if (vcpu.faultLatencyMicros() != null) {
+                loaded.put("postcopy-fault-latency-us", vcpu.faultLatencyMicros());
+            }
             if (vcpu.failure() != null) {
                 loaded.put("postcopy-vcpu-error", vcpu.failure());
             }

@@ -16,7 +16,7 @@ import org.savevm.migration.internal.MigrationManager;
 import org.savevm.migration.outgoing.OutgoingMigration;
 import org.savevm.migration.progress.ProgressLine;
 
-/** {@code migrate [-d] URI}: live-migrates this machine (QEMU's migrate). */
+/** {@code migrate [-d] [-b] [-i] [-r] URI}: live-migrates this machine (QEMU's HMP migrate). */
 @Component(service = SavevmCommand.class)
 public final class MigrateCommand implements SavevmCommand {
     private static final long POLL_MILLIS = 200;
@@ -40,8 +40,11 @@ public final class MigrateCommand implements SavevmCommand {
 
     @Override
     public String usage() {
-        return "migrate [-d] [-r] [--capability NAME]... [--parameter NAME=VALUE]... URI\n"
+        return "migrate [-d] [-b] [-i] [-r] [--capability NAME]... [--parameter NAME=VALUE]... URI\n"
                 + "  -d                      return at once; follow with info-migrate, stop with migrate-cancel\n"
+                + "  -b, --blk               copy the disks too (capability block for this migration only)\n"
+                + "  -i, --inc               copy only what each disk holds above its backing file, the base\n"
+                + "                          being shared (block with block-incremental, this migration only)\n"
                 + "  -r, --resume            resume a postcopy-paused migration on URI (the destination ran\n"
                 + "                          migrate-recover URI first)\n"
                 + "  --capability NAME       switch a capability on first (xbzrle, compress, auto-converge, ...)\n"
@@ -54,6 +57,8 @@ public final class MigrateCommand implements SavevmCommand {
     public int run(List<String> args, PrintStream out, PrintStream err) throws Exception {
         boolean detach = false;
         boolean resume = false;
+        boolean blk = false;
+        boolean inc = false;
         String uri = null;
         MigrationOptions options = new MigrationOptions();
         try {
@@ -64,6 +69,12 @@ public final class MigrateCommand implements SavevmCommand {
                     i = next;
                 } else if (a.equals("-d") || a.equals("--detach")) {
                     detach = true;
+                    i++;
+                } else if (a.equals("-b") || a.equals("--blk")) {
+                    blk = true;
+                    i++;
+                } else if (a.equals("-i") || a.equals("--inc")) {
+                    inc = true;
                     i++;
                 } else if (a.equals("-r") || a.equals("--resume")) {
                     resume = true;
@@ -77,6 +88,9 @@ public final class MigrateCommand implements SavevmCommand {
             }
             if (uri == null) {
                 throw new IllegalArgumentException("missing URI");
+            }
+            if (resume && (blk || inc)) {
+                throw new IllegalArgumentException("-r resumes a paused postcopy migration and takes no -b or -i");
             }
             options.capabilities().forEach(c -> manager.config().setCapability(c, true));
             options.parameters().forEach(manager.config()::setParameter);
@@ -98,7 +112,7 @@ public final class MigrateCommand implements SavevmCommand {
         }
         OutgoingMigration m;
         try {
-            m = manager.migrate(uri, MigrationListener.NONE);
+            m = manager.migrate(uri, MigrationListener.NONE, blk, inc);
         } catch (IllegalArgumentException | IllegalStateException e) {
             err.println("migrate: " + e.getMessage());
             return e instanceof IllegalArgumentException ? 2 : 1;

@@ -31,7 +31,7 @@ public final class ObjectAddCommand implements SavevmCommand {
 
     @Override
     public String summary() {
-        return "create an object as QEMU's -object / object_add (tls-creds-x509, authz-list)";
+        return "create an object as QEMU's -object / object_add (tls-creds-x509, authz-list, secret)";
     }
 
     @Override
@@ -39,7 +39,11 @@ public final class ObjectAddCommand implements SavevmCommand {
         return "object-add TYPE,id=ID[,KEY=VALUE]...   (a comma inside a value is written ,,)\n"
                 + "  tls-creds-x509,id=ID,dir=DIR,endpoint=server|client[,verify-peer=on|off][,sanity-check=on|off]\n"
                 + "      DIR holds ca-cert.pem; server-cert.pem and server-key.pem for a server; client-cert.pem and\n"
-                + "      client-key.pem for a client (optional unless the server verifies its peer)\n"
+                + "      client-key.pem for a client (optional unless the server verifies its peer); a server also\n"
+                + "      reads ca-crl.pem when present (revoked client certificates); [,passwordid=SECRET] for an\n"
+                + "      encrypted key\n"
+                + "  secret,id=ID,data=VALUE|file=PATH[,format=raw|base64][,keyid=MASTER,iv=BASE64]\n"
+                + "      a password other objects name (passwordid); with keyid, VALUE is AES-256-CBC under MASTER\n"
                 + "  authz-list,id=ID[,policy=deny|allow][,rules.N.match=DN,rules.N.policy=allow|deny[,rules.N.format=exact|glob]]...\n"
                 + "      checks the client certificate's distinguished name (CN=...,O=...) when named by tls-authz\n"
                 + "  then: migrate-set-parameter tls-creds ID (and tls-hostname, tls-authz)\n";

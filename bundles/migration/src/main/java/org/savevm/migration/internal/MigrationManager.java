@@ -21,6 +21,7 @@ import org.savevm.api.VirtualClock;
 import org.savevm.api.machine.Machine;
 import org.savevm.api.migration.GuestControl;
 import org.savevm.api.migration.MigrationInfo;
+import org.savevm.api.migration.MigrationStatus;
 import org.savevm.api.migration.MigrationListener;
 import org.savevm.api.migration.MigrationService;
 import org.savevm.api.migration.MigrationUri;
@@ -99,8 +100,16 @@ public final class MigrationManager implements MigrationService {
         this(saveVm, guest, new UserObjects());
     }
 
-    /** Test and embedding constructor: no ConfigAdmin, the given guest and objects. */
-    public MigrationManager(SaveVm saveVm, GuestControl guest, UserObjects objects) {
+    /**
+     * Test and embedding factory: no ConfigAdmin, the given guest and objects. A factory, not a public constructor:
+     * Felix SCR tries every public constructor with as many parameters as the DS one and logs an error for each
+     * that does not fit.
+     */
+    public static MigrationManager withObjects(SaveVm saveVm, GuestControl guest, UserObjects objects) {
+        return new MigrationManager(saveVm, guest, objects);
+    }
+
+    private MigrationManager(SaveVm saveVm, GuestControl guest, UserObjects objects) {
         this.saveVm = saveVm;
         this.guest = guest;
         this.objects = objects;
@@ -219,10 +228,68 @@ public final class MigrationManager implements MigrationService {
     /** Starts an outgoing migration (QEMU's qmp_migrate). */
     @Override
     public synchronized OutgoingMigration migrate(String uri, MigrationListener listener) {
+        return migrate(uri, listener, false, false);
+    }
+
+    /**
+     * QEMU 7.2's qmp_migrate with its {@code blk} / {@code inc} arguments (HMP {@code migrate -b} / {@code -i}):
+     * switches the {@code block} capability (and with {@code inc} the {@code block-incremental} parameter) on for
+     * this one migration and back off when it ends, as migrate_prepare and block_cleanup_parameters do. Refused
+     * when the capability or the parameter is already set ("Command options are incompatible with current
+     * migration capabilities"), or when no installed handler implements block migration.
+     */
+    public synchronized OutgoingMigration migrate(String uri, MigrationListener listener, boolean blk, boolean inc) {
         MigrationUri parsed = MigrationUri.parse(uri);
         if (running()) {
             throw new IllegalStateException("There's a migration process in progress");
         }
+        if (!blk && !inc) {
+            return start(parsed, uri, listener);
+        }
+        if (config.capabilities().contains("block") || config.parameter("block-incremental") != 0) {
+            throw new IllegalStateException("Command options are incompatible with current migration capabilities");
+        }
+        config.setCapability("block", true);
+        if (inc) {
+            config.setParameter("block-incremental", 1);
+        }
+        MigrationListener cleanup = new MigrationListener() {
+            @Override
+            public void stateChanged(MigrationStatus status, MigrationInfo info) {
+                if (status.finished()) {
+                    removeBlockOptions();
+                }
+                listener.stateChanged(status, info);
+            }
+
+            @Override
+            public void progress(MigrationInfo info) {
+                listener.progress(info);
+            }
+
+            @Override
+            public void pass(long pass, MigrationInfo info) {
+                listener.pass(pass, info);
+            }
+        };
+        try {
+            return start(parsed, uri, cleanup);
+        } catch (RuntimeException e) {
+            removeBlockOptions();
+            throw e;
+        }
+    }
+
+    private void removeBlockOptions() {
+        config.setCapability("block", false);
+        try {
+            config.setParameter("block-incremental", 0);
+        } catch (IllegalArgumentException e) {
+            // the block handler left while the migration ran: its parameter is gone with it
+        }
+    }
+
+    private OutgoingMigration start(MigrationUri parsed, String uri, MigrationListener listener) {
         MigrationSettings settings = config.snapshot();
         if (settings.capability("return-path") && parsed.scheme() != MigrationUri.Scheme.TCP
                 && parsed.scheme() != MigrationUri.Scheme.UNIX) {

@@ -6,15 +6,24 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.AlgorithmParameters;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.PrivateKey;
 import java.security.cert.CertificateFactory;
+import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Set;
+
+import javax.crypto.Cipher;
+import javax.crypto.EncryptedPrivateKeyInfo;
+import javax.crypto.SecretKey;
+import javax.crypto.SecretKeyFactory;
+import javax.crypto.spec.PBEKeySpec;
 
 /**
  * Certificates and private keys in the PEM files QEMU's tls-creds-x509 reads. Keys come in the three forms openssl
@@ -37,28 +46,55 @@ final class PemFiles {
     }
 
     static List<X509Certificate> certificates(Path file) throws IOException {
+        return parsed(file, "certificate", "CERTIFICATE", Set.of("CERTIFICATE", "X509 CERTIFICATE"),
+                (cf, der) -> (X509Certificate) cf.generateCertificate(new ByteArrayInputStream(der)));
+    }
+
+    /** The revocation lists ({@code BEGIN X509 CRL}) of a file such as QEMU's ca-crl.pem. */
+    static List<X509CRL> crls(Path file) throws IOException {
+        return parsed(file, "CRL", "X509 CRL", Set.of("X509 CRL"),
+                (cf, der) -> (X509CRL) cf.generateCRL(new ByteArrayInputStream(der)));
+    }
+
+    private interface X509Parser<T> {
+        T parse(CertificateFactory cf, byte[] der) throws GeneralSecurityException;
+    }
+
+    /** Every block of {@code file} whose label is one of {@code labels}, through the JDK's X.509 factory; one at least. */
+    private static <T> List<T> parsed(Path file, String what, String label, Set<String> labels, X509Parser<T> parser)
+            throws IOException {
         String text = read(file);
-        List<X509Certificate> out = new ArrayList<>();
+        List<T> out = new ArrayList<>();
         try {
             CertificateFactory cf = CertificateFactory.getInstance("X.509");
             for (Block b : blocks(file, text)) {
-                if (b.label().equals("CERTIFICATE") || b.label().equals("X509 CERTIFICATE")) {
-                    out.add((X509Certificate) cf.generateCertificate(new ByteArrayInputStream(b.der())));
+                if (labels.contains(b.label())) {
+                    out.add(parser.parse(cf, b.der()));
                 }
             }
         } catch (GeneralSecurityException e) {
-            throw new IOException("Cannot load certificate '" + file + "': " + e.getMessage(), e);
+            throw new IOException("Cannot load " + what + " '" + file + "': " + e.getMessage(), e);
         }
         if (out.isEmpty()) {
-            throw new IOException("Cannot load certificate '" + file + "': no CERTIFICATE block in it");
+            throw new IOException("Cannot load " + what + " '" + file + "': no " + label + " block in it");
         }
         return out;
     }
 
     static PrivateKey privateKey(Path file) throws IOException {
+        return privateKey(file, null);
+    }
+
+    /**
+     * The first private key of {@code file}; an encrypted PKCS#8 key ({@code BEGIN ENCRYPTED PRIVATE KEY}, as
+     * {@code openssl genpkey -aes256} and {@code certtool --password} write) is decrypted with {@code password}.
+     */
+    static PrivateKey privateKey(Path file, char[] password) throws IOException {
         String text = read(file);
         if (text.contains("Proc-Type: 4,ENCRYPTED")) {
-            throw new IOException("Cannot load key '" + file + "': encrypted keys are not supported");
+            throw new IOException("Cannot load key '" + file + "': it is encrypted the traditional OpenSSL way"
+                    + " (Proc-Type), which is not read here; convert it to encrypted PKCS#8 with"
+                    + " openssl pkcs8 -topk8 -v2 aes256");
         }
         for (Block b : blocks(file, text)) {
             try {
@@ -66,13 +102,20 @@ final class PemFiles {
                     case "PRIVATE KEY" -> {
                         return pkcs8(b.der(), "RSA", "EC", "Ed25519", "Ed448", "DSA", "RSASSA-PSS");
                     }
+                    case "ENCRYPTED PRIVATE KEY" -> {
+                        if (password == null) {
+                            throw new IOException("the key is encrypted: give its password as a secret object"
+                                    + " named by passwordid=ID");
+                        }
+                        return pkcs8(decrypt(b.der(), password), "RSA", "EC", "Ed25519", "Ed448", "DSA",
+                                "RSASSA-PSS");
+                    }
                     case "RSA PRIVATE KEY" -> {
                         return pkcs8(wrap(RSA_ALGORITHM, b.der()), "RSA");
                     }
                     case "EC PRIVATE KEY" -> {
                         return pkcs8(wrap(ecAlgorithm(b.der()), b.der()), "EC");
                     }
-                    case "ENCRYPTED PRIVATE KEY" -> throw new IOException("encrypted keys are not supported");
                     default -> {
                         // EC PARAMETERS and the like precede the key in some files
                     }
@@ -82,6 +125,28 @@ final class PemFiles {
             }
         }
         throw new IOException("Cannot load key '" + file + "': no PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY block in it");
+    }
+
+    /**
+     * EncryptedPrivateKeyInfo (RFC 5958) to PrivateKeyInfo. For PBES2 the JDK names the scheme "PBES2" but wants
+     * the cipher by the name its parameters carry (e.g. PBEWithHmacSHA256AndAES_256); older PBE schemes are named
+     * directly.
+     */
+    private static byte[] decrypt(byte[] der, char[] password) throws IOException, GeneralSecurityException {
+        EncryptedPrivateKeyInfo info = new EncryptedPrivateKeyInfo(der);
+        AlgorithmParameters params = info.getAlgParameters();
+        String scheme = params != null && info.getAlgName().equals("PBES2") ? params.toString() : info.getAlgName();
+        PBEKeySpec spec = new PBEKeySpec(password);
+        try {
+            SecretKey k = SecretKeyFactory.getInstance(scheme).generateSecret(spec);
+            Cipher c = Cipher.getInstance(scheme);
+            c.init(Cipher.DECRYPT_MODE, k, params);
+            return info.getKeySpec(c).getEncoded();
+        } catch (java.security.spec.InvalidKeySpecException e) {
+            throw new IOException("cannot decrypt the key: wrong password (" + scheme + ")", e);
+        } finally {
+            spec.clearPassword();
+        }
     }
 
     private static PrivateKey pkcs8(byte[] der, String... algorithms) throws GeneralSecurityException {

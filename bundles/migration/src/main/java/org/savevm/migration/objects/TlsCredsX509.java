@@ -12,11 +12,13 @@ import java.security.cert.CertificateException;
 import java.security.cert.CertificateExpiredException;
 import java.security.cert.CertificateNotYetValidException;
 import java.security.cert.CertificateParsingException;
+import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Function;
 
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
@@ -45,6 +47,8 @@ public final class TlsCredsX509 implements UserObject {
     public static final String SERVER_KEY = "server-key.pem";
     public static final String CLIENT_CERT = "client-cert.pem";
     public static final String CLIENT_KEY = "client-key.pem";
+    /** Read by a server only, as QEMU 7.2: the client certificates the CA has revoked. */
+    public static final String CA_CRL = "ca-crl.pem";
     /** QEMU's default priority string NORMAL under GnuTLS 3.7 negotiates these. */
     public static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
     /** Above TLS 1.3's 7-day ticket lifetime: JSSE then sends no NewSessionTicket. */
@@ -57,9 +61,10 @@ public final class TlsCredsX509 implements UserObject {
     private final List<X509Certificate> ca;
     private final List<X509Certificate> chain;
     private final PrivateKey key;
+    private final List<X509CRL> crls;
 
     private TlsCredsX509(String id, boolean server, boolean verifyPeer, Path dir, List<X509Certificate> ca,
-            List<X509Certificate> chain, PrivateKey key) {
+            List<X509Certificate> chain, PrivateKey key, List<X509CRL> crls) {
         this.id = id;
         this.server = server;
         this.verifyPeer = verifyPeer;
@@ -67,15 +72,30 @@ public final class TlsCredsX509 implements UserObject {
         this.ca = ca;
         this.chain = chain;
         this.key = key;
+        this.crls = crls;
     }
 
-    /** From {@code -object tls-creds-x509,id=ID,dir=DIR,endpoint=server|client,verify-peer=on|off,sanity-check=on|off}. */
-    static TlsCredsX509 from(ObjectOptions o) throws IOException {
+    /**
+     * From {@code -object tls-creds-x509,id=ID,dir=DIR,endpoint=server|client,verify-peer=on|off,sanity-check=on|off
+     * [,passwordid=SECRET]}; {@code lookup} finds the {@code secret} object that passwordid names (the password of
+     * an encrypted private key, as QEMU hands it to gnutls_certificate_set_x509_key_file2).
+     */
+    static TlsCredsX509 from(ObjectOptions o, Function<String, UserObject> lookup) throws IOException {
         String dirName = o.get("dir");
         boolean server = o.choice("endpoint", "client", "client", "server").equals("server");
         boolean verifyPeer = o.bool("verify-peer", true);
         boolean sanityCheck = o.bool("sanity-check", true);
+        String passwordId = o.get("passwordid");
         o.checkAllUsed();
+        char[] password = null;
+        if (passwordId != null) {
+            UserObject secret = lookup.apply(passwordId);
+            if (!(secret instanceof Secret sec)) {
+                throw new IllegalArgumentException(secret == null ? "No secret with id '" + passwordId + "'"
+                        : "Object with id '" + passwordId + "' is not a secret");
+            }
+            password = sec.utf8();
+        }
         if (dirName == null || dirName.isEmpty()) {
             // QEMU's qcrypto_tls_creds_get_path
             throw new IOException("Missing 'dir' property value");
@@ -98,11 +118,46 @@ public final class TlsCredsX509 implements UserObject {
             }
         }
         List<X509Certificate> chain = certFile == null ? List.of() : PemFiles.certificates(certFile);
-        PrivateKey key = keyFile == null ? null : PemFiles.privateKey(keyFile);
+        PrivateKey key;
+        try {
+            key = keyFile == null ? null : PemFiles.privateKey(keyFile, password);
+        } finally {
+            if (password != null) {
+                java.util.Arrays.fill(password, '\0');
+            }
+        }
+        List<X509CRL> crls = List.of();
+        Path crlFile = server ? optional(dir, CA_CRL) : null;
+        if (crlFile != null) {
+            crls = PemFiles.crls(crlFile);
+            checkCrlIssuers(crls, ca, crlFile, dir.resolve(CA_CERT));
+        }
         if (sanityCheck) {
             sanityCheck(ca, chain, certFile, dir.resolve(CA_CERT));
         }
-        return new TlsCredsX509(o.id(), server, verifyPeer, dir, List.copyOf(ca), List.copyOf(chain), key);
+        return new TlsCredsX509(o.id(), server, verifyPeer, dir, List.copyOf(ca), List.copyOf(chain), key,
+                List.copyOf(crls));
+    }
+
+    /** A revocation list counts only when a CA of ca-cert.pem signed it; anything else is refused at load. */
+    private static void checkCrlIssuers(List<X509CRL> crls, List<X509Certificate> ca, Path crlFile, Path caFile)
+            throws IOException {
+        for (X509CRL crl : crls) {
+            boolean signed = false;
+            for (X509Certificate c : ca) {
+                try {
+                    crl.verify(c.getPublicKey());
+                    signed = true;
+                    break;
+                } catch (GeneralSecurityException e) {
+                    // the next CA of the file may have signed it
+                }
+            }
+            if (!signed) {
+                throw new IOException("The revocation list of " + crl.getIssuerX500Principal().getName()
+                        + " in " + crlFile + " is not signed by a CA in " + caFile);
+            }
+        }
     }
 
     private static Path required(Path dir, String name) throws IOException {
@@ -312,6 +367,12 @@ public final class TlsCredsX509 implements UserObject {
             } catch (CertificateException e) {
                 throw new CertificateException("The " + peer + " certificate " + dn + " is not trusted by the CA in "
                         + dir.resolve(CA_CERT) + ": " + e.getMessage(), e);
+            }
+            for (X509CRL crl : crls) {
+                if (crl.isRevoked(leaf)) {
+                    throw new CertificateException("The " + peer + " certificate " + dn + " has been revoked ("
+                            + dir.resolve(CA_CRL) + ")");
+                }
             }
             if (serverIsPeer && !matchesHostname(leaf, hostname)) {
                 throw new CertificateException("Certificate does not match the hostname " + hostname

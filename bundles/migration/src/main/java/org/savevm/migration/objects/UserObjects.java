@@ -25,10 +25,11 @@ public final class UserObjects {
     public UserObject add(String spec) throws IOException {
         ObjectOptions o = ObjectOptions.parse(spec);
         UserObject created = switch (o.type()) {
-            case TlsCredsX509.TYPE -> TlsCredsX509.from(o);
+            case TlsCredsX509.TYPE -> TlsCredsX509.from(o, id -> find(id).orElse(null));
             case AuthzList.TYPE -> AuthzList.from(o);
+            case Secret.TYPE -> Secret.from(o, id -> find(id).orElse(null));
             default -> throw new IllegalArgumentException("Invalid parameter type for 'qom-type', expected: one of "
-                    + TlsCredsX509.TYPE + ", " + AuthzList.TYPE + " (got '" + o.type() + "')");
+                    + TlsCredsX509.TYPE + ", " + AuthzList.TYPE + ", " + Secret.TYPE + " (got '" + o.type() + "')");
         };
         synchronized (byId) {
             if (byId.containsKey(created.id())) {

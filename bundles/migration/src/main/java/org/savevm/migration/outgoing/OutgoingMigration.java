@@ -90,6 +90,8 @@ public final class OutgoingMigration implements Outgoing {
     private final MigrationStateMachine state = new MigrationStateMachine(MigrationTransitions.OUTGOING, lock);
     private volatile boolean startPostcopy;
     private volatile boolean inPostcopy;
+    /** A page request arrived since the migration thread last looked: it must not sleep out the slice. */
+    private volatile boolean urgent;
     private volatile ReturnPathReader rpReader;
     /** Page requests counted by the return paths of channels that broke. */
     private volatile long pageRequestsBefore;
@@ -449,7 +451,7 @@ public final class OutgoingMigration implements Outgoing {
                 .orElseThrow(() -> new IOException("postcopy-ram: the ram handler offers no postcopy source"));
         limiter.setBandwidth(0);
         // Requests may come as soon as the destination runs; the ram handler queues them until iterate.
-        rp.acceptPageRequests(ram::requestPages);
+        rp.acceptPageRequests(urgentRequests(ram));
         PostcopySwitch.write(o, saveVm, outgoing, ram);
         o.flush();
         postcopyStartPosition = o.position();
@@ -553,6 +555,21 @@ public final class OutgoingMigration implements Outgoing {
         awaitShut(rpReader);
     }
 
+    /**
+     * The return path's page requests go to the ram handler's queue and wake the migration thread if it waits
+     * out a rate-limit slice (QEMU's migration_make_urgent_request on rate_limit_sem): the ram handler sends
+     * requested pages despite the limit, so a faulting destination does not wait for the next slice.
+     */
+    private ReturnPathReader.PageRequests urgentRequests(RamPostcopySource ram) {
+        return (block, start, length) -> {
+            ram.requestPages(block, start, length);
+            urgent = true;
+            synchronized (lock) {
+                lock.notifyAll();
+            }
+        };
+    }
+
     /** postcopy_pause: drop the broken channel, tell the listener, wait for migrate -r or a cancel. */
     private void awaitResume(IOException cause) throws IOException {
         Connection c = connection;
@@ -610,7 +627,7 @@ public final class OutgoingMigration implements Outgoing {
         o.setRateLimiter(total -> limiter.exceeded(prior + total + multifdBytes()));
         ReturnPathReader old = rpReader;
         ReturnPathReader rp = new ReturnPathReader(c.input());
-        rp.acceptPageRequests(ram::requestPages);
+        rp.acceptPageRequests(urgentRequests(ram));
         rp.acceptRecovery(ram);
         // a broken return path breaks this channel too, so that the migration thread pauses
         rp.onError(c::abort);
@@ -741,7 +758,7 @@ public final class OutgoingMigration implements Outgoing {
         long sliceEnd = iterationStartNanos + TimeUnit.MILLISECONDS.toNanos(SliceRateLimiter.SLICE_MILLIS);
         if (limiter.exceeded(sent(o)) && now < sliceEnd) {
             synchronized (lock) {
-                while (!cancelRequested && (now = System.nanoTime()) < sliceEnd) {
+                while (!cancelRequested && !urgent && (now = System.nanoTime()) < sliceEnd) {
                     try {
                         TimeUnit.NANOSECONDS.timedWait(lock, sliceEnd - now);
                     } catch (InterruptedException e) {
@@ -751,6 +768,7 @@ public final class OutgoingMigration implements Outgoing {
                 }
             }
         }
+        urgent = false;
         if (now < sliceEnd) {
             return;
         }

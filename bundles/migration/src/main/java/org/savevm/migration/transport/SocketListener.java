@@ -31,6 +31,7 @@ final class SocketListener implements Listener {
     /** The accepted socket as a connection: with TLS, after its handshake. */
     private Connection open(SocketChannel ch) throws IOException {
         ch.configureBlocking(true);
+        Transports.noDelay(ch);
         return tls == null ? new ChannelConnection(ch) : tls.secure(ch);
     }
 

@@ -45,6 +45,7 @@ public final class Transports {
                     ch.close();
                     throw new IOException("Failed to connect to '" + host + ":" + uri.port() + "': " + e.getMessage(), e);
                 }
+                noDelay(ch);
                 return tls == null ? new ChannelConnection(ch) : tls.secure(ch);
             }
             case UNIX -> {
@@ -65,6 +66,17 @@ public final class Transports {
                 return new ExecConnection(uri.path(), true);
             }
             default -> throw new IllegalStateException();
+        }
+    }
+
+    /**
+     * TCP_NODELAY on a tcp channel (a unix socket has no Nagle): the writers flush whole records themselves, and
+     * a small write such as a postcopy page request on the return path, or the requested page after it, must not
+     * wait for the acknowledgement of earlier data (Nagle with delayed ACKs held them for up to 40 ms).
+     */
+    static void noDelay(SocketChannel ch) throws IOException {
+        if (ch.getLocalAddress() instanceof InetSocketAddress) {
+            ch.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
         }
     }
 

@@ -117,6 +117,18 @@ public final class QemuProcess implements AutoCloseable {
         }
     }
 
+    /** Sends one QMP command and returns its answer (an error answer too), skipping asynchronous events. */
+    public String tryCommand(String json) throws Exception {
+        in.write(json + "\n");
+        in.flush();
+        while (true) {
+            String l = next();
+            if (!l.contains("\"event\"")) {
+                return l;
+            }
+        }
+    }
+
     /** Polls query-migrate until completed or failed (30 s at most); fails unless completed. */
     public void awaitCompleted() throws Exception {
         String status = "";

@@ -19,11 +19,14 @@ final class StateFileOptions {
     final String file;
     final MigrationSettings settings;
     final long maxRounds;
+    /** load-state: read past device sections without a handler through the file's vmdesc trailer. */
+    final boolean skipUnknown;
 
-    private StateFileOptions(String file, MigrationSettings settings, long maxRounds) {
+    private StateFileOptions(String file, MigrationSettings settings, long maxRounds, boolean skipUnknown) {
         this.file = file;
         this.settings = settings;
         this.maxRounds = maxRounds;
+        this.skipUnknown = skipUnknown;
     }
 
     /** Parses the arguments; throws IllegalArgumentException with a message for the user. */
@@ -31,6 +34,7 @@ final class StateFileOptions {
         MigrationSettings s = MigrationSettings.DEFAULTS;
         List<String> positional = new ArrayList<>();
         long maxRounds = 1_000_000;
+        boolean skipUnknown = false;
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
             switch (a) {
@@ -66,6 +70,12 @@ final class StateFileOptions {
                     throw new IllegalArgumentException("--max-rounds needs a number");
                 }
                 break;
+            case "--skip-unknown":
+                if (allowRounds) {
+                    throw new IllegalArgumentException("unknown option --skip-unknown");
+                }
+                skipUnknown = true;
+                break;
             default:
                 if (a.startsWith("--")) {
                     throw new IllegalArgumentException("unknown option " + a);
@@ -76,7 +86,7 @@ final class StateFileOptions {
         if (positional.size() != 1) {
             throw new IllegalArgumentException("expected exactly one FILE argument, got " + positional.size());
         }
-        return new StateFileOptions(positional.get(0), s, maxRounds);
+        return new StateFileOptions(positional.get(0), s, maxRounds, skipUnknown);
     }
 
     private static String value(List<String> args, int i, String option) {

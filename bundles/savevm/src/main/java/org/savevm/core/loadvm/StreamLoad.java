@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.Set;
 
 import org.savevm.api.DeviceStateHandler;
+import org.savevm.api.ForeignSections;
 import org.savevm.api.IncomingCommands;
 import org.savevm.api.LiveStateHandler;
 import org.savevm.api.LoadReport;
@@ -80,6 +81,8 @@ public final class StreamLoad implements StreamVisitor<LoadedSection> {
      * destination: ~40 ms of method-handle spinning on the load thread while the source keeps sending.)
      */
     private final Set<RegisteredSection> served = Collections.newSetFromMap(new IdentityHashMap<>());
+    /** FULL sections no handler here loads, read past through the context's {@link ForeignSections}. */
+    private final List<String> skipped = new ArrayList<>();
 
     public StreamLoad(RegistryView view, VMStateEngine engine, MigrationContext context, MachineIdentity machine,
             IncomingCommands incoming, LoadLimits limits) {
@@ -168,7 +171,7 @@ public final class StreamLoad implements StreamVisitor<LoadedSection> {
     @Override
     public LoadedSection section(SectionHeader h, LoadedSection started) throws IOException {
         if (started != null) {
-            if (!started.section().isLive()) {
+            if (started.section() == null || !started.section().isLive()) {
                 throw new MigrationStreamException(h.typeName() + " section for " + h.describe()
                         + ", which is a device section", h.offset());
             }
@@ -177,6 +180,13 @@ public final class StreamLoad implements StreamVisitor<LoadedSection> {
         long at = h.offset();
         Optional<RegisteredSection> found = view.find(h.idstr(), h.instanceId());
         if (found.isEmpty()) {
+            Optional<ForeignSections> foreign = h.type() == SectionType.FULL ? context.find(ForeignSections.class)
+                    : Optional.empty();
+            if (foreign.isPresent()) {
+                // read past it in body(); the vmdesc check counts it as arrived
+                received.add(key(h.idstr(), Integer.toUnsignedLong(h.instanceId())));
+                return new LoadedSection(null, h.version(), foreign.get());
+            }
             throw new MigrationStreamException("Unknown savevm section or instance '" + h.idstr() + "' "
                     + Integer.toUnsignedString(h.instanceId()), at);
         }
@@ -255,7 +265,7 @@ public final class StreamLoad implements StreamVisitor<LoadedSection> {
     /** Names the registered sections that received nothing, in the context and the log. */
     private void report(boolean vmdescChecked) {
         List<String> nothing = notServed();
-        LoadReport report = new LoadReport(nothing, vmdescChecked);
+        LoadReport report = new LoadReport(nothing, vmdescChecked, skipped);
         context.publish(LoadReport.class, report);
         report.warning().ifPresent(w -> System.getLogger(StreamLoad.class.getName())
                 .log(System.Logger.Level.WARNING, w));
@@ -263,6 +273,15 @@ public final class StreamLoad implements StreamVisitor<LoadedSection> {
 
     @Override
     public void body(LoadedSection loaded, SectionHeader h, MigrationInput in) throws IOException {
+        if (loaded.foreign() != null) {
+            long instance = Integer.toUnsignedLong(h.instanceId());
+            if (!loaded.foreign().skip(h.idstr(), instance, loaded.version(), in)) {
+                throw new MigrationStreamException("Unknown savevm section or instance '" + h.idstr() + "' "
+                        + instance + " (no handler here, and the stream's vmdesc does not describe it)", h.offset());
+            }
+            skipped.add(org.savevm.stream.Printable.escape("'" + h.idstr() + "' instance " + instance));
+            return;
+        }
         view.checkPresent(loaded.section());
         StateHandler handler = loaded.section().handler();
         if (handler instanceof LiveStateHandler live) {
@@ -285,7 +304,7 @@ public final class StreamLoad implements StreamVisitor<LoadedSection> {
 
     @Override
     public String footerName(LoadedSection loaded, SectionHeader h) {
-        return loaded.section().idstr();
+        return loaded.section() == null ? h.idstr() : loaded.section().idstr();
     }
 
     @Override

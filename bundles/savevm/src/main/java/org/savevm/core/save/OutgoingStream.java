@@ -156,7 +156,10 @@ public final class OutgoingStream implements SaveVm.Outgoing {
             if (postcopy && !((LiveStateHandler) l.section().handler()).hasPostcopy()) {
                 continue;
             }
-            if (out.rateLimitExceeded()) {
+            // In postcopy a postcopiable handler keeps to the limit itself but sends the pages a faulting
+            // destination asked for despite it (QEMU's postcopy_has_request): skipping it here would hold a
+            // request until the next rate-limit slice.
+            if (!postcopy && out.rateLimitExceeded()) {
                 out.checkError();
                 return false;
             }

@@ -350,6 +350,12 @@ class PostcopyEndToEndTest {
         }
     }
 
+    static int freePort() throws java.io.IOException {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
     /** The guest dirties whole pages anywhere in RAM at {@code rate} bytes/s. */
     static WorkloadSpec dirtying(long rate) {
         return new WorkloadSpec(rate, RamBlock.TARGET_PAGE_SIZE, 1.0, 0.0, 0.0, 11);

@@ -13,6 +13,7 @@ import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.savevm.api.SaveVm;
 import org.savevm.api.VirtualClock;
+import org.savevm.api.analyze.ForeignSectionReaders;
 import org.savevm.api.machine.Machine;
 import org.savevm.api.migration.MigrationService;
 import org.savevm.snapshot.SnapshotListing;
@@ -29,6 +30,10 @@ public final class SnapshotComponent implements SnapshotService {
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile VirtualClock clock;
 
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile ForeignSectionReaders foreignSections;
+
     private final SnapshotManager manager;
 
     @Activate
@@ -41,6 +46,7 @@ public final class SnapshotComponent implements SnapshotService {
                     VirtualClock c = clock;
                     return c == null ? 0 : c.nowNs();
                 }, Clock.systemDefaultZone());
+        manager.readForeignSectionsWith(() -> Optional.ofNullable(foreignSections));
     }
 
     @Override

@@ -18,6 +18,7 @@ import org.savevm.api.LoadReport;
 import org.savevm.api.MigrationContext;
 import org.savevm.api.MigrationSettings;
 import org.savevm.api.SaveVm;
+import org.savevm.api.analyze.ForeignSectionReaders;
 import org.savevm.api.block.BlockDrive;
 import org.savevm.api.block.InternalSnapshots;
 import org.savevm.api.block.SnapshotInfo;
@@ -57,6 +58,8 @@ public final class SnapshotManager implements SnapshotService {
     private final Supplier<MigrationSettings> settings;
     private final LongSupplier vmClockNs;
     private final Clock wallClock;
+    /** Reads past device sections no handler here loads (a snapshot QEMU took); none unless set. */
+    private volatile Supplier<Optional<ForeignSectionReaders>> foreignReaders = Optional::empty;
 
     /**
      * @param drives    the machine's drives in QEMU's bdrv_next order (the order given on the command line)
@@ -434,6 +437,7 @@ public final class SnapshotManager implements SnapshotService {
                 }
             }
             MigrationContext context = new MigrationContext(settings.get());
+            publishForeignSections(context, vmSnapshots, sn);
             try (MigrationInput in = new MigrationInput(
                     new VmStateChannels.Reader(vmSnapshots, sn.id(), sn.vmStateSize()), VM_STATE_BUFFER)) {
                 saveVm.load(in, context, IncomingCommands.NONE);
@@ -449,6 +453,41 @@ public final class SnapshotManager implements SnapshotService {
             guest.start();
         }
         return warnings;
+    }
+
+    /**
+     * Where the reader of foreign sections comes from: loadvm then goes past the device sections of a snapshot that
+     * no handler here loads (one QEMU took has dozens: cpu, apic, PCI devices, ...), decoded through the vmdesc
+     * trailer at the end of the snapshot's VM state, and names them in its warnings, as QEMU's loader cannot.
+     */
+    public void readForeignSectionsWith(Supplier<Optional<ForeignSectionReaders>> readers) {
+        this.foreignReaders = readers;
+    }
+
+    private void publishForeignSections(MigrationContext context, InternalSnapshots vm, SnapshotInfo sn)
+            throws SnapshotException {
+        Optional<ForeignSectionReaders> readers = foreignReaders.get();
+        if (readers.isEmpty()) {
+            return;
+        }
+        ForeignSectionReaders.PositionalReader at = (dst, position) -> {
+            if (position >= sn.vmStateSize()) {
+                return -1;
+            }
+            int len = (int) Math.min(dst.remaining(), sn.vmStateSize() - position);
+            int n = vm.readVmState(sn.id(), position, dst.slice(dst.position(), len));
+            if (n > 0) {
+                dst.position(dst.position() + n);
+            }
+            return n;
+        };
+        try {
+            readers.get().forStream(at, sn.vmStateSize()).ifPresent(f -> context.publish(
+                    org.savevm.api.ForeignSections.class, f));
+        } catch (IOException e) {
+            throw new SnapshotException("Error while loading VM state of snapshot '" + sn.name() + "': its vmdesc"
+                    + " trailer cannot be read: " + e.getMessage(), e);
+        }
     }
 
     @Override

@@ -88,7 +88,12 @@ final class TestMachine implements AutoCloseable {
                 machine.workload().resume();
             }
         };
-        snapshots = new SnapshotManager(saveVm, machine::drives, machine::ramBlocks, guest, () -> settings, clock::nowNs, wallClock);
+        snapshots = new SnapshotManager(saveVm, machine::drives, machine::ramBlocks, guest, () -> settings,
+                clock::nowNs, wallClock);
+        // as the analyze bundle's service does in the framework: loadvm reads past sections it has no handler for
+        org.savevm.api.analyze.ForeignSectionReaders foreign = new org.savevm.analyze.internal.VmdescForeignSections(
+                new org.savevm.vmstate.internal.json.VMStateJsonComponent(), new VMStateEngineComponent(Map.of()));
+        snapshots.readForeignSectionsWith(() -> java.util.Optional.of(foreign));
     }
 
     /** Lets the guest run until it wrote at least {@code ramBytes} more bytes of RAM (and 1 MiB to its disks). */
