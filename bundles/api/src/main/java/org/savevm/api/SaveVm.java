@@ -32,6 +32,15 @@ public interface SaveVm {
         /** END sections, FULL device sections, EOF and the vmdesc trailer; flushes. Guest must be stopped. */
         void complete() throws IOException;
 
+        /**
+         * A live snapshot (QEMU's bg_migration_thread): the FULL device sections (and their vmdesc) as of now, with
+         * the guest stopped; {@link #complete()} then writes these instead of the devices' state at completion, so
+         * the guest may run while the live handlers iterate. The stream stays an ordinary one.
+         */
+        default void captureDeviceState() throws IOException {
+            throw new IOException("this savevm core cannot capture the device state ahead of completion");
+        }
+
         /*
          * Postcopy, in migration.c's postcopy_start order: completeNonPostcopiable, commands (ping,
          * discards), writeDeviceSections into the PACKAGED blob, then iteratePostcopy rounds and

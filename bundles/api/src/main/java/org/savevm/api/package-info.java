@@ -11,6 +11,7 @@
  * from the savevm bundle's {@code org.savevm.core.commands}.
  * 2.2.0: postcopy recovery: {@link IncomingCommands#postcopyPaused}, {@code SaveVm.Outgoing.resumeOn}; {@link SaveVm#saveAll},
  * the whole-stream save that save-state and the snapshots share.
+ * 2.3.0: {@code SaveVm.Outgoing.captureDeviceState} (live snapshots: device state of the instant, written at completion).
  */
 @Export
 @Version("2.3.0")

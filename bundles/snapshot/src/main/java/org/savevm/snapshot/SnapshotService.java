@@ -27,6 +27,15 @@ public interface SnapshotService {
      * Stops the guest, reverts every drive to snapshot {@code tag} (id or name), loads its VM state and resumes
      * the guest if it ran. Returns the load's warnings (handlers that got no state).
      */
+    /**
+     * {@link #save} with the guest running (beyond QEMU: its background-snapshot for a snapshot): the guest stops
+     * only while the device state is taken, RAM is write-protected (copy-before-write) and the disks' writes are
+     * held, then runs on while RAM is written as of that instant; the guest's disk writes wait until the snapshot is
+     * created. The VM state is an ordinary stream that QEMU's loadvm loads.
+     */
+    LiveSave saveLive(Optional<String> tag, boolean overwrite, Optional<String> vmstate,
+            Optional<List<String>> devices) throws IOException;
+
     List<String> load(String tag, Optional<String> vmstate, Optional<List<String>> devices) throws IOException;
 
     /** Deletes snapshot {@code tag} (id or name) on every drive that has it. */

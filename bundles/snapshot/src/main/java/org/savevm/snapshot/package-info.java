@@ -5,7 +5,7 @@
  * snapshot-capable one.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package org.savevm.snapshot;
 
 import org.osgi.annotation.bundle.Export;

@@ -35,6 +35,14 @@ public interface BlockDrive {
 
     boolean readOnly();
 
+    /**
+     * Makes the guest's writes to this drive wait until the returned handle is closed (a live snapshot keeps the
+     * disks at its instant while RAM goes on). Close it from the thread that took it.
+     */
+    default AutoCloseable holdWrites() {
+        throw new UnsupportedOperationException("drive " + name() + " cannot hold its writes");
+    }
+
     /** A guest write: goes to the image and marks the touched chunks dirty. */
     void write(long offset, ByteBuffer src) throws IOException;
 

@@ -153,4 +153,17 @@ public interface RamBlock {
      * The writer then waits up to {@code faultTimeoutMillis} for the page and fails after that.
      */
     void setPageFaultHandler(PageFaultHandler handler, long faultTimeoutMillis);
+
+    // ---- live snapshots -----------------------------------------------------------------------------
+
+    /**
+     * Copy-before-write (a live snapshot, the role of QEMU's background-snapshot with userfaultfd write
+     * protection): from now until the view is closed, the first guest write to each page of the used length that
+     * the view has not read yet first copies the page's old content aside. The view reads every page as it was at
+     * this instant; it is read-only, logs nothing dirty and its {@link #syncDirtyLog} finds nothing (a snapshot
+     * sees no later writes). Call with the guest stopped; at most one view at a time.
+     */
+    default FrozenRamBlock freeze() {
+        throw new UnsupportedOperationException("RAM block " + idstr() + " has no copy-before-write");
+    }
 }

@@ -10,7 +10,7 @@
  * {@link RamPostcopySource}'s recovery methods.
  */
 @Export
-@Version("2.2.0")
+@Version("2.3.0")
 package org.savevm.api.machine;
 
 import org.osgi.annotation.bundle.Export;

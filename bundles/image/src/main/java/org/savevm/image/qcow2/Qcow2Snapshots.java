@@ -19,11 +19,14 @@ import org.savevm.image.internal.FileIo;
  * reaches, and the VM state area after the guest-visible end (QEMU's qcow2_vm_state_offset: the first L1 entry
  * past the disk).
  *
- * <p>Order of writes, so that a failure or kill leaves at most leaked clusters and never a half snapshot: a new
- * snapshot's L1 copy and refcounts are written before the table that names it, and the table is made visible by
- * one 12-byte header write ({@code nb_snapshots} and {@code snapshots_offset} together) after an fsync; a deleted
- * snapshot leaves the table first and its clusters are let go afterwards. COPIED flags are cleared before a
- * refcount rises above 1 (a shared cluster is never marked writable in place) and set again once it falls to 1.
+ * <p>Crash safety: create, delete and revert build everything they change off to the side — a new snapshot table,
+ * L1 and L2 copies, and the refcounts through a {@link Refcounts.Shadow} (copied refcount blocks and table) — in
+ * clusters past the end of what the image uses, sync, and switch to it with one 36-byte header write (l1_size through
+ * snapshots_offset) that is synced too. A kill before that write leaves the old image (plus unreferenced clusters of
+ * refcount 0, which {@code qemu-img check} does not report), after it the new one: never a half snapshot, never a
+ * refcount that disagrees with a COPIED flag (QEMU's own order, refcounts then flags through its metadata caches,
+ * has windows where {@code qemu-img check} reports OFLAG_COPIED errors). The active image gets copies of the L2
+ * tables whose COPIED flags change (the snapshot keeps the originals); the others are shared.
  *
  * <p>Runs under the image's lock; every change goes through the image's refcounts and ends with the image re-reading
  * its active L1 table and dropping its L2 cache.
@@ -152,52 +155,68 @@ final class Qcow2Snapshots implements InternalSnapshots {
     }
 
     /**
-     * Writes {@code entries} as the new table (qcow2_write_snapshots): into new clusters, fsync, then the header's
-     * nb_snapshots and snapshots_offset in one write, fsync, then the old table's clusters are freed.
+     * Commits a change (qcow2_write_snapshots plus the refcount and L1 updates of qcow2-snapshot.c, made atomic):
+     * {@code entries} (null: the table stays) is written to new clusters, the shadow's refcount blocks and table are
+     * written and synced, then one 36-byte header write switches l1_size, l1_table_offset, refcount_table_offset,
+     * refcount_table_clusters, nb_snapshots and snapshots_offset together (bytes 36..71, within the first sector),
+     * and is synced. Before that write the file is the old image with unreferenced clusters past its end; after it,
+     * the new one. The image then re-reads its active L1 table.
      */
-    private void writeTable(List<Entry> entries) throws IOException {
-        long size = 0;
-        for (Entry e : entries) {
-            size = ((size + 7) & ~7L) + e.bytes();
-        }
-        if (size > MAX_TABLE_BYTES) {
-            throw new IOException(path + ": snapshot table would grow past 64 MiB");
-        }
-        long newOffset = 0;
-        if (!entries.isEmpty()) {
-            int clusters = (int) ((size + clusterSize - 1) >>> clusterBits);
-            newOffset = image.refcounts().allocate(clusters);
-            ByteBuffer b = ByteBuffer.allocate(clusters << clusterBits);
-            int at = 0;
+    private void commit(Refcounts.Shadow tx, long l1Offset, int l1Size, List<Entry> entries) throws IOException {
+        long newOffset = tableOffset;
+        long size = tableBytes;
+        int count = table().size();
+        if (entries != null) {
+            size = 0;
             for (Entry e : entries) {
-                at = (at + 7) & ~7;
-                byte[] id = utf8(e.id());
-                byte[] name = utf8(e.name());
-                b.putLong(at, e.l1Offset()).putInt(at + 8, e.l1Size()).putShort(at + 12, (short) id.length)
-                        .putShort(at + 14, (short) name.length).putInt(at + 16, (int) e.dateSeconds())
-                        .putInt(at + 20, e.dateNanos()).putLong(at + 24, e.vmClockNanos())
-                        // the 32-bit field: truncated as QEMU truncates it, the large field is the real size
-                        .putInt(at + 32, (int) e.vmStateSize()).putInt(at + 36, EXTRA + e.unknownExtra().length);
-                b.putLong(at + 40, e.vmStateSize()).putLong(at + 48, e.diskSize()).putLong(at + 56, e.icount());
-                b.put(at + 64, e.unknownExtra());
-                b.put(at + 64 + e.unknownExtra().length, id);
-                b.put(at + 64 + e.unknownExtra().length + id.length, name);
-                at += e.bytes();
+                size = ((size + 7) & ~7L) + e.bytes();
             }
-            FileIo.writeFully(channel, path, newOffset, b);
-            channel.force(false);
+            if (size > MAX_TABLE_BYTES) {
+                throw new IOException(path + ": snapshot table would grow past 64 MiB");
+            }
+            count = entries.size();
+            newOffset = 0;
+            if (!entries.isEmpty()) {
+                newOffset = tx.allocate(clustersFor(size));
+                FileIo.writeFully(channel, path, newOffset, encode(entries, clustersFor(size)));
+            }
+            if (tableBytes > 0) {
+                tx.update(tableOffset >>> clusterBits, clustersFor(tableBytes), -1);
+            }
         }
-        ByteBuffer h = ByteBuffer.allocate(12).putInt(0, entries.size()).putLong(4, newOffset);
-        FileIo.writeFully(channel, path, Qcow2Header.OFF_NB_SNAPSHOTS, h);
-        channel.force(false);
-        long oldOffset = tableOffset;
-        long oldBytes = tableBytes;
-        table = List.copyOf(entries);
-        tableOffset = newOffset;
-        tableBytes = size;
-        if (oldBytes > 0) {
-            image.refcounts().update(oldOffset >>> clusterBits, (oldBytes + clusterSize - 1) >>> clusterBits, -1);
+        tx.writeOut();
+        ByteBuffer h = ByteBuffer.allocate(36).putInt(0, l1Size).putLong(4, l1Offset).putLong(12, tx.tableOffset())
+                .putInt(20, tx.tableClusters()).putInt(24, count).putLong(28, newOffset);
+        FileIo.writeFully(channel, path, Qcow2Header.OFF_L1_SIZE, h);
+        channel.force(true);
+        image.refcounts().adopt(tx);
+        if (entries != null) {
+            table = List.copyOf(entries);
+            tableOffset = newOffset;
+            tableBytes = size;
         }
+        image.reloadL1(l1Offset, l1Size);
+    }
+
+    private ByteBuffer encode(List<Entry> entries, int clusters) {
+        ByteBuffer b = ByteBuffer.allocate(clusters << clusterBits);
+        int at = 0;
+        for (Entry e : entries) {
+            at = (at + 7) & ~7;
+            byte[] id = utf8(e.id());
+            byte[] name = utf8(e.name());
+            b.putLong(at, e.l1Offset()).putInt(at + 8, e.l1Size()).putShort(at + 12, (short) id.length)
+                    .putShort(at + 14, (short) name.length).putInt(at + 16, (int) e.dateSeconds())
+                    .putInt(at + 20, e.dateNanos()).putLong(at + 24, e.vmClockNanos())
+                    // the 32-bit field: truncated as QEMU truncates it, the large field is the real size
+                    .putInt(at + 32, (int) e.vmStateSize()).putInt(at + 36, EXTRA + e.unknownExtra().length);
+            b.putLong(at + 40, e.vmStateSize()).putLong(at + 48, e.diskSize()).putLong(at + 56, e.icount());
+            b.put(at + 64, e.unknownExtra());
+            b.put(at + 64 + e.unknownExtra().length, id);
+            b.put(at + 64 + e.unknownExtra().length + id.length, name);
+            at += e.bytes();
+        }
+        return b;
     }
 
     private Entry find(String idOrName) throws IOException {
@@ -279,92 +298,51 @@ final class Qcow2Snapshots implements InternalSnapshots {
         FileIo.writeFully(channel, path, offset, b);
     }
 
-    /**
-     * Adds {@code addend} (+1, -1 or 0) to the refcount of every L2 table and data cluster the L1 table
-     * {@code l1} (at {@code l1Offset}) reaches, and makes the COPIED flags say "refcount is 1" again
-     * (qcow2_update_snapshot_refcount). With +1 the flags are cleared before any refcount rises; with -1 the L1
-     * table is not written (it is being let go) and neither are L2 tables that are let go with it.
-     */
-    private void updateRefcounts(long[] l1, long l1Offset, int addend) throws IOException {
-        Refcounts rc = image.refcounts();
-        long fileSize = channel.size();
-        if (addend > 0) {
-            boolean changed = false;
-            for (int i = 0; i < l1.length; i++) {
-                if ((l1[i] & L2Entry.COPIED) != 0) {
-                    l1[i] &= ~L2Entry.COPIED;
-                    changed = true;
-                }
-            }
-            if (changed) {
-                writeTableAt(l1Offset, l1);
-            }
+    /** The L2 table the L1 entry {@code i} of the table at {@code l1Offset} names, checked and read. */
+    private long[] readL2(long l2Offset, long l1Offset, int i) throws IOException {
+        if ((l2Offset & (clusterSize - 1)) != 0 || l2Offset + clusterSize > channel.size()) {
+            throw new Qcow2FormatException(path + ": L2 table offset 0x" + Long.toHexString(l2Offset)
+                    + " (L1 table at " + l1Offset + ", entry " + i + ") is misaligned or past the end of the file");
         }
-        boolean l1Changed = false;
+        return readTable(l2Offset, 1 << l2Bits, "L2 table");
+    }
+
+    /**
+     * Adds {@code addend} to the refcount of every L2 table and data cluster the L1 table {@code l1} reaches (one
+     * more or one less L1 table reaching them; qcow2_update_snapshot_refcount's counting).
+     */
+    private void addToTree(Refcounts.Shadow tx, long[] l1, long l1Offset, int addend) throws IOException {
         for (int i = 0; i < l1.length; i++) {
             long l2Offset = L2Entry.offset(l1[i]);
-            if (l2Offset == 0) {
-                continue;
+            if (l2Offset != 0) {
+                addToClusters(tx, readL2(l2Offset, l1Offset, i), addend);
+                tx.update(l2Offset >>> clusterBits, 1, addend);
             }
-            if ((l2Offset & (clusterSize - 1)) != 0 || l2Offset + clusterSize > fileSize) {
-                throw new Qcow2FormatException(path + ": L2 table offset 0x" + Long.toHexString(l2Offset)
-                        + " (L1 table at " + l1Offset + ", entry " + i + ") is misaligned or past the end of the file");
-            }
-            long[] l2 = readTable(l2Offset, 1 << l2Bits, "L2 table");
-            long tableCluster = l2Offset >>> clusterBits;
-            boolean l2Changed = false;
-            if (addend > 0) {
-                for (int j = 0; j < l2.length; j++) {
-                    if ((l2[j] & L2Entry.COPIED) != 0) {
-                        l2[j] &= ~L2Entry.COPIED;
-                        l2Changed = true;
-                    }
-                }
-                if (l2Changed) {
-                    writeTableAt(l2Offset, l2);
-                }
-            }
-            if (addend != 0) {
-                addToClusters(rc, l2, addend);
-            }
-            boolean survives = addend >= 0 || rc.get(tableCluster) > 1;
-            if (addend <= 0 && survives) {
-                for (int j = 0; j < l2.length; j++) {
-                    long e = l2[j];
-                    long want = e & ~L2Entry.COPIED;
-                    L2Entry.Type t = L2Entry.type(e, header.version);
-                    long off = L2Entry.offset(e);
-                    if ((t == L2Entry.Type.NORMAL || (t == L2Entry.Type.ZERO && off != 0))
-                            && rc.get(off >>> clusterBits) == 1) {
-                        want |= L2Entry.COPIED;
-                    }
-                    if (want != e) {
-                        l2[j] = want;
-                        l2Changed = true;
-                    }
-                }
-                if (l2Changed) {
-                    writeTableAt(l2Offset, l2);
-                }
-            }
-            if (addend != 0) {
-                rc.update(tableCluster, 1, addend);
-            }
-            if (addend >= 0) {
-                long want = rc.get(tableCluster) == 1 ? l1[i] | L2Entry.COPIED : l1[i] & ~L2Entry.COPIED;
-                if (want != l1[i]) {
-                    l1[i] = want;
-                    l1Changed = true;
-                }
-            }
-        }
-        if (l1Changed) {
-            writeTableAt(l1Offset, l1);
         }
     }
 
+    /** Clears every COPIED flag of {@code l2}; true if there was one. */
+    private static boolean clearCopied(long[] l2) {
+        boolean any = false;
+        for (int j = 0; j < l2.length; j++) {
+            if ((l2[j] & L2Entry.COPIED) != 0) {
+                l2[j] &= ~L2Entry.COPIED;
+                any = true;
+            }
+        }
+        return any;
+    }
+
+    private long[] l1Without(long[] l1, int length) {
+        long[] t = new long[length];
+        for (int i = 0; i < Math.min(length, l1.length); i++) {
+            t[i] = l1[i] & ~L2Entry.COPIED;
+        }
+        return t;
+    }
+
     /** Adds {@code addend} to the refcounts of the clusters an L2 table names, runs of contiguous ones at once. */
-    private void addToClusters(Refcounts rc, long[] l2, int addend) throws IOException {
+    private void addToClusters(RefcountUpdater rc, long[] l2, int addend) throws IOException {
         long runStart = -1;
         long runLength = 0;
         for (long e : l2) {
@@ -523,23 +501,42 @@ final class Qcow2Snapshots implements InternalSnapshots {
             String id = newId();
             long[] active = image.activeL1();
             long activeOffset = image.activeL1Offset();
-            // the copy: COPIED flags mean nothing in a snapshot's table, and its tables are shared from now on
-            long[] copy = new long[active.length];
-            for (int i = 0; i < copy.length; i++) {
-                copy[i] = active[i] & ~L2Entry.COPIED;
-            }
+            Refcounts.Shadow tx = image.refcounts().shadow();
+            // the snapshot keeps the active L2 tables (COPIED flags mean nothing in a snapshot's L1 table); the
+            // active image gets copies of those with COPIED entries, all flags cleared, and shares the others
+            long[] copy = l1Without(active, active.length);
             long copyOffset = 0;
+            long[] next = new long[active.length];
             if (copy.length > 0) {
-                copyOffset = image.refcounts().allocate(clustersFor(copy.length * 8L));
+                copyOffset = tx.allocate(clustersFor(copy.length * 8L));
                 writeTableAt(copyOffset, copy);
+                for (int i = 0; i < active.length; i++) {
+                    long l2Offset = L2Entry.offset(active[i]);
+                    if (l2Offset == 0) {
+                        continue;
+                    }
+                    long[] l2 = readL2(l2Offset, activeOffset, i);
+                    addToClusters(tx, l2, 1);
+                    if (clearCopied(l2)) {
+                        long fresh = tx.allocate(1);
+                        writeTableAt(fresh, l2);
+                        next[i] = fresh | L2Entry.COPIED;
+                    } else {
+                        tx.update(l2Offset >>> clusterBits, 1, 1);
+                        next[i] = l2Offset;
+                    }
+                }
             }
-            updateRefcounts(active, activeOffset, 1);
-            channel.force(false);
+            long nextOffset = activeOffset;
+            if (next.length > 0) {
+                nextOffset = tx.allocate(clustersFor(next.length * 8L));
+                writeTableAt(nextOffset, next);
+                tx.update(activeOffset >>> clusterBits, clustersFor(active.length * 8L), -1);
+            }
             Entry e = new Entry(copyOffset, copy.length, id, name, dateSeconds, dateNanos, vmClockNanos, vmStateSize,
                     image.size(), icount, new byte[0]);
             entries.add(e);
-            image.reloadL1(activeOffset, active.length);
-            writeTable(entries);
+            commit(tx, nextOffset, next.length, entries);
             // the VM state leaves the active image: it only costs copy-on-write there (qcow2_cluster_discard)
             if (vmStateSize > 0) {
                 image.discardVmState(vmStateSize);
@@ -565,18 +562,34 @@ final class Qcow2Snapshots implements InternalSnapshots {
             ensureL1(e.l1Size());
             long[] old = image.activeL1();
             long activeOffset = image.activeL1Offset();
-            updateRefcounts(snapshotL1, e.l1Offset(), 1);
+            Refcounts.Shadow tx = image.refcounts().shadow();
+            // raise first, then lower: a cluster both trees reach never passes through 0. The snapshot's L2 tables
+            // are shared, except those with (stale) COPIED entries: the active image gets cleared copies of them
             long[] next = new long[old.length];
             for (int i = 0; i < snapshotL1.length; i++) {
-                next[i] = snapshotL1[i] & ~L2Entry.COPIED;
+                long l2Offset = L2Entry.offset(snapshotL1[i]);
+                if (l2Offset == 0) {
+                    continue;
+                }
+                long[] l2 = readL2(l2Offset, e.l1Offset(), i);
+                addToClusters(tx, l2, 1);
+                if (clearCopied(l2)) {
+                    long fresh = tx.allocate(1);
+                    writeTableAt(fresh, l2);
+                    next[i] = fresh | L2Entry.COPIED;
+                } else {
+                    tx.update(l2Offset >>> clusterBits, 1, 1);
+                    next[i] = l2Offset;
+                }
             }
-            channel.force(false);
-            writeTableAt(activeOffset, next);
-            channel.force(false);
-            updateRefcounts(old, activeOffset, -1);
-            image.reloadL1(activeOffset, next.length);
-            updateRefcounts(image.activeL1(), activeOffset, 0);
-            image.reloadL1(activeOffset, next.length);
+            addToTree(tx, old, activeOffset, -1);
+            long nextOffset = activeOffset;
+            if (next.length > 0) {
+                nextOffset = tx.allocate(clustersFor(next.length * 8L));
+                writeTableAt(nextOffset, next);
+                tx.update(activeOffset >>> clusterBits, clustersFor(old.length * 8L), -1);
+            }
+            commit(tx, nextOffset, next.length, null);
         } finally {
             image.lock().unlock();
         }
@@ -592,14 +605,61 @@ final class Qcow2Snapshots implements InternalSnapshots {
             long[] snapshotL1 = readTable(e.l1Offset(), e.l1Size(), "L1 table of snapshot " + e.id());
             List<Entry> entries = new ArrayList<>(table());
             entries.remove(e);
-            writeTable(entries);
-            updateRefcounts(snapshotL1, e.l1Offset(), -1);
+            Refcounts.Shadow tx = image.refcounts().shadow();
+            addToTree(tx, snapshotL1, e.l1Offset(), -1);
             if (e.l1Size() > 0) {
-                image.refcounts().update(e.l1Offset() >>> clusterBits, clustersFor(e.l1Size() * 8L), -1);
+                tx.update(e.l1Offset() >>> clusterBits, clustersFor(e.l1Size() * 8L), -1);
             }
+            // COPIED flags of the active tables where a refcount fell to 1: on copies of those L2 tables (a table
+            // of refcount 1 after the delete is the active image's alone; its old cluster is let go)
+            long[] active = image.activeL1();
             long activeOffset = image.activeL1Offset();
-            updateRefcounts(image.activeL1(), activeOffset, 0);
-            image.reloadL1(activeOffset, image.activeL1().length);
+            long[] next = active.clone();
+            boolean changed = false;
+            for (int i = 0; i < active.length; i++) {
+                long l2Offset = L2Entry.offset(active[i]);
+                if (l2Offset == 0) {
+                    continue;
+                }
+                boolean single = tx.get(l2Offset >>> clusterBits) == 1;
+                long want = single ? l2Offset | L2Entry.COPIED : l2Offset;
+                if (single) {
+                    long[] l2 = readL2(l2Offset, activeOffset, i);
+                    boolean l2Changed = false;
+                    for (int j = 0; j < l2.length; j++) {
+                        long en = l2[j];
+                        long w = en & ~L2Entry.COPIED;
+                        L2Entry.Type t = L2Entry.type(en, header.version);
+                        long off = L2Entry.offset(en);
+                        if ((t == L2Entry.Type.NORMAL || (t == L2Entry.Type.ZERO && off != 0))
+                                && tx.get(off >>> clusterBits) == 1) {
+                            w |= L2Entry.COPIED;
+                        }
+                        if (w != en) {
+                            l2[j] = w;
+                            l2Changed = true;
+                        }
+                    }
+                    if (l2Changed) {
+                        long fresh = tx.allocate(1);
+                        writeTableAt(fresh, l2);
+                        tx.update(l2Offset >>> clusterBits, 1, -1);
+                        want = fresh | L2Entry.COPIED;
+                    }
+                }
+                want |= active[i] & ~(L2Entry.COPIED | L2Entry.offset(active[i]));
+                if (want != active[i]) {
+                    next[i] = want;
+                    changed = true;
+                }
+            }
+            long nextOffset = activeOffset;
+            if (changed) {
+                nextOffset = tx.allocate(clustersFor(next.length * 8L));
+                writeTableAt(nextOffset, next);
+                tx.update(activeOffset >>> clusterBits, clustersFor(active.length * 8L), -1);
+            }
+            commit(tx, nextOffset, next.length, entries);
         } finally {
             image.lock().unlock();
         }

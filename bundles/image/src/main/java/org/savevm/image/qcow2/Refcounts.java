@@ -20,7 +20,7 @@ import org.savevm.image.internal.FileIo;
  * refcount table is complete and synced before the header switches to it, and the old one is freed after.
  * Not thread-safe: the image's lock guards it.
  */
-public final class Refcounts {
+public final class Refcounts implements RefcountUpdater {
     private static final int BLOCK_CACHE = 32;
 
     private final Path file;
@@ -82,6 +82,7 @@ public final class Refcounts {
     }
 
     /** Adds {@code delta} to the refcount of {@code count} clusters from {@code cluster}; the blocks must exist. */
+    @Override
     public void update(long cluster, long count, long delta) throws IOException {
         long c = cluster;
         long end = cluster + count;
@@ -290,6 +291,179 @@ public final class Refcounts {
             }
             update(oldOffset >>> clusterBits, oldClusters, -1);
             return;
+        }
+    }
+
+    /** Starts a set of refcount changes that reaches the file only with one header write (see {@link Shadow}). */
+    Shadow shadow() throws IOException {
+        return new Shadow();
+    }
+
+    /**
+     * Refcount changes kept off the live structures (a shadow copy): every refcount block they touch is copied to a
+     * new cluster, the refcount table too, and new clusters are taken only past everything the live refcounts or the
+     * file use, never where a cluster was freed in the shadow. Until the caller's header write names the new table,
+     * the file's refcounts, tables and flags are exactly the old ones (the new clusters are unreferenced with refcount
+     * 0, so a kill leaks nothing); after it, all changes are there at once. That is how Qcow2Snapshots changes the
+     * active L1 table's COPIED flags and the refcounts they describe in one step ({@code qemu-img check} compares
+     * them, and no write order of two separate clusters could keep them equal at every instant).
+     */
+    final class Shadow implements RefcountUpdater {
+        private long[] shadowTable = table.clone();
+        private final java.util.Map<Integer, ByteBuffer> copies = new java.util.HashMap<>();
+        /** The next cluster to hand out; it and everything after it is free in the live and the shadow refcounts. */
+        private long next;
+        private long lowestFreed = Long.MAX_VALUE;
+        private final List<Long> freed = new ArrayList<>();
+        private long newTableOffset;
+        private int newTableClusters;
+
+        private Shadow() throws IOException {
+            long end = (channel.size() + clusterSize - 1) >>> clusterBits;
+            for (int bi = table.length - 1; bi >= 0; bi--) {
+                if (table[bi] == 0) {
+                    continue;
+                }
+                ByteBuffer b = block(bi);
+                int n = 1 << blockEntriesBits;
+                for (int i = n - 1; i >= 0; i--) {
+                    if (entry(b, i) != 0) {
+                        end = Math.max(end, ((long) bi << blockEntriesBits) + i + 1);
+                        break;
+                    }
+                }
+                break;
+            }
+            next = Math.max(end, 1);
+        }
+
+        /** The refcount with the shadow's changes. */
+        long get(long cluster) throws IOException {
+            long bi = cluster >>> blockEntriesBits;
+            int i = (int) (cluster & ((1L << blockEntriesBits) - 1));
+            ByteBuffer copy = bi < Integer.MAX_VALUE ? copies.get((int) bi) : null;
+            if (copy != null) {
+                return entry(copy, i);
+            }
+            return Refcounts.this.get(cluster);
+        }
+
+        @Override
+        public void update(long cluster, long count, long delta) throws IOException {
+            for (long c = cluster; c < cluster + count; c++) {
+                long bi = c >>> blockEntriesBits;
+                if (bi >= Qcow2Header.MAX_REFTABLE_BYTES / 8) {
+                    throw new Qcow2FormatException(file + ": host cluster " + c + " lies past what a refcount table"
+                            + " can cover");
+                }
+                ByteBuffer block = blockCopy((int) bi);
+                int i = (int) (c & ((1L << blockEntriesBits) - 1));
+                long old = entry(block, i);
+                long now = old + delta;
+                if (now < 0 || now > maxRefcount || (delta > 0 && now < old)) {
+                    throw new Qcow2FormatException(file + ": refcount of host cluster " + c + " would become " + now
+                            + " (was " + old + ", max " + maxRefcount + ")");
+                }
+                setEntry(block, i, now);
+                if (now == 0) {
+                    freed.add(c);
+                    lowestFreed = Math.min(lowestFreed, c);
+                }
+            }
+        }
+
+        /** {@code n} new contiguous clusters with refcount 1 in the shadow; returns the host offset of the first. */
+        long allocate(int n) throws IOException {
+            if (n <= 0) {
+                throw new IllegalArgumentException("allocate " + n);
+            }
+            long start = next;
+            next += n;
+            update(start, n, 1);
+            return start << clusterBits;
+        }
+
+        /** The shadow copy of refcount block {@code bi}, made on first use (its new cluster counted in the shadow). */
+        private ByteBuffer blockCopy(int bi) throws IOException {
+            ByteBuffer copy = copies.get(bi);
+            if (copy != null) {
+                return copy;
+            }
+            if (bi >= shadowTable.length) {
+                shadowTable = java.util.Arrays.copyOf(shadowTable, Math.max(bi + 1, shadowTable.length * 3 / 2));
+            }
+            copy = ByteBuffer.allocate(clusterSize);
+            long oldOffset = bi < table.length ? table[bi] : 0;
+            if (oldOffset != 0) {
+                copy.put(block(bi).duplicate().clear());
+                copy.clear();
+            }
+            copies.put(bi, copy);
+            long at = next++;
+            shadowTable[bi] = at << clusterBits;
+            update(at, 1, 1);
+            if (oldOffset != 0) {
+                update(oldOffset >>> clusterBits, 1, -1);
+            }
+            return copy;
+        }
+
+        /**
+         * Writes the copied refcount blocks and a new refcount table to their new clusters and syncs; the file still
+         * uses the old ones. The caller then writes the header's refcount_table_offset / _clusters
+         * ({@link #tableOffset()}, {@link #tableClusters()}) together with the other fields that change, and calls
+         * {@link Refcounts#adopt}.
+         */
+        void writeOut() throws IOException {
+            update(tableOffset >>> clusterBits, Refcounts.this.tableClusters(), -1);
+            long perCluster = clusterSize / 8;
+            while (true) {
+                int clusters = (int) ((shadowTable.length + perCluster - 1) / perCluster);
+                if ((long) clusters * clusterSize > Qcow2Header.MAX_REFTABLE_BYTES) {
+                    throw new IOException(file + ": the refcount table would exceed "
+                            + (Qcow2Header.MAX_REFTABLE_BYTES >> 20) + " MiB");
+                }
+                long at = allocate(clusters);
+                if (shadowTable.length > clusters * perCluster) {
+                    update(at >>> clusterBits, clusters, -1); // its own refcount block grew the table: again
+                    continue;
+                }
+                shadowTable = java.util.Arrays.copyOf(shadowTable, (int) (clusters * perCluster));
+                newTableOffset = at;
+                newTableClusters = clusters;
+                break;
+            }
+            for (var c : copies.entrySet()) {
+                FileIo.writeFully(channel, file, shadowTable[c.getKey()], c.getValue().duplicate().clear());
+            }
+            ByteBuffer t = ByteBuffer.allocate(shadowTable.length * 8);
+            for (int i = 0; i < shadowTable.length; i++) {
+                t.putLong(i * 8, shadowTable[i]);
+            }
+            FileIo.writeFully(channel, file, newTableOffset, t);
+            channel.force(true);
+        }
+
+        long tableOffset() {
+            return newTableOffset;
+        }
+
+        int tableClusters() {
+            return newTableClusters;
+        }
+    }
+
+    /** After the header names the shadow's refcount table: the shadow becomes the live refcounts. */
+    void adopt(Shadow s) {
+        tableOffset = s.newTableOffset;
+        table = s.shadowTable;
+        blocks.clear();
+        for (var c : s.copies.entrySet()) {
+            blocks.put(table[c.getKey()], c.getValue());
+        }
+        freeHint = Math.min(freeHint, s.lowestFreed);
+        for (long c : s.freed) {
+            onFree.accept(c << clusterBits);
         }
     }
 

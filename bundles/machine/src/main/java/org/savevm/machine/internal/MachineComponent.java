@@ -50,11 +50,14 @@ public final class MachineComponent implements Machine {
         WorkloadSpec d = WorkloadSpec.DEFAULT;
         WorkloadSpec spec = new WorkloadSpec(config.workload_rate(), d.writeSize(), d.hotFraction(), d.locality(),
                 d.zeroShare(), d.seed());
-        String ram = properties.containsKey("ram") ? config.ram()
+        // bnd writes the defaults of MachineConfig into the component description: a key counts as configured only
+        // when a Configuration Admin configuration (service.pid) supplied the properties
+        boolean configured = properties.containsKey("service.pid");
+        String ram = configured && properties.containsKey("ram") ? config.ram()
                 : Optional.ofNullable(context.getProperty(RAM_PROPERTY)).orElse(config.ram());
-        List<String> diskSpecs = properties.containsKey("disks") ? List.of(config.disks())
+        List<String> diskSpecs = configured && properties.containsKey("disks") ? List.of(config.disks())
                 : lines(context.getProperty(DISKS_PROPERTY));
-        long diskRate = properties.containsKey("disk_workload_rate") ? config.disk_workload_rate()
+        long diskRate = configured && properties.containsKey("disk_workload_rate") ? config.disk_workload_rate()
                 : Optional.ofNullable(context.getProperty(DISK_RATE_PROPERTY)).map(MachineProfile::parseSize)
                         .orElse(config.disk_workload_rate());
         List<MachineDrive> drives = openDrives(DriveSpec.parseAll(diskSpecs), images);

@@ -74,8 +74,23 @@ public final class MachineDrive implements BlockDrive, AutoCloseable {
         if (len == 0) {
             return;
         }
-        image.write(offset, src);
+        writeGate.readLock().lock();
+        try {
+            image.write(offset, src);
+        } finally {
+            writeGate.readLock().unlock();
+        }
         markDirty(offset, len);
+    }
+
+    /** Guest writes share it; {@link #holdWrites} takes it alone (a live snapshot's instant). */
+    private final java.util.concurrent.locks.ReentrantReadWriteLock writeGate =
+            new java.util.concurrent.locks.ReentrantReadWriteLock();
+
+    @Override
+    public AutoCloseable holdWrites() {
+        writeGate.writeLock().lock();
+        return () -> writeGate.writeLock().unlock();
     }
 
     /** Marks the chunks of {@code [offset, offset+len)} dirty (also for writes that bypassed {@link #write}). */

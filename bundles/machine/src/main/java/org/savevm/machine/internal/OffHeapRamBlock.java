@@ -157,6 +157,7 @@ public final class OffHeapRamBlock implements RamBlock {
     @Override
     public ByteBuffer writablePage(long offset) {
         checkPage(offset);
+        beforeWrite(offset, TARGET_PAGE_SIZE);
         ByteBuffer b = chunk(offset).slice(inChunk(offset), TARGET_PAGE_SIZE);
         markDirty(offset, TARGET_PAGE_SIZE);
         return b;
@@ -221,6 +222,7 @@ public final class OffHeapRamBlock implements RamBlock {
         checkRange(offset, len);
         Objects.checkFromIndexSize(srcOffset, len, src.length);
         awaitPresent(offset, len);
+        beforeWrite(offset, len);
         long at = offset;
         int done = 0;
         while (done < len) {
@@ -236,6 +238,7 @@ public final class OffHeapRamBlock implements RamBlock {
     public void fill(long offset, long len, byte value) {
         checkRange(offset, len);
         awaitPresent(offset, len);
+        beforeWrite(offset, len);
         byte[] pattern = new byte[(int) Math.min(len, 64 * 1024)];
         if (value != 0) {
             java.util.Arrays.fill(pattern, value);
@@ -497,6 +500,267 @@ public final class OffHeapRamBlock implements RamBlock {
             return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 missing from the JRE", e);
+        }
+    }
+
+    // ---------------------------------------------------------------- copy-before-write (live snapshots)
+
+    /** The frozen view while a live snapshot saves this block, else null. */
+    private volatile Frozen frozen;
+
+    /** Guest writes: pages the frozen view still needs keep their old content aside first. */
+    private void beforeWrite(long offset, long len) {
+        Frozen f = frozen;
+        if (f != null && len > 0) {
+            f.beforeWrite(offset, len);
+        }
+    }
+
+    @Override
+    public synchronized org.savevm.api.machine.FrozenRamBlock freeze() {
+        if (frozen != null) {
+            throw new IllegalStateException("RAM block " + idstr + " is frozen already");
+        }
+        frozen = new Frozen();
+        return frozen;
+    }
+
+    /**
+     * The block as of {@link #freeze}: a bit per target page says "not read by the view, not written by the guest
+     * since"; such a page reads from the live memory. The guest's first write to it copies the old content aside
+     * (under the page's lock stripe) and clears the bit; the view's read of it copies it out and clears the bit,
+     * so later writes go ahead without a copy. A page is read by the view once (a snapshot pass sends every page
+     * once); {@link #isZero} only peeks.
+     */
+    private final class Frozen implements org.savevm.api.machine.FrozenRamBlock {
+        private final long length = usedLength;
+        private final AtomicLongArray pending = new AtomicLongArray((int) ((length / TARGET_PAGE_SIZE + 63) / 64));
+        private final java.util.concurrent.ConcurrentHashMap<Long, byte[]> copies =
+                new java.util.concurrent.ConcurrentHashMap<>();
+        private final Object[] stripes = new Object[512];
+        private final AtomicLong copied = new AtomicLong();
+        private volatile boolean closed;
+
+        Frozen() {
+            long pages = length / TARGET_PAGE_SIZE;
+            for (int w = 0; w < pending.length(); w++) {
+                long left = pages - (long) w * 64;
+                pending.set(w, left >= 64 ? -1L : (1L << left) - 1);
+            }
+            for (int i = 0; i < stripes.length; i++) {
+                stripes[i] = new Object();
+            }
+        }
+
+        private Object stripe(long page) {
+            return stripes[(int) (page & (stripes.length - 1))];
+        }
+
+        private boolean isPending(long page) {
+            return (pending.get((int) (page >>> 6)) & (1L << (page & 63))) != 0;
+        }
+
+        private void clear(long page) {
+            pending.getAndAccumulate((int) (page >>> 6), 1L << (page & 63), (a, b) -> a & ~b);
+        }
+
+        private byte[] live(long page) {
+            byte[] c = new byte[TARGET_PAGE_SIZE];
+            long off = page * TARGET_PAGE_SIZE;
+            chunk(off).get(inChunk(off), c, 0, TARGET_PAGE_SIZE);
+            return c;
+        }
+
+        void beforeWrite(long offset, long len) {
+            long first = offset / TARGET_PAGE_SIZE;
+            long last = Math.min((offset + len - 1) / TARGET_PAGE_SIZE, length / TARGET_PAGE_SIZE - 1);
+            for (long p = first; p <= last; p++) {
+                if (isPending(p)) {
+                    synchronized (stripe(p)) {
+                        if (isPending(p)) {
+                            copies.put(p, live(p));
+                            clear(p);
+                            copied.incrementAndGet();
+                        }
+                    }
+                }
+            }
+        }
+
+        /** The page's content at the instant; {@code consume}: the view's one read of it. */
+        private byte[] content(long page, boolean consume) {
+            synchronized (stripe(page)) {
+                if (isPending(page)) {
+                    byte[] c = live(page);
+                    if (consume) {
+                        clear(page);
+                    }
+                    return c;
+                }
+                byte[] c = consume ? copies.remove(page) : copies.get(page);
+                if (c == null) {
+                    throw new IllegalStateException("RAM block " + idstr + ": page 0x"
+                            + Long.toHexString(page * TARGET_PAGE_SIZE) + " read twice from a frozen view");
+                }
+                return c;
+            }
+        }
+
+        private void checkView(long offset, long len) {
+            if (closed) {
+                throw new IllegalStateException("RAM block " + idstr + ": frozen view used after close");
+            }
+            if (offset < 0 || len < 0 || offset > length - len) {
+                throw new IndexOutOfBoundsException("RAM block " + idstr + ": range 0x" + Long.toHexString(offset)
+                        + "+0x" + Long.toHexString(len) + " outside the frozen 0x" + Long.toHexString(length));
+            }
+        }
+
+        @Override
+        public long copiedPages() {
+            return copied.get();
+        }
+
+        @Override
+        public void close() {
+            closed = true;
+            synchronized (OffHeapRamBlock.this) {
+                if (frozen == this) {
+                    frozen = null;
+                }
+            }
+            copies.clear();
+        }
+
+        @Override
+        public String idstr() {
+            return idstr;
+        }
+
+        @Override
+        public long usedLength() {
+            return length;
+        }
+
+        @Override
+        public long maxLength() {
+            return maxLength;
+        }
+
+        @Override
+        public int pageSize() {
+            return pageSize;
+        }
+
+        @Override
+        public boolean resizeable() {
+            return resizeable;
+        }
+
+        @Override
+        public long regionAddress() {
+            return regionAddress;
+        }
+
+        @Override
+        public ByteBuffer page(long offset) {
+            checkView(offset, TARGET_PAGE_SIZE);
+            return ByteBuffer.wrap(content(offset / TARGET_PAGE_SIZE, true)).asReadOnlyBuffer();
+        }
+
+        @Override
+        public ByteBuffer writablePage(long offset) {
+            throw new UnsupportedOperationException("RAM block " + idstr + ": a frozen view is read-only");
+        }
+
+        @Override
+        public boolean untouched(long offset) {
+            // never written now: never written at the instant either
+            return OffHeapRamBlock.this.untouched(offset);
+        }
+
+        @Override
+        public boolean untouched(long offset, int pages) {
+            return OffHeapRamBlock.this.untouched(offset, pages);
+        }
+
+        @Override
+        public boolean isZero(long offset, long len) {
+            checkView(offset, len);
+            for (long p = offset / TARGET_PAGE_SIZE; p < (offset + len) / TARGET_PAGE_SIZE; p++) {
+                byte[] c = content(p, false);
+                for (int i = 0; i < c.length; i++) {
+                    if (c[i] != 0) {
+                        return false;
+                    }
+                }
+            }
+            return true;
+        }
+
+        @Override
+        public void write(long offset, byte[] src, int srcOffset, int len) {
+            throw new UnsupportedOperationException("RAM block " + idstr + ": a frozen view is read-only");
+        }
+
+        @Override
+        public void fill(long offset, long len, byte value) {
+            throw new UnsupportedOperationException("RAM block " + idstr + ": a frozen view is read-only");
+        }
+
+        @Override
+        public void read(long offset, byte[] dst, int dstOffset, int len) {
+            throw new UnsupportedOperationException("RAM block " + idstr + ": a frozen view is read page by page");
+        }
+
+        @Override
+        public long syncDirtyLog(long[] bitmap) {
+            return 0; // the instant does not change
+        }
+
+        @Override
+        public void resize(long newUsedLength) {
+            throw new UnsupportedOperationException("RAM block " + idstr + ": a frozen view is read-only");
+        }
+
+        @Override
+        public byte[] sha256() {
+            throw new UnsupportedOperationException("RAM block " + idstr + ": a frozen view is read page by page");
+        }
+
+        @Override
+        public void discard(long offset, long len) {
+            throw new UnsupportedOperationException("RAM block " + idstr + ": a frozen view is read-only");
+        }
+
+        @Override
+        public boolean pageMissing(long offset) {
+            return false;
+        }
+
+        @Override
+        public void pagePlaced(long offset) {
+            throw new UnsupportedOperationException("RAM block " + idstr + ": a frozen view is read-only");
+        }
+
+        @Override
+        public void release(long offset, long len) {
+            throw new UnsupportedOperationException("RAM block " + idstr + ": a frozen view is read-only");
+        }
+
+        @Override
+        public long missingPages() {
+            return 0;
+        }
+
+        @Override
+        public void setPageFaultHandler(PageFaultHandler handler, long faultTimeoutMillis) {
+            throw new UnsupportedOperationException("RAM block " + idstr + ": a frozen view is read-only");
+        }
+
+        @Override
+        public String toString() {
+            return "frozen " + OffHeapRamBlock.this;
         }
     }
 

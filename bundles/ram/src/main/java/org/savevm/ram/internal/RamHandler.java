@@ -1,6 +1,7 @@
 package org.savevm.ram.internal;
 
 import java.io.IOException;
+import java.util.List;
 
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -12,9 +13,11 @@ import org.savevm.api.SectionRegistration;
 import org.savevm.api.machine.Machine;
 import org.savevm.api.machine.MultifdReceiver;
 import org.savevm.api.machine.MultifdSender;
+import org.savevm.api.machine.RamBlock;
 import org.savevm.api.machine.RamMigrationMonitor;
 import org.savevm.api.machine.RamPostcopyDestination;
 import org.savevm.api.machine.RamPostcopySource;
+import org.savevm.api.machine.RamSnapshot;
 import org.savevm.ram.codec.RamFlags;
 
 /**
@@ -54,7 +57,10 @@ public final class RamHandler implements LiveStateHandler {
         RamSaveStats stats = new RamSaveStats();
         RamSaveSession session;
         try {
-            session = new RamSaveSession(machine.ramBlocks(), settings,
+            // a live snapshot saves frozen views of the blocks, taken at its instant
+            List<RamBlock> blocks = context.find(RamSnapshot.class).map(RamSnapshot::blocks)
+                    .orElseGet(machine::ramBlocks);
+            session = new RamSaveSession(blocks, settings,
                     context.find(MultifdSender.class).orElse(null), System::nanoTime, stats);
         } catch (IllegalArgumentException e) {
             throw new IOException("ram: " + e.getMessage(), e);

@@ -222,13 +222,39 @@ public final class OutgoingStream implements SaveVm.Outgoing {
             footer(l.section());
             out.checkError();
         }
-        VmDescription vmdesc = new VmDescription(machine.targetPageSize());
-        DeviceSections.write(out, view, engine, framing.sectionFooters(), vmdesc);
+        VmDescription vmdesc;
+        if (capturedDevices != null) {
+            out.putBytes(capturedDevices);
+            vmdesc = capturedVmdesc;
+        } else {
+            vmdesc = new VmDescription(machine.targetPageSize());
+            DeviceSections.write(out, view, engine, framing.sectionFooters(), vmdesc);
+        }
         out.putByte(SectionType.EOF);
         if (sendVmdesc) {
             VmDescription.writeTrailer(out, vmdesc.finish());
         }
         out.flush();
+    }
+
+    /** The FULL device sections captured by {@link #captureDeviceState}, written by {@link #complete}. */
+    private byte[] capturedDevices;
+    private VmDescription capturedVmdesc;
+
+    @Override
+    public void captureDeviceState() throws IOException {
+        checkOpen();
+        if (completed || inPostcopy) {
+            throw new IllegalStateException("device state captured after completion began");
+        }
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        VmDescription vmdesc = new VmDescription(machine.targetPageSize());
+        try (MigrationOutput blob = new MigrationOutput(java.nio.channels.Channels.newChannel(bytes))) {
+            DeviceSections.write(blob, view, engine, framing.sectionFooters(), vmdesc);
+            blob.flush();
+        }
+        capturedDevices = bytes.toByteArray();
+        capturedVmdesc = vmdesc;
     }
 
     @Override

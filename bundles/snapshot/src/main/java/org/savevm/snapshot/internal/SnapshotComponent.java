@@ -40,7 +40,8 @@ public final class SnapshotComponent implements SnapshotService {
     public SnapshotComponent(@Reference(name = "saveVm") SaveVm saveVm,
             @Reference(name = "migration") MigrationService migration) {
         this.manager = new SnapshotManager(saveVm,
-                () -> migration.machine().map(Machine::drives).orElse(List.of()), migration.guest(),
+                () -> migration.machine().map(Machine::drives).orElse(List.of()),
+                () -> migration.machine().map(Machine::ramBlocks).orElse(List.of()), migration.guest(),
                 migration::settings, () -> {
                     VirtualClock c = clock;
                     return c == null ? 0 : c.nowNs();
@@ -52,6 +53,12 @@ public final class SnapshotComponent implements SnapshotService {
     public String save(Optional<String> tag, boolean overwrite, Optional<String> vmstate,
             Optional<List<String>> devices) throws IOException {
         return manager.save(tag, overwrite, vmstate, devices);
+    }
+
+    @Override
+    public org.savevm.snapshot.LiveSave saveLive(Optional<String> tag, boolean overwrite, Optional<String> vmstate,
+            Optional<List<String>> devices) throws IOException {
+        return manager.saveLive(tag, overwrite, vmstate, devices);
     }
 
     @Override

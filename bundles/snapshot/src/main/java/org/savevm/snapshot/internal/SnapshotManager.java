@@ -22,7 +22,11 @@ import org.savevm.api.analyze.ForeignSectionReaders;
 import org.savevm.api.block.BlockDrive;
 import org.savevm.api.block.InternalSnapshots;
 import org.savevm.api.block.SnapshotInfo;
+import org.savevm.api.machine.FrozenRamBlock;
+import org.savevm.api.machine.RamBlock;
+import org.savevm.api.machine.RamSnapshot;
 import org.savevm.api.migration.GuestControl;
+import org.savevm.snapshot.LiveSave;
 import org.savevm.snapshot.SnapshotException;
 import org.savevm.snapshot.SnapshotListing;
 import org.savevm.snapshot.SnapshotService;
@@ -39,10 +43,17 @@ public final class SnapshotManager implements SnapshotService {
     /** QEMU's QEMUSnapshotInfo.name is char[256]. */
     static final int MAX_NAME_BYTES = 255;
 
+    /**
+     * Bytes per write into / read from the VM state area: many whole clusters at once (a 64 KiB stream buffer
+     * straddles two clusters with every write, and each partial cluster costs the image an extra write).
+     */
+    private static final int VM_STATE_BUFFER = 4 << 20;
+
     private static final DateTimeFormatter AUTO_NAME = DateTimeFormatter.ofPattern("'vm-'yyyyMMddHHmmss");
 
     private final SaveVm saveVm;
     private final Supplier<List<BlockDrive>> drives;
+    private final Supplier<List<RamBlock>> ramBlocks;
     private final GuestControl guest;
     private final Supplier<MigrationSettings> settings;
     private final LongSupplier vmClockNs;
@@ -58,6 +69,13 @@ public final class SnapshotManager implements SnapshotService {
      */
     public SnapshotManager(SaveVm saveVm, Supplier<List<BlockDrive>> drives, GuestControl guest,
             Supplier<MigrationSettings> settings, LongSupplier vmClockNs, Clock wallClock) {
+        this(saveVm, drives, List::of, guest, settings, vmClockNs, wallClock);
+    }
+
+    /** @param ramBlocks the machine's RAM blocks (a live savevm freezes them) */
+    public SnapshotManager(SaveVm saveVm, Supplier<List<BlockDrive>> drives, Supplier<List<RamBlock>> ramBlocks,
+            GuestControl guest, Supplier<MigrationSettings> settings, LongSupplier vmClockNs, Clock wallClock) {
+        this.ramBlocks = ramBlocks;
         this.saveVm = saveVm;
         this.drives = drives;
         this.guest = guest;
@@ -219,7 +237,7 @@ public final class SnapshotManager implements SnapshotService {
             String name = tag.orElseGet(() -> ZonedDateTime.ofInstant(now, wallClock.getZone()).format(AUTO_NAME));
             InternalSnapshots vmSnapshots = vmTarget.snapshots().orElseThrow();
             long vmStateSize;
-            try (MigrationOutput out = new MigrationOutput(new VmStateChannels.Writer(vmSnapshots))) {
+            try (MigrationOutput out = new MigrationOutput(new VmStateChannels.Writer(vmSnapshots), VM_STATE_BUFFER)) {
                 saveVm.saveAll(out, s, Long.MAX_VALUE);
                 vmStateSize = out.position();
             }
@@ -244,6 +262,109 @@ public final class SnapshotManager implements SnapshotService {
         } finally {
             release(holds);
             if (wasRunning) {
+                guest.start();
+            }
+        }
+    }
+
+    @Override
+    public synchronized LiveSave saveLive(Optional<String> tag, boolean overwrite, Optional<String> vmstate,
+            Optional<List<String>> devices) throws IOException {
+        long start = System.nanoTime();
+        List<Target> targets = targets(devices);
+        checkCanSnapshot(targets);
+        if (tag.isPresent()) {
+            checkName(tag.get());
+            if (overwrite) {
+                deleteAll(targets, tag.get());
+            } else if (hasSnapshot(targets, tag.get())) {
+                throw new SnapshotException("Snapshot '" + tag.get() + "' already exists in one or more devices");
+            }
+        }
+        Target vmTarget = vmStateTarget(targets, vmstate);
+        MigrationSettings s = settings.get();
+        if (s.capability("block")) {
+            throw new SnapshotException("Block migration and snapshots are incompatible");
+        }
+        if (s.capability("postcopy-ram")) {
+            throw new SnapshotException("Postcopy and live snapshots are incompatible");
+        }
+        boolean wasRunning = guest.running();
+        List<AutoCloseable> holds = new ArrayList<>();
+        List<FrozenRamBlock> frozen = new ArrayList<>();
+        long pauseStart = System.nanoTime();
+        guest.stop();
+        boolean paused = true;
+        long pause = 0;
+        try {
+            for (Target t : targets) {
+                holds.add(t.drive().hold("snapshot"));
+            }
+            // the instant: the disks' writes wait from here until the snapshot is created on them
+            for (Target t : targets) {
+                if (t == vmTarget || t.included()) {
+                    holds.add(t.drive().holdWrites());
+                }
+            }
+            Instant now = wallClock.instant();
+            long vmClock = vmClockNs.getAsLong();
+            String name = tag.orElseGet(() -> ZonedDateTime.ofInstant(now, wallClock.getZone()).format(AUTO_NAME));
+            InternalSnapshots vmSnapshots = vmTarget.snapshots().orElseThrow();
+            long vmStateSize;
+            try (MigrationOutput out = new MigrationOutput(new VmStateChannels.Writer(vmSnapshots), VM_STATE_BUFFER)) {
+                for (RamBlock b : ramBlocks.get()) {
+                    frozen.add(b.freeze());
+                }
+                List<RamBlock> views = List.copyOf(frozen);
+                MigrationContext context = new MigrationContext(s);
+                context.publish(RamSnapshot.class, () -> views);
+                try (SaveVm.Outgoing outgoing = saveVm.beginSave(out, context, SaveVm.BeforeSetup.NONE)) {
+                    outgoing.captureDeviceState();
+                    pause = System.nanoTime() - pauseStart;
+                    paused = false;
+                    if (wasRunning) {
+                        guest.start();
+                    }
+                    while (!outgoing.iterate()) {
+                        // RAM as of the instant, while the guest runs
+                    }
+                    outgoing.complete();
+                }
+                vmStateSize = out.position();
+            }
+            int dateNanos = now.getNano() / 1000 * 1000;
+            try {
+                for (Target t : targets) {
+                    if (t == vmTarget || t.included()) {
+                        createOn(t, name, t == vmTarget ? vmStateSize : 0, now.getEpochSecond(), dateNanos, vmClock);
+                    }
+                }
+            } catch (IOException e) {
+                try {
+                    deleteAll(targets, name);
+                } catch (IOException cleanup) {
+                    e.addSuppressed(cleanup);
+                }
+                throw e;
+            }
+            long copied = 0;
+            for (FrozenRamBlock f : frozen) {
+                copied += f.copiedPages();
+            }
+            return new LiveSave(name, pause, System.nanoTime() - start, copied);
+        } finally {
+            for (FrozenRamBlock f : frozen) {
+                f.close();
+            }
+            // the write holds were taken last: released first
+            for (int i = holds.size() - 1; i >= 0; i--) {
+                try {
+                    holds.get(i).close();
+                } catch (Exception e) {
+                    // a hold's release does not fail
+                }
+            }
+            if (paused && wasRunning) {
                 guest.start();
             }
         }
@@ -318,7 +439,7 @@ public final class SnapshotManager implements SnapshotService {
             MigrationContext context = new MigrationContext(settings.get());
             publishForeignSections(context, vmSnapshots, sn);
             try (MigrationInput in = new MigrationInput(
-                    new VmStateChannels.Reader(vmSnapshots, sn.id(), sn.vmStateSize()))) {
+                    new VmStateChannels.Reader(vmSnapshots, sn.id(), sn.vmStateSize()), VM_STATE_BUFFER)) {
                 saveVm.load(in, context, IncomingCommands.NONE);
             } catch (IOException e) {
                 throw new SnapshotException("Error while loading VM state of snapshot '" + tag + "' from '"

@@ -95,6 +95,38 @@ class QemuSnapshotInteropTest {
         assertArrayEquals(new byte[1 << 20], java.util.Arrays.copyOfRange(view, 0, 1 << 20));
     }
 
+    @Test
+    void qemuLoadsOurLiveSnapshotTakenWhileTheGuestWrote() throws Exception {
+        assumeTrue(QemuHmp.installed(), "qemu-system-x86_64 / qemu-img (QEMU 7.2) not installed");
+        Path disk = dir.resolve("live.qcow2");
+        byte[][] atInstant = new byte[1][];
+        org.savevm.snapshot.LiveSave r;
+        BlockImage img = images.create(disk, ImageFormat.QCOW2, 16L << 20, Optional.empty(), Optional.empty());
+        try (TestMachine m = new TestMachine(RAM, 0, Clock.systemDefaultZone(), false, img)) {
+            m.runGuest(4L << 20);
+            m.guest.start();
+            byte[] later = new byte[2 << 20];
+            new Random(12).nextBytes(later);
+            m.beforeStart = () -> {
+                atInstant[0] = pcRam(m);
+                // written after the instant, before the save read these pages
+                m.machine.ramBlock("pc.ram").orElseThrow().write(8L << 20, later, 0, later.length);
+            };
+            r = m.snapshots.saveLive(Optional.of("live"), true, Optional.empty(), Optional.empty());
+            m.guest.stop();
+            assertTrue(r.copiedPages() >= later.length / 4096, r.toString());
+            assertTrue(!java.util.Arrays.equals(atInstant[0], pcRam(m)), "RAM moved on after the instant");
+        }
+        run("qemu-img", "check", disk.toString());
+        try (QemuHmp qemu = new QemuHmp(dir, "32M", disk)) {
+            assertEquals("", qemu.hmp("loadvm live"), "QEMU's loadvm printed an error");
+            Path dump = dir.resolve("qemu-live-ram.bin");
+            qemu.pmemsave(LOW, RAM - LOW, dump);
+            assertArrayEquals(atInstant[0], Files.readAllBytes(dump),
+                    "QEMU's guest RAM after loadvm differs from ours at the live snapshot's instant");
+        }
+    }
+
     private Path convert(Path disk) throws Exception {
         Path raw = dir.resolve(disk.getFileName() + ".raw");
         Files.deleteIfExists(raw);

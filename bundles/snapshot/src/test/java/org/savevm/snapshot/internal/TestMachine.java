@@ -35,6 +35,8 @@ final class TestMachine implements AutoCloseable {
     final SnapshotManager snapshots;
     final GuestControl guest;
     MigrationSettings settings = MigrationSettings.DEFAULTS;
+    /** Run once by the next guest start, while the guest is still stopped (a live savevm's instant). */
+    volatile Runnable beforeStart;
 
     TestMachine(long ram, long diskDirtyRate, BlockImage... disks) {
         this(ram, diskDirtyRate, Clock.fixed(NOW, ZoneOffset.UTC), disks);
@@ -75,13 +77,19 @@ final class TestMachine implements AutoCloseable {
 
             @Override
             public void start() {
+                Runnable hook = beforeStart;
+                beforeStart = null;
+                if (hook != null) {
+                    hook.run();
+                }
                 if (!clock.running()) {
                     clock.start();
                 }
                 machine.workload().resume();
             }
         };
-        snapshots = new SnapshotManager(saveVm, machine::drives, guest, () -> settings, clock::nowNs, wallClock);
+        snapshots = new SnapshotManager(saveVm, machine::drives, machine::ramBlocks, guest, () -> settings,
+                clock::nowNs, wallClock);
         // as the analyze bundle's service does in the framework: loadvm reads past sections it has no handler for
         org.savevm.api.analyze.ForeignSectionReaders foreign = new org.savevm.analyze.internal.VmdescForeignSections(
                 new org.savevm.vmstate.internal.json.VMStateJsonComponent(), new VMStateEngineComponent(Map.of()));

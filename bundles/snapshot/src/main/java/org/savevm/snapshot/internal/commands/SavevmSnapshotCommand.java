@@ -31,7 +31,7 @@ public final class SavevmSnapshotCommand implements SavevmCommand {
 
     @Override
     public String usage() {
-        return "savevm [NAME]   (an older snapshot NAME is replaced)\n";
+        return "savevm [--live] [NAME]   (an older snapshot NAME is replaced; --live: the guest runs meanwhile)\n";
     }
 
     @Override

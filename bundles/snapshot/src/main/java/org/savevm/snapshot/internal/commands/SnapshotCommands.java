@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 
+import org.savevm.snapshot.LiveSave;
 import org.savevm.snapshot.SnapshotService;
 import org.savevm.snapshot.internal.SnapshotDump;
 import org.savevm.stream.Printable;
@@ -33,16 +34,29 @@ final class SnapshotCommands {
 
     static int savevm(SnapshotService s, List<String> args, PrintStream out, PrintStream err, String usage)
             throws IOException {
+        boolean live = args.contains("--live");
+        args = args.stream().filter(a -> !a.equals("--live")).toList();
         if (args.size() > 1 || (args.size() == 1 && args.get(0).startsWith("--"))) {
-            return usage(err, "savevm", "expected at most one NAME", usage);
+            return usage(err, "savevm", "expected at most one NAME (and --live)", usage);
         }
         try {
-            s.save(args.isEmpty() ? Optional.empty() : Optional.of(args.get(0)), true, Optional.empty(),
-                    Optional.empty());
+            Optional<String> tag = args.isEmpty() ? Optional.empty() : Optional.of(args.get(0));
+            if (live) {
+                printLive(out, s.saveLive(tag, true, Optional.empty(), Optional.empty()));
+            } else {
+                s.save(tag, true, Optional.empty(), Optional.empty());
+            }
         } catch (IOException e) {
             return failed(err, e);
         }
         return 0;
+    }
+
+    /** A live save's figures (QEMU's info migrate says "downtime" for the pause). */
+    static void printLive(PrintStream out, LiveSave r) {
+        out.printf(java.util.Locale.ROOT, "%s: guest paused %.3f ms (downtime), saved in %.3f ms, %d pages copied "
+                + "before write%n", Printable.escape(r.tag()), r.guestPauseNanos() / 1e6, r.totalNanos() / 1e6,
+                r.copiedPages());
     }
 
     static int loadvm(SnapshotService s, List<String> args, PrintStream out, PrintStream err, String usage) {
@@ -87,7 +101,13 @@ final class SnapshotCommands {
 
     /** The QMP job forms: 'S' snapshot-save, 'L' snapshot-load, 'D' snapshot-delete. */
     static int job(SnapshotService s, char kind, List<String> args, PrintStream err, String usage) {
+        return job(s, kind, args, System.out, err, usage);
+    }
+
+    static int job(SnapshotService s, char kind, List<String> args, PrintStream out, PrintStream err, String usage) {
         String name = kind == 'S' ? "snapshot-save" : kind == 'L' ? "snapshot-load" : "snapshot-delete";
+        boolean live = kind == 'S' && args.contains("--live");
+        args = args.stream().filter(a -> !(kind == 'S' && a.equals("--live"))).toList();
         JobArgs j;
         try {
             j = JobArgs.parse(args);
@@ -100,7 +120,13 @@ final class SnapshotCommands {
         }
         try {
             switch (kind) {
-            case 'S' -> s.save(j.tag, false, j.vmstate, j.devices);
+            case 'S' -> {
+                if (live) {
+                    printLive(out, s.saveLive(j.tag, false, j.vmstate, j.devices));
+                } else {
+                    s.save(j.tag, false, j.vmstate, j.devices);
+                }
+            }
             case 'L' -> {
                 for (String w : s.load(j.tag.get(), j.vmstate, j.devices)) {
                     err.println(name + ": warning: " + Printable.escape(w));

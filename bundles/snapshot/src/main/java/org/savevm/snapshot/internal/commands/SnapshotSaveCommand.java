@@ -31,11 +31,11 @@ public final class SnapshotSaveCommand implements SavevmCommand {
 
     @Override
     public String usage() {
-        return "snapshot-save --tag TAG --vmstate DISK --devices DEV[,DEV]...\n";
+        return "snapshot-save --tag TAG --vmstate DISK --devices DEV[,DEV]... [--live]\n";
     }
 
     @Override
     public int run(List<String> args, PrintStream out, PrintStream err) throws Exception {
-        return SnapshotCommands.job(snapshots, 'S', args, err, usage());
+        return SnapshotCommands.job(snapshots, 'S', args, out, err, usage());
     }
 }

@@ -57,6 +57,13 @@ class SnapshotCommandsTest {
             assertEquals(4, lines.length, out());
 
             assertEquals(0, run(new LoadvmCommand(s), "s1"));
+            // savevm --live prints its pause (QEMU's downtime) and the pages copied before write
+            assertEquals(0, run(new SavevmSnapshotCommand(s), "--live", "l1"));
+            assertTrue(out().matches("l1: guest paused [0-9.]+ ms \\(downtime\\), saved in [0-9.]+ ms, \\d+ pages "
+                    + "copied before write\n"), out());
+            assertEquals(0, run(new LoadvmCommand(s), "l1"));
+            assertEquals(0, run(new DelvmCommand(s), "l1"));
+            assertEquals(2, run(new SavevmSnapshotCommand(s), "--live", "a", "b"));
             assertEquals(0, run(new DelvmCommand(s), "s1"));
             assertEquals(1, run(new LoadvmCommand(s), "s1"));
             assertEquals("Error: Snapshot 's1' does not exist in one or more devices\n", err());
