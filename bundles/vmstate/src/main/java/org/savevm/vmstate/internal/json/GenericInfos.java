@@ -47,6 +47,23 @@ final class GenericInfos {
         };
     }
 
+    /**
+     * The bytes one element of {@code info} (made here, declared {@code size}) reads from the stream: a plain
+     * value its width whatever the declared size, raw bytes the declared size.
+     */
+    static long wireBytes(VMStateInfo<?> info, long size) {
+        if (info instanceof RawInfo) {
+            return size;
+        }
+        return switch (valueKind(info.name())) {
+        case "bool", "int8", "uint8" -> 1;
+        case "int16", "uint16" -> 2;
+        case "int32", "uint32" -> 4;
+        case "int64", "uint64" -> 8;
+        default -> size;
+        };
+    }
+
     @SuppressWarnings("unchecked")
     private static <V> VMStateInfo<V> renamed(String name, VMStateInfo<?> base) {
         VMStateInfo<V> b = (VMStateInfo<V>) base;
@@ -77,6 +94,9 @@ final class GenericInfos {
     static VMStateInfo<byte[]> raw(String name, String members) {
         return new RawInfo(name, members);
     }
+
+    /** Raw values above this size are read in pieces of it (see RawInfo#get). */
+    static final int READ_CHUNK = 1 << 20;
 
     private static final class RawInfo implements VMStateInfo<byte[]>, VmdescMembers {
         private final String name;
@@ -110,9 +130,22 @@ final class GenericInfos {
 
         @Override
         public byte[] get(MigrationInput in, byte[] current, int size) throws IOException {
-            byte[] b = new byte[size];
-            in.readFully(b);
-            return b;
+            if (size <= READ_CHUNK) {
+                byte[] b = new byte[size];
+                in.readFully(b);
+                return b;
+            }
+            // a size from untrusted JSON (up to the 64 MiB field limit): memory follows the bytes that arrive,
+            // a short stream fails after at most one chunk instead of after allocating the whole size
+            java.io.ByteArrayOutputStream read = new java.io.ByteArrayOutputStream(READ_CHUNK);
+            byte[] chunk = new byte[READ_CHUNK];
+            for (int left = size; left > 0;) {
+                int k = Math.min(left, READ_CHUNK);
+                in.readFully(chunk, 0, k);
+                read.write(chunk, 0, k);
+                left -= k;
+            }
+            return read.toByteArray();
         }
     }
 }

@@ -13,6 +13,7 @@ import java.util.regex.Pattern;
 import org.savevm.api.vmstate.GenericState;
 import org.savevm.api.vmstate.VMStateDescription;
 import org.savevm.api.vmstate.VMStateField;
+import org.savevm.api.vmstate.VMStateInfo;
 import org.savevm.stream.json.JsonText;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -39,7 +40,7 @@ public final class JsonDescriptors {
      */
     public VMStateDescription<GenericState> fromVmdesc(JsonNode entry) throws IOException {
         try {
-            return vmdesc(List.of(object(entry, "")), Function.identity(), null, "");
+            return vmdesc(List.of(object(entry, "")), Function.identity(), null, "").descriptor();
         } catch (IllegalArgumentException e) {
             throw refused("vmdesc", e);
         }
@@ -63,7 +64,7 @@ public final class JsonDescriptors {
      * subsection: it is needed when its child state exists in the parent's state. {@code where} is the
      * JSON path of the first variant, for messages.
      */
-    private VMStateDescription<GenericState> vmdesc(List<JsonNode> variants, Function<GenericState, GenericState> scope,
+    private Built vmdesc(List<JsonNode> variants, Function<GenericState, GenericState> scope,
             Function<GenericState, GenericState> parentScope, String where) throws IOException {
         JsonNode first = variants.get(0);
         String name = text(first, "vmsd_name", where);
@@ -73,6 +74,8 @@ public final class JsonDescriptors {
         if (parentScope != null) {
             b.needed(s -> parentScope.apply(s).get(name) instanceof GenericState);
         }
+        long wire = 0;
+        long objects = 1; // the state the fields are decoded into
         JsonNode fields = first.get("fields");
         if (fields != null) {
             List<JsonNode> list = objects(fields, join(where, "fields"));
@@ -91,7 +94,9 @@ public final class JsonDescriptors {
                         run++;
                     }
                 }
-                VMStateField<GenericState> field = vmdescField(list.subList(i, i + run), key, suffixed, scope, where, i);
+                BuiltField built = vmdescField(list.subList(i, i + run), key, suffixed, scope, where, i);
+                wire = saturated(wire + built.wire());
+                objects = saturated(objects + built.objects());
                 boolean composite = run > 1 || f.has("array_len")
                         || ("struct".equals(f.path("type").asText()) && f.has("struct"));
                 String shape = composite ? "array/struct " + i : "scalar";
@@ -110,7 +115,7 @@ public final class JsonDescriptors {
                                 + "too, which decodes as " + kindBefore + ", this one as " + kind);
                     }
                 }
-                b.field(field);
+                b.field(built.field());
                 i += run;
             }
         }
@@ -132,13 +137,62 @@ public final class JsonDescriptors {
         }
         for (Map.Entry<String, List<JsonNode>> e : subs.entrySet()) {
             String subName = e.getKey();
-            b.subsection(vmdesc(e.getValue(), s -> GenericAccess.child(scope.apply(s), subName), scope,
-                    subWhere.get(subName)));
+            Built sub = vmdesc(e.getValue(), s -> GenericAccess.child(scope.apply(s), subName), scope,
+                    subWhere.get(subName));
+            // a subsection may come again and again (QEMU's peek loop reads each one that follows), each time
+            // decoding its values afresh: what one occurrence makes is paid by its header and its fields' bytes
+            long header = 2 + subName.getBytes(java.nio.charset.StandardCharsets.UTF_8).length + 4;
+            checkPaid(subWhere.get(subName), "subsection '" + subName + "'", 1, sub.objects() - 1,
+                    saturated(sub.wire() + header));
+            b.subsection(sub.descriptor());
         }
-        return b.build();
+        return new Built(b.build(), wire, objects);
     }
 
-    private VMStateField<GenericState> vmdescField(List<JsonNode> elements, String key, Map<String, Integer> suffixed,
+    /**
+     * A descriptor built from JSON with what one decode of it costs: {@code wire}, the bytes it reads from the
+     * stream (subsections are optional and count nothing), and {@code objects}, the values and states the
+     * decode materialises in the {@link GenericState} (subsections not counted: each is checked on its own).
+     */
+    private record Built(VMStateDescription<GenericState> descriptor, long wire, long objects) {
+    }
+
+    private record BuiltField(VMStateField<GenericState> field, long wire, long objects) {
+    }
+
+    /**
+     * Materialised objects a repeated part of a descriptor may make beyond {@link #OBJECTS_PER_WIRE_BYTE} per
+     * stream byte: a short array of empty structs is fine, 888,888 of them are not.
+     */
+    static final long FREE_OBJECTS = 64;
+    /** Values and states one stream byte may pay for (a struct of one uint8 in a struct makes 3 per byte). */
+    static final long OBJECTS_PER_WIRE_BYTE = 8;
+
+    /**
+     * Memory bounded by the bytes the stream carries: {@code count} repeats of something that materialises
+     * {@code objects} values and states and reads {@code wire} bytes each may make at most
+     * {@link #FREE_OBJECTS} objects more than {@link #OBJECTS_PER_WIRE_BYTE} per byte read. An array whose
+     * elements read nothing (raw fields of size 0, structs without fields) would otherwise fill the heap
+     * from a few bytes of JSON: 888,888 decoded states, 342 MB, from a 392-byte vmdesc entry (found by
+     * VmdescJsonFuzzTest).
+     */
+    private static void checkPaid(String where, String what, long count, long objects, long wire)
+            throws IOException {
+        long made = saturated((double) count * objects);
+        long paid = saturated(FREE_OBJECTS + (double) count * OBJECTS_PER_WIRE_BYTE * wire);
+        if (made > paid) {
+            throw new IOException(where + ": " + what + " would materialise " + made + " values from "
+                    + saturated((double) count * wire) + " stream bytes (at most " + FREE_OBJECTS + " + "
+                    + OBJECTS_PER_WIRE_BYTE + " per byte)");
+        }
+    }
+
+    /** {@code v} as a long, at most Long.MAX_VALUE / 4 (sums of such values cannot overflow). */
+    private static long saturated(double v) {
+        return v >= Long.MAX_VALUE / 4 ? Long.MAX_VALUE / 4 : (long) v;
+    }
+
+    private BuiltField vmdescField(List<JsonNode> elements, String key, Map<String, Integer> suffixed,
             Function<GenericState, GenericState> scope, String where, int firstIndex) throws IOException {
         JsonNode f = elements.get(0);
         String fieldWhere = join(where, "fields[" + firstIndex + "]");
@@ -153,22 +207,30 @@ public final class JsonDescriptors {
         bound(fieldWhere, key, n, size);
         boolean struct = "struct".equals(type) && f.has("struct");
         VMStateField.Builder<GenericState> b = VMStateField.builder(name);
+        long wire;
+        long objects;
         if (struct) {
             List<JsonNode> structs = new ArrayList<>();
             for (int k = 0; k < elements.size(); k++) {
                 structs.add(object(elements.get(k).get("struct"), join(where, "fields[" + (firstIndex + k) + "]")
                         + ".struct"));
             }
-            if (n > 1 && wireBytes(structs.get(0), 0) == 0) {
-                // every element would be a decoded state that the stream pays nothing for: a few hundred
-                // bytes of heap each, array_len of them from a few bytes of input (found by VmdescJsonFuzzTest)
-                throw new IOException(fieldWhere + ": field '" + key + "': an array of " + n
-                        + " structs whose fields read nothing from the stream");
-            }
-            b.struct(vmdesc(structs, Function.identity(), null, fieldWhere + ".struct"), (int) size);
+            Built element = vmdesc(structs, Function.identity(), null, fieldWhere + ".struct");
+            wire = element.wire();
+            objects = element.objects();
+            b.struct(element.descriptor(), (int) size);
         } else {
             String extra = extraMembers(f);
-            b.info(extra.isEmpty() ? GenericInfos.forType(type) : GenericInfos.raw(type, extra), (int) size);
+            VMStateInfo<?> info = extra.isEmpty() ? GenericInfos.forType(type) : GenericInfos.raw(type, extra);
+            wire = GenericInfos.wireBytes(info, size);
+            objects = 1;
+            b.info(info, (int) size);
+        }
+        boolean array = elements.size() > 1 || f.has("array_len");
+        if (array) {
+            checkPaid(fieldWhere, "field '" + key + "': " + n + " elements", n, objects, wire);
+            wire = saturated((double) n * wire);
+            objects = saturated(1 + (double) n * objects); // the list too
         }
         if (elements.size() > 1 || f.has("array_len")) {
             b.array(n);
@@ -176,37 +238,8 @@ public final class JsonDescriptors {
         if (elements.size() > 1) {
             b.fieldExists((s, v) -> true); // keeps QEMU's one-object-per-element vmdesc form
         }
-        b.access(new GenericAccess(key, scope, elements.size() > 1 || f.has("array_len"), struct));
-        return b.build();
-    }
-
-    /**
-     * The fewest bytes one element of a vmdesc struct reads from the stream: its fields' sizes (plain types
-     * their width, other types their declared size, structs recursively) times their array lengths;
-     * subsections are optional and count nothing. Only "0 or not" matters to the caller.
-     */
-    private static long wireBytes(JsonNode struct, int depth) {
-        JsonNode fields = struct.get("fields");
-        if (fields == null || !fields.isArray() || depth > 64) {
-            return 0;
-        }
-        long total = 0;
-        for (JsonNode f : fields) {
-            long n = f.path("array_len").canConvertToLong() ? Math.max(0, f.path("array_len").asLong(1)) : 1;
-            long one = "struct".equals(f.path("type").asText()) && f.has("struct")
-                    ? wireBytes(f.get("struct"), depth + 1) : Math.max(0, f.path("size").asLong(0));
-            if (!"struct".equals(f.path("type").asText())) {
-                String kind = GenericInfos.valueKind(f.path("type").asText());
-                if (!kind.equals("raw bytes")) {
-                    one = Math.max(one, 1); // a plain value reads at least a byte whatever its declared size
-                }
-            }
-            if (n > 0 && one > 0) {
-                return 1; // enough to know it reads something
-            }
-            total += n * one;
-        }
-        return total;
+        b.access(new GenericAccess(key, scope, array, struct));
+        return new BuiltField(b.build(), wire, objects);
     }
 
     /**
