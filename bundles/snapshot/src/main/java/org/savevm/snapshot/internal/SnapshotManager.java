@@ -206,10 +206,13 @@ public final class SnapshotManager implements SnapshotService {
                 : "no block device can store vmstate for snapshot");
     }
 
-    @Override
-    public synchronized String save(Optional<String> tag, boolean overwrite, Optional<String> vmstate,
-            Optional<List<String>> devices) throws IOException {
-        List<Target> targets = targets(devices);
+    /**
+     * save_snapshot's checks before anything is written, for savevm and savevm --live: every disk can snapshot, the
+     * name is valid, an older snapshot of the name is deleted (or refused without overwrite), the VM state disk, and
+     * qemu_savevm_state's refusal of block migration (checked before the guest stops: it would be resumed at once).
+     */
+    private Target prepareSave(List<Target> targets, Optional<String> tag, boolean overwrite, Optional<String> vmstate)
+            throws IOException {
         checkCanSnapshot(targets);
         if (tag.isPresent()) {
             checkName(tag.get());
@@ -220,11 +223,41 @@ public final class SnapshotManager implements SnapshotService {
             }
         }
         Target vmTarget = vmStateTarget(targets, vmstate);
-        MigrationSettings s = settings.get();
-        // qemu_savevm_state's refusal, checked before the guest stops (it would be resumed at once anyway)
-        if (s.capability("block")) {
+        if (settings.get().capability("block")) {
             throw new SnapshotException("Block migration and snapshots are incompatible");
         }
+        return vmTarget;
+    }
+
+    /**
+     * The snapshot on every included disk (the VM state size on the VM state disk only); a snapshot on only some
+     * disks is removed again, as save_snapshot does. The date in microseconds, as QEMU records it.
+     */
+    private void createOnAll(List<Target> targets, Target vmTarget, String name, long vmStateSize, Instant now,
+            long vmClock) throws IOException {
+        int dateNanos = now.getNano() / 1000 * 1000;
+        try {
+            for (Target t : targets) {
+                if (t == vmTarget || t.included()) {
+                    createOn(t, name, t == vmTarget ? vmStateSize : 0, now.getEpochSecond(), dateNanos, vmClock);
+                }
+            }
+        } catch (IOException e) {
+            try {
+                deleteAll(targets, name);
+            } catch (IOException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public synchronized String save(Optional<String> tag, boolean overwrite, Optional<String> vmstate,
+            Optional<List<String>> devices) throws IOException {
+        List<Target> targets = targets(devices);
+        Target vmTarget = prepareSave(targets, tag, overwrite, vmstate);
+        MigrationSettings s = settings.get();
         boolean wasRunning = guest.running();
         guest.stop();
         List<AutoCloseable> holds = new ArrayList<>();
@@ -241,23 +274,7 @@ public final class SnapshotManager implements SnapshotService {
                 saveVm.saveAll(out, s, Long.MAX_VALUE);
                 vmStateSize = out.position();
             }
-            // g_date_time_get_microsecond() * 1000: QEMU records microseconds
-            int dateNanos = now.getNano() / 1000 * 1000;
-            try {
-                for (Target t : targets) {
-                    if (t == vmTarget || t.included()) {
-                        createOn(t, name, t == vmTarget ? vmStateSize : 0, now.getEpochSecond(), dateNanos, vmClock);
-                    }
-                }
-            } catch (IOException e) {
-                // save_snapshot: a snapshot on only some disks is removed again
-                try {
-                    deleteAll(targets, name);
-                } catch (IOException cleanup) {
-                    e.addSuppressed(cleanup);
-                }
-                throw e;
-            }
+            createOnAll(targets, vmTarget, name, vmStateSize, now, vmClock);
             return name;
         } finally {
             release(holds);
@@ -272,20 +289,8 @@ public final class SnapshotManager implements SnapshotService {
             Optional<List<String>> devices) throws IOException {
         long start = System.nanoTime();
         List<Target> targets = targets(devices);
-        checkCanSnapshot(targets);
-        if (tag.isPresent()) {
-            checkName(tag.get());
-            if (overwrite) {
-                deleteAll(targets, tag.get());
-            } else if (hasSnapshot(targets, tag.get())) {
-                throw new SnapshotException("Snapshot '" + tag.get() + "' already exists in one or more devices");
-            }
-        }
-        Target vmTarget = vmStateTarget(targets, vmstate);
+        Target vmTarget = prepareSave(targets, tag, overwrite, vmstate);
         MigrationSettings s = settings.get();
-        if (s.capability("block")) {
-            throw new SnapshotException("Block migration and snapshots are incompatible");
-        }
         if (s.capability("postcopy-ram")) {
             throw new SnapshotException("Postcopy and live snapshots are incompatible");
         }
@@ -332,21 +337,7 @@ public final class SnapshotManager implements SnapshotService {
                 }
                 vmStateSize = out.position();
             }
-            int dateNanos = now.getNano() / 1000 * 1000;
-            try {
-                for (Target t : targets) {
-                    if (t == vmTarget || t.included()) {
-                        createOn(t, name, t == vmTarget ? vmStateSize : 0, now.getEpochSecond(), dateNanos, vmClock);
-                    }
-                }
-            } catch (IOException e) {
-                try {
-                    deleteAll(targets, name);
-                } catch (IOException cleanup) {
-                    e.addSuppressed(cleanup);
-                }
-                throw e;
-            }
+            createOnAll(targets, vmTarget, name, vmStateSize, now, vmClock);
             long copied = 0;
             for (FrozenRamBlock f : frozen) {
                 copied += f.copiedPages();
