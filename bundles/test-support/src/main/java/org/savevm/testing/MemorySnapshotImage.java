@@ -2,14 +2,11 @@ package org.savevm.testing;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 
-import org.savevm.api.block.BlockImage;
-import org.savevm.api.block.BlockStatus;
 import org.savevm.api.block.ImageFormat;
 import org.savevm.api.block.InternalSnapshots;
 import org.savevm.api.block.SnapshotInfo;
@@ -19,7 +16,7 @@ import org.savevm.api.block.SnapshotInfo;
  * {@link MemoryBlockImage}, a snapshot keeps a copy of it and of its VM state. Ids are assigned as QEMU's qcow2
  * does (highest numeric id + 1). {@link #failCreate} and {@link #failDelete} inject errors.
  */
-public final class MemorySnapshotImage implements BlockImage, InternalSnapshots {
+public final class MemorySnapshotImage extends ForwardingBlockImage implements InternalSnapshots {
     /** The VM state area holds at most this much (a test image, not a disk). */
     public static final int MAX_VM_STATE = 256 << 20;
 
@@ -34,7 +31,12 @@ public final class MemorySnapshotImage implements BlockImage, InternalSnapshots 
     private volatile boolean failDelete;
 
     public MemorySnapshotImage(String name, int size) {
-        this.disk = new MemoryBlockImage(name, size);
+        this(new MemoryBlockImage(name, size));
+    }
+
+    private MemorySnapshotImage(MemoryBlockImage disk) {
+        super(disk);
+        this.disk = disk;
     }
 
     /** The next create fails with an IOException (the table stays as it was). */
@@ -51,62 +53,13 @@ public final class MemorySnapshotImage implements BlockImage, InternalSnapshots 
     }
 
     @Override
-    public Path path() {
-        return disk.path();
-    }
-
-    @Override
     public ImageFormat format() {
         return ImageFormat.QCOW2;
     }
 
     @Override
-    public long size() {
-        return disk.size();
-    }
-
-    @Override
-    public boolean readOnly() {
-        return false;
-    }
-
-    @Override
-    public Optional<BlockImage> backing() {
-        return Optional.empty();
-    }
-
-    @Override
-    public void read(long offset, ByteBuffer dst) throws IOException {
-        disk.read(offset, dst);
-    }
-
-    @Override
-    public void write(long offset, ByteBuffer src) throws IOException {
-        disk.write(offset, src);
-    }
-
-    @Override
-    public void writeZeroes(long offset, long length) throws IOException {
-        disk.writeZeroes(offset, length);
-    }
-
-    @Override
-    public BlockStatus blockStatus(long offset, long maxLength) throws IOException {
-        return disk.blockStatus(offset, maxLength);
-    }
-
-    @Override
     public Optional<InternalSnapshots> internalSnapshots() {
         return Optional.of(this);
-    }
-
-    @Override
-    public void flush() {
-    }
-
-    @Override
-    public void close() {
-        disk.close();
     }
 
     // --- InternalSnapshots

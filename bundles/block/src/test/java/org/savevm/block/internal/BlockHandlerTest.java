@@ -13,7 +13,6 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Random;
 
 import org.junit.jupiter.api.Test;
@@ -21,9 +20,9 @@ import org.junit.jupiter.api.io.TempDir;
 import org.savevm.api.MigrationContext;
 import org.savevm.api.MigrationSettings;
 import org.savevm.api.PendingBytes;
-import org.savevm.api.block.BlockImage;
 import org.savevm.api.block.BlockMigrationStats;
 import org.savevm.api.block.BlockStatus;
+import org.savevm.testing.ForwardingBlockImage;
 import org.savevm.api.block.ImageFormat;
 import org.savevm.block.codec.BlockFlags;
 import org.savevm.block.testing.Disks;
@@ -120,10 +119,12 @@ class BlockHandlerTest {
     }
 
     /** An image that reports only the listed chunks as allocated in the top layer (a qcow2 overlay's view). */
-    record Overlay(RawFileImage raw, long allocatedChunkMask) implements BlockImage {
-        @Override
-        public Path path() {
-            return raw.path();
+    static final class Overlay extends ForwardingBlockImage {
+        private final long allocatedChunkMask;
+
+        Overlay(RawFileImage raw, long allocatedChunkMask) {
+            super(raw);
+            this.allocatedChunkMask = allocatedChunkMask;
         }
 
         @Override
@@ -132,54 +133,19 @@ class BlockHandlerTest {
         }
 
         @Override
-        public long size() {
-            return raw.size();
-        }
-
-        @Override
         public boolean readOnly() {
             return false;
-        }
-
-        @Override
-        public Optional<BlockImage> backing() {
-            return Optional.empty();
-        }
-
-        @Override
-        public void read(long offset, ByteBuffer dst) throws IOException {
-            raw.read(offset, dst);
-        }
-
-        @Override
-        public void write(long offset, ByteBuffer src) throws IOException {
-            raw.write(offset, src);
-        }
-
-        @Override
-        public void writeZeroes(long offset, long length) throws IOException {
-            raw.writeZeroes(offset, length);
         }
 
         @Override
         public BlockStatus blockStatus(long offset, long maxLength) {
             // 64 KiB extents; a listed chunk has its second cluster allocated (its only one when it is short)
             long c = offset / BlockFlags.CHUNK_SIZE;
-            long last = (raw.size() - 1) / BlockFlags.CHUNK_SIZE;
+            long last = (size() - 1) / BlockFlags.CHUNK_SIZE;
             boolean alloc = (allocatedChunkMask & (1L << c)) != 0
                     && (offset % BlockFlags.CHUNK_SIZE >= 65536 || c == last);
             long len = Math.min(maxLength, 65536 - offset % 65536);
             return new BlockStatus(offset, len, true, false, alloc ? 0 : 1, alloc);
-        }
-
-        @Override
-        public void flush() throws IOException {
-            raw.flush();
-        }
-
-        @Override
-        public void close() throws IOException {
-            raw.close();
         }
     }
 
