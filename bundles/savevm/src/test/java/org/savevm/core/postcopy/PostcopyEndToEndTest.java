@@ -81,17 +81,7 @@ class PostcopyEndToEndTest {
             }
             src.manager().setParameter("max-bandwidth", "16M");
             Incoming in = dst.manager().incoming("tcp:127.0.0.1:0", true, MigrationListener.NONE);
-            AtomicReference<Outgoing> out = new AtomicReference<>();
-            Outgoing o = src.manager().migrate(in.address(), new MigrationListener() {
-                @Override
-                public void progress(MigrationInfo info) {
-                    Outgoing self = out.get();
-                    if (self != null && info.ram() != null && info.ram().transferred() >= RAM / 2) {
-                        self.startPostcopy();
-                    }
-                }
-            });
-            out.set(o);
+            Outgoing o = migrateSwitchingAfter(src, in.address(), RAM / 2, status -> { });
             AtomicLong reads = new AtomicLong();
             Thread vcpu = new Thread(() -> {
                 Random rnd = new Random(23);
@@ -156,17 +146,7 @@ class PostcopyEndToEndTest {
             src.manager().setParameter("max-bandwidth", "16M");
             Incoming in = dst.manager().incoming("tcp:127.0.0.1:0", true, MigrationListener.NONE);
             src.manager().guest().start();
-            AtomicReference<Outgoing> out = new AtomicReference<>();
-            Outgoing o = src.manager().migrate(in.address(), new MigrationListener() {
-                @Override
-                public void progress(MigrationInfo info) {
-                    Outgoing self = out.get();
-                    if (self != null && info.ram() != null && info.ram().transferred() >= RAM / 2) {
-                        self.startPostcopy();
-                    }
-                }
-            });
-            out.set(o);
+            Outgoing o = migrateSwitchingAfter(src, in.address(), RAM / 2, status -> { });
             AtomicLong checked = new AtomicLong();
             AtomicReference<String> half = new AtomicReference<>();
             Thread vcpu = new Thread(() -> {
@@ -246,23 +226,8 @@ class PostcopyEndToEndTest {
             Incoming in = dst.manager().incoming("tcp:127.0.0.1:0", true, MigrationListener.NONE);
             src.manager().guest().start();
             BreakableLink link = new BreakableLink(org.savevm.api.migration.MigrationUri.parse(in.address()).port());
-            AtomicReference<Outgoing> out = new AtomicReference<>();
             java.util.List<MigrationStatus> srcStates = new java.util.concurrent.CopyOnWriteArrayList<>();
-            Outgoing o = src.manager().migrate(link.uri(), new MigrationListener() {
-                @Override
-                public void progress(MigrationInfo info) {
-                    Outgoing self = out.get();
-                    if (self != null && info.ram() != null && info.ram().transferred() >= RAM / 2) {
-                        self.startPostcopy();
-                    }
-                }
-
-                @Override
-                public void stateChanged(MigrationStatus status, MigrationInfo info) {
-                    srcStates.add(status);
-                }
-            });
-            out.set(o);
+            Outgoing o = migrateSwitchingAfter(src, link.uri(), RAM / 2, srcStates::add);
             AtomicLong reads = new AtomicLong();
             AtomicReference<String> wrong = new AtomicReference<>();
             Thread vcpu = new Thread(() -> {
@@ -356,6 +321,32 @@ class PostcopyEndToEndTest {
         }
     }
 
+    /**
+     * Migrates {@code src} to {@code uri} and switches to postcopy once {@code switchAfter} bytes of RAM have gone
+     * (from the progress callback, as a user watching info-migrate would); every state the source passes is
+     * handed to {@code states}.
+     */
+    static Outgoing migrateSwitchingAfter(End src, String uri, long switchAfter,
+            java.util.function.Consumer<MigrationStatus> states) {
+        AtomicReference<Outgoing> out = new AtomicReference<>();
+        Outgoing o = src.manager().migrate(uri, new MigrationListener() {
+            @Override
+            public void progress(MigrationInfo info) {
+                Outgoing self = out.get();
+                if (self != null && info.ram() != null && info.ram().transferred() >= switchAfter) {
+                    self.startPostcopy();
+                }
+            }
+
+            @Override
+            public void stateChanged(MigrationStatus status, MigrationInfo info) {
+                states.accept(status);
+            }
+        });
+        out.set(o);
+        return o;
+    }
+
     /** The guest dirties whole pages anywhere in RAM at {@code rate} bytes/s. */
     static WorkloadSpec dirtying(long rate) {
         return new WorkloadSpec(rate, RamBlock.TARGET_PAGE_SIZE, 1.0, 0.0, 0.0, 11);
@@ -372,17 +363,7 @@ class PostcopyEndToEndTest {
             Incoming in = dst.manager().incoming("tcp:127.0.0.1:0", true, MigrationListener.NONE);
             src.manager().guest().start();
 
-            AtomicReference<Outgoing> out = new AtomicReference<>();
-            Outgoing o = src.manager().migrate(in.address(), new MigrationListener() {
-                @Override
-                public void progress(MigrationInfo info) {
-                    Outgoing self = out.get();
-                    if (self != null && info.ram() != null && info.ram().transferred() >= RAM / 2) {
-                        self.startPostcopy();
-                    }
-                }
-            });
-            out.set(o);
+            Outgoing o = migrateSwitchingAfter(src, in.address(), RAM / 2, status -> { });
 
             // the destination's vCPU: reads pages in postcopy, each must be the source's (stopped) content
             AtomicLong reads = new AtomicLong();

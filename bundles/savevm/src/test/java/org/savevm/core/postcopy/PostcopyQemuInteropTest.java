@@ -10,7 +10,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -75,17 +74,8 @@ class PostcopyQemuInteropTest {
             // slow enough that QEMU is still missing pages when it reads its RAM in postcopy
             src.manager().setParameter("max-postcopy-bandwidth", "4M");
             src.manager().guest().start();
-            AtomicReference<Outgoing> out = new AtomicReference<>();
-            Outgoing o = src.manager().migrate("tcp:127.0.0.1:" + port, new MigrationListener() {
-                @Override
-                public void progress(MigrationInfo info) {
-                    Outgoing self = out.get();
-                    if (self != null && info.ram() != null && info.ram().transferred() >= RAM / 2) {
-                        self.startPostcopy();
-                    }
-                }
-            });
-            out.set(o);
+            Outgoing o = PostcopyEndToEndTest.migrateSwitchingAfter(src, "tcp:127.0.0.1:" + port, RAM / 2,
+                    status -> { });
 
             RamBlock ram = src.machine().ramBlock("pc.ram").orElseThrow();
             String status = "";
