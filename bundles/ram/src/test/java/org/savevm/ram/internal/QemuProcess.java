@@ -2,28 +2,18 @@ package org.savevm.ram.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
-import java.io.File;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStreamWriter;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 
 import org.savevm.api.machine.RamBlock;
+import org.savevm.testing.QmpQemu;
 
 /**
  * A real QEMU 7.2 for tests, {@code pc-i440fx-7.2 -nodefaults -S} with QMP on stdio: a destination waiting
@@ -31,20 +21,12 @@ import org.savevm.api.machine.RamBlock;
  * through this module's test jar.
  */
 public final class QemuProcess implements AutoCloseable {
-    public static final String QEMU = "qemu-system-x86_64";
+    public static final String QEMU = QmpQemu.QEMU;
 
-    private final Process process;
-    private final Path stderr;
-    private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-    private final Writer in;
+    private final QmpQemu qemu;
 
     public static boolean installed() {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-            if (Files.isExecutable(Path.of(dir, QEMU))) {
-                return true;
-            }
-        }
-        return false;
+        return QmpQemu.onPath(QEMU);
     }
 
     /** A destination: {@code -incoming defer}, so capabilities can be set before {@code migrate-incoming}. */
@@ -73,60 +55,19 @@ public final class QemuProcess implements AutoCloseable {
     }
 
     private QemuProcess(Path dir, List<String> args) throws Exception {
-        stderr = dir.resolve("qemu-err.txt");
-        List<String> cmd = new ArrayList<>(List.of(QEMU, "-nodefaults", "-display", "none", "-S", "-qmp", "stdio"));
-        cmd.addAll(args);
-        process = new ProcessBuilder(cmd).redirectError(stderr.toFile()).start();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
-                    StandardCharsets.UTF_8))) {
-                String l;
-                while ((l = r.readLine()) != null) {
-                    lines.add(l);
-                }
-            } catch (IOException e) {
-                // the process ended
-            }
-            lines.add("EOF");
-        });
-        reader.setDaemon(true);
-        reader.start();
-        in = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
-        assertTrue(next().contains("QMP"));
-        command("{\"execute\": \"qmp_capabilities\"}");
-    }
-
-    private String next() throws InterruptedException {
-        String l = lines.poll(30, TimeUnit.SECONDS);
-        assertNotNull(l, "QEMU did not answer");
-        assertNotEquals("EOF", l, "QEMU exited");
-        return l;
+        List<String> all = new ArrayList<>(List.of("-S"));
+        all.addAll(args);
+        qemu = new QmpQemu(dir.resolve("qemu-err.txt"), all, 30);
     }
 
     /** Sends one QMP command and returns its answer, skipping asynchronous events; fails on an error. */
     public String command(String json) throws Exception {
-        in.write(json + "\n");
-        in.flush();
-        while (true) {
-            String l = next();
-            if (l.contains("\"event\"")) {
-                continue;
-            }
-            assertFalse(l.contains("\"error\""), json + " -> " + l);
-            return l;
-        }
+        return qemu.command(json);
     }
 
     /** Sends one QMP command and returns its answer (an error answer too), skipping asynchronous events. */
     public String tryCommand(String json) throws Exception {
-        in.write(json + "\n");
-        in.flush();
-        while (true) {
-            String l = next();
-            if (!l.contains("\"event\"")) {
-                return l;
-            }
-        }
+        return qemu.tryCommand(json);
     }
 
     /** Polls query-migrate until completed or failed (30 s at most); fails unless completed. */
@@ -143,8 +84,7 @@ public final class QemuProcess implements AutoCloseable {
 
     /** QMP pmemsave of guest-physical [at, at + size) into {@code file}. */
     public void pmemsave(long at, long size, Path file) throws Exception {
-        command("{\"execute\": \"pmemsave\", \"arguments\": {\"val\": " + at + ", \"size\": " + size
-                + ", \"filename\": \"" + file + "\"}}");
+        qemu.pmemsave(at, size, file);
     }
 
     /**
@@ -164,14 +104,11 @@ public final class QemuProcess implements AutoCloseable {
     }
 
     public String stderr() throws IOException {
-        return Files.readString(stderr);
+        return qemu.stderr();
     }
 
     @Override
-    public void close() throws InterruptedException {
-        process.destroy();
-        if (!process.waitFor(10, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-        }
+    public void close() throws Exception {
+        qemu.close();
     }
 }
