@@ -28,7 +28,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from migrate_bench import QMP, free_port, parse_size, UNLIMITED  # noqa: E402
+from migrate_bench import QMP, free_port, migrate_until_done, parse_size, quit_qemus, UNLIMITED  # noqa: E402
 
 RAM_MIB = 128
 
@@ -81,38 +81,11 @@ def qemu_run(workdir, src_disk, size, zero_blocks=False):
             caps.append({"capability": "zero-blocks", "state": True})
         qs.cmd("migrate-set-capabilities", capabilities=caps)
         qs.cmd("migrate-set-parameters", **{"max-bandwidth": UNLIMITED, "downtime-limit": 300})
-        t0 = time.time()
-        qs.cmd("migrate", uri="tcp:127.0.0.1:%d" % port)
-        deadline = t0 + 900
-        while True:
-            st = qd.cmd("query-migrate").get("status")
-            if st in ("completed", "failed"):
-                break
-            if time.time() > deadline:
-                raise TimeoutError("QEMU destination did not finish")
-            time.sleep(0.005)
-        e2e = (time.time() - t0) * 1000
-        while True:
-            info = qs.cmd("query-migrate")
-            if info.get("status") in ("completed", "failed", "cancelled"):
-                break
-            time.sleep(0.01)
+        st, info, e2e = migrate_until_done(qs, qd, port)
         ok = st == "completed" and info.get("status") == "completed"
         disk = info.get("disk", {})
     finally:
-        for q in (qs, qd):
-            if q:
-                try:
-                    q.cmd("quit")
-                except Exception:
-                    pass
-                q.close()
-        for p in (src, dst):
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+        quit_qemus((qs, qd), (src, dst), timeout=30)
     # the destination QEMU has quit: its writes are in the file
     equal = ok and file_hash(dst_disk) == file_hash(src_disk)
     os.unlink(dst_disk)

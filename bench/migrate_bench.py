@@ -164,40 +164,54 @@ def qemu_run(workdir, ram, ram_file, kernel, multifd=0):
             qd.cmd("migrate-incoming", uri="tcp:127.0.0.1:%d" % port)
         if kernel:
             wait_guest_running(qs)
-        t0 = time.time()
-        qs.cmd("migrate", uri="tcp:127.0.0.1:%d" % port)
-        deadline = t0 + 900
-        while True:
-            st = qd.cmd("query-migrate").get("status")
-            if st in ("completed", "failed"):
-                break
-            if time.time() > deadline:
-                raise TimeoutError("QEMU destination did not finish")
-            time.sleep(0.005)
-        e2e = (time.time() - t0) * 1000
-        while True:
-            info = qs.cmd("query-migrate")
-            if info.get("status") in ("completed", "failed", "cancelled"):
-                break
-            time.sleep(0.01)
+        st, info, e2e = migrate_until_done(qs, qd, port)
         return {"ok": st == "completed" and info.get("status") == "completed", "e2e": e2e,
                 "total": info.get("total-time"), "downtime": info.get("downtime"),
                 "mbps": info.get("ram", {}).get("mbps"), "transferred": info.get("ram", {}).get("transferred"),
                 "error": info.get("error-desc")}
     finally:
-        for q in (qs, qd):
-            if q:
-                try:
-                    q.cmd("quit")
-                except Exception:
-                    pass
-                q.close()
-        for p in (src, dst):
+        quit_qemus((qs, qd), (src, dst))
+
+
+def migrate_until_done(qs, qd, port, timeout=900):
+    """QMP migrate on the source qs to tcp port; polls the destination qd until completed or failed (end to end is
+    from the migrate command until then), then the source until it ended. Returns (destination status, the
+    source's last query-migrate, end to end ms)."""
+    t0 = time.time()
+    qs.cmd("migrate", uri="tcp:127.0.0.1:%d" % port)
+    deadline = t0 + timeout
+    while True:
+        st = qd.cmd("query-migrate").get("status")
+        if st in ("completed", "failed"):
+            break
+        if time.time() > deadline:
+            raise TimeoutError("QEMU destination did not finish")
+        time.sleep(0.005)
+    e2e = (time.time() - t0) * 1000
+    while True:
+        info = qs.cmd("query-migrate")
+        if info.get("status") in ("completed", "failed", "cancelled"):
+            break
+        time.sleep(0.01)
+    return st, info, e2e
+
+
+def quit_qemus(qmps, procs, timeout=10):
+    """Asks each QEMU to quit over its QMP connection (None: never connected), then waits for the processes,
+    killing those still there after timeout seconds."""
+    for q in qmps:
+        if q:
             try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+                q.cmd("quit")
+            except Exception:
+                pass
+            q.close()
+    for p in procs:
+        try:
+            p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
 
 
 def wait_guest_running(q, timeout=60):

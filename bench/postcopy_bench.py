@@ -128,19 +128,7 @@ def qemu_run(workdir, ram, ram_file, kernel, bw, after_pct):
                 "blocktime": dinfo.get("postcopy-blocktime"), "vcpu_blocktime": dinfo.get("postcopy-vcpu-blocktime"),
                 "latencies": lat, "error": info.get("error-desc")}
     finally:
-        for q in (qs, qd):
-            if q:
-                try:
-                    q.cmd("quit")
-                except Exception:
-                    pass
-                q.close()
-        for p in (src, dst):
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+        mb.quit_qemus((qs, qd), (src, dst))
 
 
 def savevm_run(jar, ram, ram_file, rate, bw, after_pct):
