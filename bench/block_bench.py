@@ -4,15 +4,24 @@
 The disk: a raw image of --disk bytes, the first half random, the second half zero (a hole). QEMU 7.2 migrates it
 with the `block` capability between two QEMU processes (source and destination drives `disk0` behind a
 virtio-blk device, 128 MiB of RAM, guest not started), savevm with `demo --disk SIZE --disk-fill half` (the same
-layout, the same RAM size). Both at unlimited bandwidth (max-bandwidth 1 TiB/s), downtime-limit 300 ms.
+layout, the same RAM size). Both at unlimited bandwidth (max-bandwidth 1 TiB/s) and the same downtime-limit
+(--downtime-limit, 300 ms by default).
 
-For every run the destination's image is compared with the source's after the migration reported completed:
-a QEMU run whose destination image differs "lost data" (QEMU 7.2 can switch over before its bulk phase has sent
-everything, see issue 10) and does not count in QEMU's median. savevm's demo verifies its own image hashes.
+For every run the destination's image is compared with the source's after the migration reported completed. QEMU's
+destination image starts with a pattern (0xa5) over the source's zero half, written and synced before the run, so
+that a chunk QEMU never sent shows as a difference: such a run "lost data" (QEMU 7.2 can switch over before its
+bulk phase has sent everything, see issue 10) and does not count in QEMU's median. savevm's demo verifies its own
+image hashes (its destination image starts empty).
+
+Each run also moves the same number of bytes once over a loopback TCP connection between two processes, nothing
+else (the "wire" line): the floor that no migration of this disk over this loopback can go below, since without
+zero-blocks every chunk travels as 1 MiB of data.
+
 Prints per tool the median end-to-end time (migrate command until the destination completed) over the correct
-runs, the lost runs, and the ratio savevm/QEMU; the last line is the same as JSON.
+runs, the lost runs, the wire floor, and the ratios savevm/QEMU and wire/QEMU; the last line is the same as JSON.
 
     bench/block_bench.py --disk 1G --runs 5      # needs qemu-system-x86_64, java, launcher/target/savevm.jar
+    bench/block_bench.py --disk 1G --runs 5 --downtime-limit 1   # a limit at which QEMU 7.2 completes its bulk phase
 """
 import argparse
 import hashlib
@@ -20,6 +29,7 @@ import json
 import os
 import platform
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -44,6 +54,61 @@ def make_disk(path, size):
         f.truncate(size)
 
 
+PATTERN = b"\xa5" * (8 << 20)
+
+
+def make_destination(path, size):
+    """The destination image: a hole over the source's random half, the pattern over its zero half, on disk."""
+    with open(path, "wb") as f:
+        f.truncate(size)
+        f.seek(size // 2)
+        left = size - size // 2
+        while left > 0:
+            n = min(left, len(PATTERN))
+            f.write(PATTERN[:n])
+            left -= n
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def wire_run(size):
+    """Milliseconds to move size bytes once over loopback TCP from one process to another (1 MiB sends)."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    port = srv.getsockname()[1]
+    pid = os.fork()
+    if pid == 0:
+        try:
+            c, _ = srv.accept()
+            buf = bytearray(1 << 20)
+            view = memoryview(buf)
+            got = 0
+            while got < size:
+                n = c.recv_into(view)
+                if n == 0:
+                    break
+                got += n
+            c.sendall(b"k")
+            c.close()
+        finally:
+            os._exit(0)
+    srv.close()
+    data = os.urandom(1 << 20)
+    c = socket.create_connection(("127.0.0.1", port))
+    t0 = time.time()
+    left = size
+    while left > 0:
+        n = min(left, len(data))
+        c.sendall(data[:n] if n < len(data) else data)
+        left -= n
+    c.recv(1)
+    ms = (time.time() - t0) * 1000
+    c.close()
+    os.waitpid(pid, 0)
+    return ms
+
+
 def file_hash(path):
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -54,10 +119,9 @@ def file_hash(path):
             h.update(b)
 
 
-def qemu_run(workdir, src_disk, size, zero_blocks=False):
+def qemu_run(workdir, src_disk, size, downtime_limit, zero_blocks=False):
     dst_disk = os.path.join(workdir, "dst.raw")
-    with open(dst_disk, "wb") as f:
-        f.truncate(size)
+    make_destination(dst_disk, size)
     port = free_port()
     socks = [os.path.join(workdir, n) for n in ("src.qmp", "dst.qmp")]
     for p in socks:
@@ -80,7 +144,7 @@ def qemu_run(workdir, src_disk, size, zero_blocks=False):
         if zero_blocks:
             caps.append({"capability": "zero-blocks", "state": True})
         qs.cmd("migrate-set-capabilities", capabilities=caps)
-        qs.cmd("migrate-set-parameters", **{"max-bandwidth": UNLIMITED, "downtime-limit": 300})
+        qs.cmd("migrate-set-parameters", **{"max-bandwidth": UNLIMITED, "downtime-limit": downtime_limit})
         st, info, e2e = migrate_until_done(qs, qd, port)
         ok = st == "completed" and info.get("status") == "completed"
         disk = info.get("disk", {})
@@ -93,10 +157,10 @@ def qemu_run(workdir, src_disk, size, zero_blocks=False):
             "disk-transferred": disk.get("transferred"), "error": info.get("error-desc")}
 
 
-def savevm_run(jar, size, fmt, zero_blocks=False):
+def savevm_run(jar, size, fmt, downtime_limit, zero_blocks=False):
     cmd = ["java", "-jar", jar, "demo", "--ram", "%dM" % RAM_MIB, "--fill", "zero", "--dirty-rate", "0",
            "--disk", str(size), "--disk-format", fmt, "--disk-fill", "half",
-           "--parameter", "max-bandwidth=%dB" % UNLIMITED, "--parameter", "downtime-limit=300", "--no-progress"]
+           "--parameter", "max-bandwidth=%dB" % UNLIMITED, "--parameter", "downtime-limit=%d" % downtime_limit, "--no-progress"]
     if zero_blocks:
         cmd += ["--capability", "zero-blocks"]
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=1800)
@@ -122,6 +186,7 @@ def main():
     ap.add_argument("--format", default="raw", help="savevm's image format (QEMU's is raw)")
     ap.add_argument("--savevm-jar", default=os.path.join(HERE, "..", "launcher", "target", "savevm.jar"))
     ap.add_argument("--only", choices=["qemu", "savevm"], default=None)
+    ap.add_argument("--downtime-limit", type=int, default=300, help="ms, both tools (QEMU's default is 300)")
     ap.add_argument("--zero-blocks", action="store_true",
                     help="capability zero-blocks on both (QEMU's default is off: the zero half then travels as data)")
     a = ap.parse_args()
@@ -130,25 +195,38 @@ def main():
         sys.exit("qemu-system-x86_64 not found (apt-get install qemu-system-x86)")
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")),
                platform.processor())
-    print("block migration bench: %d MiB raw disk, half random half zero, %d runs, %s, %d CPUs%s"
-          % (size >> 20, a.runs, cpu, os.cpu_count(), ", zero-blocks on both" if a.zero_blocks else ""))
+    print("block migration bench: %d MiB raw disk, half random half zero, %d runs, %s, %d CPUs, downtime-limit %d ms%s"
+          % (size >> 20, a.runs, cpu, os.cpu_count(), a.downtime_limit,
+             ", zero-blocks on both" if a.zero_blocks else ""))
     work = tempfile.mkdtemp(prefix="savevm-block-bench-")
     try:
         src_disk = os.path.join(work, "src.raw")
         make_disk(src_disk, size)
         results = {"qemu": [], "savevm": []}
+        wire = []
         for i in range(a.runs):
-            # alternate, so that both see the same machine state over the run
-            for tool in ("qemu", "savevm"):
-                if a.only and a.only != tool:
+            # alternate, so that all see the same machine state over the run
+            for tool in ("wire", "qemu", "savevm"):
+                if a.only and a.only != tool and tool != "wire":
                     continue
-                r = (qemu_run(work, src_disk, size, a.zero_blocks) if tool == "qemu"
-                     else savevm_run(a.savevm_jar, size, a.format, a.zero_blocks))
+                # the previous run's destination image (QEMU writes through the page cache) is written back
+                # now, not in the middle of the next run
+                os.sync()
+                if tool == "wire":
+                    wire.append(wire_run(size))
+                    print("  run %d wire   %d MiB over loopback TCP in %d ms" % (i + 1, size >> 20, wire[-1]),
+                          flush=True)
+                    continue
+                r = (qemu_run(work, src_disk, size, a.downtime_limit, a.zero_blocks) if tool == "qemu"
+                     else savevm_run(a.savevm_jar, size, a.format, a.downtime_limit, a.zero_blocks))
                 results[tool].append(r)
                 print("  run %d %-6s %s e2e %s ms%s" % (i + 1, tool, "ok  " if r["equal"] else
                       ("LOST" if r["ok"] else "FAIL"), r.get("e2e") and round(r["e2e"]),
                       "" if r["equal"] else "  (%s)" % (r.get("error") or "destination image differs")), flush=True)
-        summary = {"disk": size, "runs": a.runs, "cpu": cpu, "zero-blocks": a.zero_blocks}
+        summary = {"disk": size, "runs": a.runs, "cpu": cpu, "zero-blocks": a.zero_blocks,
+                   "downtime-limit": a.downtime_limit, "wire-median-ms": round(statistics.median(wire))}
+        print("wire    median %d ms to move %d MiB over loopback TCP (the floor)" % (summary["wire-median-ms"],
+                                                                                    size >> 20))
         for tool, runs in results.items():
             if not runs:
                 continue
@@ -163,6 +241,9 @@ def main():
         if q and s:
             summary["ratio"] = round(s / q, 3)
             print("ratio savevm/QEMU: %.3f" % summary["ratio"])
+        if q:
+            summary["wire-ratio"] = round(summary["wire-median-ms"] / q, 3)
+            print("ratio wire/QEMU:   %.3f (no tool can go below it)" % summary["wire-ratio"])
         print(json.dumps(summary))
     finally:
         shutil.rmtree(work, ignore_errors=True)
