@@ -43,6 +43,8 @@ public final class Qcow2Image implements BlockImage {
     private final int clusterBits;
     private final int clusterSize;
     private final int l2Bits;
+    /** Guest-visible size: the header's, changed only by {@link #resize}. */
+    private volatile long size;
     /** The active L1 table; replaced by a larger one when the VM state area needs it. */
     private long[] l1;
     private long l1TableOffset;
@@ -63,6 +65,7 @@ public final class Qcow2Image implements BlockImage {
         this.clusterBits = header.clusterBits;
         this.clusterSize = 1 << clusterBits;
         this.l2Bits = clusterBits - 3;
+        this.size = header.size;
         this.l2Cache = new MetadataCache<>((int) Math.max(16, L2_CACHE_BYTES / clusterSize));
         ByteBuffer t = ByteBuffer.allocate(header.l1Size * 8);
         this.l1TableOffset = header.l1TableOffset;
@@ -159,7 +162,7 @@ public final class Qcow2Image implements BlockImage {
 
     @Override
     public long size() {
-        return header.size;
+        return size;
     }
 
     @Override
@@ -256,7 +259,7 @@ public final class Qcow2Image implements BlockImage {
 
     @Override
     public void read(long offset, ByteBuffer dst) throws IOException {
-        FileIo.checkRange(path, offset, dst.remaining(), header.size);
+        FileIo.checkRange(path, offset, dst.remaining(), size);
         readMapped(offset, dst);
     }
 
@@ -364,7 +367,7 @@ public final class Qcow2Image implements BlockImage {
     @Override
     public void write(long offset, ByteBuffer src) throws IOException {
         checkWritable();
-        FileIo.checkRange(path, offset, src.remaining(), header.size);
+        FileIo.checkRange(path, offset, src.remaining(), size);
         writeMapped(offset, src);
     }
 
@@ -543,6 +546,66 @@ public final class Qcow2Image implements BlockImage {
         }
     }
 
+    /**
+     * Grows the guest-visible size (QEMU's qcow2_co_truncate for a larger size, as {@code block_resize} and
+     * {@code qemu-img resize} call it): what the active mapping held past the old end (a VM state area never
+     * discarded) is dropped so that the new part reads as zeros, the L1 table grows to cover it, and where a backing
+     * file is longer than the old size the new part gets zero clusters so that the backing's bytes do not show
+     * through. The header's size is written last, after everything it depends on is in place; a crash before that
+     * leaves the old size with at most unused metadata. Internal snapshots keep their own size (qcow2 v3). Shrinking
+     * is refused.
+     */
+    @Override
+    public void resize(long newSize) throws IOException {
+        checkWritable();
+        if (newSize < 0 || newSize % 512 != 0) {
+            throw new IOException(path + ": new size " + newSize + " is not a non-negative multiple of 512");
+        }
+        lock.lock();
+        try {
+            long old = size;
+            if (newSize == old) {
+                return;
+            }
+            if (newSize < old) {
+                throw new IOException(path + ": shrinking qcow2 images is not supported (from " + old + " to "
+                        + newSize + " bytes)");
+            }
+            long maxEntries = Qcow2Header.MAX_L1_BYTES / 8;
+            long entries = Qcow2Header.l1EntriesFor(newSize, clusterBits);
+            if (entries > maxEntries) {
+                throw new IOException(path + ": a size of " + newSize + " bytes needs an L1 table of " + entries
+                        + " entries, more than " + (Qcow2Header.MAX_L1_BYTES >> 20) + " MiB");
+            }
+            // whole clusters past the old end, up to the new end or what the L1 table maps, are dropped
+            long from = (old + clusterSize - 1) & -(long) clusterSize;
+            long to = Math.min(newSize, (long) l1.length << (clusterBits + l2Bits));
+            for (long guest = from; guest < to; ) {
+                long spanEnd = Math.min((guest | (l2SpanBytes() - 1)) + 1, to);
+                discardClusters(guest, (spanEnd - guest) >>> clusterBits);
+                guest = spanEnd;
+            }
+            if (entries > l1.length) {
+                growL1((int) entries);
+            }
+            size = newSize;
+            try {
+                long backingSize = backing == null ? 0 : backing.size();
+                if (backingSize > old) {
+                    writeZeroes(old, Math.min(newSize, backingSize) - old);
+                }
+                channel.force(true);
+                FileIo.writeFully(channel, path, Qcow2Header.OFF_SIZE, ByteBuffer.allocate(8).putLong(0, newSize));
+                channel.force(true);
+            } catch (IOException | RuntimeException e) {
+                size = old;
+                throw e;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
     // ---------------------------------------------------------------- VM state area
 
     /**
@@ -550,7 +613,7 @@ public final class Qcow2Image implements BlockImage {
      * L1 entry that maps no guest cluster, so past the guest-visible end.
      */
     public long vmStateOffset() {
-        return Qcow2Header.l1EntriesFor(header.size, clusterBits) << (clusterBits + l2Bits);
+        return Qcow2Header.l1EntriesFor(size, clusterBits) << (clusterBits + l2Bits);
     }
 
     /** Reads VM state bytes at {@code pos} of the VM state area (never written: zeros). */
@@ -679,7 +742,7 @@ public final class Qcow2Image implements BlockImage {
     @Override
     public void writeZeroes(long offset, long length) throws IOException {
         checkWritable();
-        FileIo.checkRange(path, offset, length, header.size);
+        FileIo.checkRange(path, offset, length, size);
         lock.lock();
         try {
             long guest = offset;
@@ -688,7 +751,7 @@ public final class Qcow2Image implements BlockImage {
                 int inCluster = (int) (guest & (clusterSize - 1));
                 long clusterEnd = guest - inCluster + clusterSize;
                 // the image's last cluster may be short: reaching the image's end covers it whole
-                if (inCluster != 0 || end < Math.min(clusterEnd, header.size)) {
+                if (inCluster != 0 || end < Math.min(clusterEnd, size)) {
                     long partEnd = Math.min(end, clusterEnd);
                     if (!readsAsZero(entryAt(guest))) { // a zero cluster stays one
                         write(guest, ByteBuffer.allocate((int) (partEnd - guest)));
@@ -698,7 +761,7 @@ public final class Qcow2Image implements BlockImage {
                 }
                 long spanEnd = Math.min((guest | (l2SpanBytes() - 1)) + 1, end);
                 long wholeEnd = guest + (((spanEnd - guest) >>> clusterBits) << clusterBits);
-                if (spanEnd == header.size) {
+                if (spanEnd == size) {
                     wholeEnd = spanEnd;
                 }
                 zeroClusters(guest, (wholeEnd - guest + clusterSize - 1) >>> clusterBits);
@@ -729,7 +792,7 @@ public final class Qcow2Image implements BlockImage {
             ByteBuffer zeros = ByteBuffer.allocate(clusterSize);
             for (int i = 0; i < count; i++) {
                 long g = guest + ((long) i << clusterBits);
-                zeros.clear().limit((int) Math.min(clusterSize, header.size - g));
+                zeros.clear().limit((int) Math.min(clusterSize, size - g));
                 writeInOneL2(g, zeros);
             }
             return;
@@ -779,11 +842,11 @@ public final class Qcow2Image implements BlockImage {
 
     @Override
     public BlockStatus blockStatus(long offset, long maxLength) throws IOException {
-        if (offset < 0 || offset >= header.size || maxLength <= 0) {
+        if (offset < 0 || offset >= size || maxLength <= 0) {
             throw new IOException(path + ": block status at offset " + offset + " (+" + maxLength
-                    + ") outside the image (size " + header.size + ")");
+                    + ") outside the image (size " + size + ")");
         }
-        long end = Math.min(header.size, offset + Math.min(maxLength, Long.MAX_VALUE - offset));
+        long end = Math.min(size, offset + Math.min(maxLength, Long.MAX_VALUE - offset));
         Kind k;
         long at;
         lock.lock();
