@@ -16,6 +16,9 @@ import org.savevm.stream.MigrationStreamException;
  * a stream QEMU 7.2 writes. Every error names the record's byte offset.
  */
 public final class BlockRecordReader {
+    /** The last sector a chunk may start at: its byte offset plus 1 MiB still fits a signed 64-bit long. */
+    private static final long MAX_CHUNK_SECTOR = (Long.MAX_VALUE - BlockFlags.CHUNK_SIZE) >>> BlockFlags.SECTOR_BITS;
+
     private BlockRecordReader() {
     }
 
@@ -33,6 +36,11 @@ public final class BlockRecordReader {
             if ((flags & BlockFlags.PROGRESS) != 0) {
                 throw new MigrationStreamException("block: device block with the progress flag ("
                         + BlockFlags.describe(flags) + ")", at);
+            }
+            if (sector > MAX_CHUNK_SECTOR) {
+                // its byte offset (and end) would not fit a signed 64-bit offset: past any device there can be
+                throw new MigrationStreamException("block: chunk at sector " + Long.toUnsignedString(sector)
+                        + " lies past the largest device offset", at);
             }
             if (sector % BlockFlags.SECTORS_PER_CHUNK != 0) {
                 throw new MigrationStreamException("block: chunk at sector " + sector

@@ -125,6 +125,14 @@ class BlockRecordCodecTest {
         MigrationStreamException data = refused(record(0x01, new byte[] {1, 'a', 1, 2, 3}));
         assertTrue(data.getMessage().contains("data of the chunk of 'a' at offset 0x0 is cut short"),
                 data.getMessage());
+        // bit 63 of the address (found by BlockLoadFuzzTest): a byte offset no signed 64-bit long holds
+        MigrationStreamException huge = refused(record(0x8000000000000000L | 0x01, new byte[] {5, 'd', 'i', 's', 'k',
+                '0'}));
+        assertEquals(0, huge.offset());
+        assertTrue(huge.getMessage().contains("chunk at sector 18014398509481984 lies past the largest device offset"),
+                huge.getMessage());
+        assertTrue(refused(record(0x7ffffffffff00000L | 0x01, new byte[] {1, 'a'})).getMessage()
+                .contains("lies past the largest device offset"));
         BlockRecord past = new BlockRecord(77, BlockFlags.DEVICE_BLOCK, 4L * BlockFlags.SECTORS_PER_CHUNK, "disk0");
         MigrationStreamException e = assertThrows(MigrationStreamException.class,
                 () -> BlockRecordReader.checkInside(past, 4L << 20));
