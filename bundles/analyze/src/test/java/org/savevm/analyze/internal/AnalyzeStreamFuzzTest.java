@@ -11,6 +11,7 @@ import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.savevm.block.internal.BlockSectionAnalyzer;
 import org.savevm.ram.internal.RamSectionAnalyzer;
 import org.savevm.testing.fuzz.FuzzOracle;
 import org.savevm.vmstate.internal.VMStateEngineComponent;
@@ -21,12 +22,13 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
- * issue 13: whole stream files through analyze-stream's {@link StreamAnalyzer} with the ram section analyzer,
- * device sections decoded with the stream's own vmdesc by the real VMState engine, {@code --dump-memory} into
- * a scratch directory (limit 32 MiB per block), then the text and the JSON output rendered. Besides the
- * shared oracle: the dump directory never holds more than the limit per file. Seeds in
- * {@code AnalyzeStreamFuzzTestInputs/streamFile}: the QEMU 7.2 corpus streams paused-16M, nofooter-16M and
- * noconfig-16M.
+ * issue 13: whole stream files through analyze-stream's {@link StreamAnalyzer} with the ram and block section
+ * analyzers, device sections decoded with the stream's own vmdesc by the real VMState engine, {@code --dump-memory}
+ * and {@code --dump-disks} into scratch directories (limit 32 MiB per RAM block or disk), then the text and the
+ * JSON output rendered. Besides the shared oracle: the dump directories never hold more than the limit per file.
+ * Seeds in {@code AnalyzeStreamFuzzTestInputs/streamFile}: the QEMU 7.2 corpus streams paused-16M, nofooter-16M
+ * and noconfig-16M, and two block streams (START/PART/END "block" sections of zero and data chunks for two
+ * drives, progress and EOS records).
  */
 class AnalyzeStreamFuzzTest {
     private static final long MAX_DUMP = 32L << 20;
@@ -35,6 +37,7 @@ class AnalyzeStreamFuzzTest {
     private static Path scratch;
     private static Path file;
     private static Path dumps;
+    private static Path diskDumps;
     private static StreamAnalyzer analyzer;
 
     @BeforeAll
@@ -47,15 +50,18 @@ class AnalyzeStreamFuzzTest {
                 : Files.createTempDirectory("analyze-fuzz");
         file = scratch.resolve("input.mig");
         dumps = Files.createDirectories(scratch.resolve("dump"));
+        diskDumps = Files.createDirectories(scratch.resolve("disks"));
         analyzer = new StreamAnalyzer(new VMStateJsonComponent(), new VMStateEngineComponent(Map.of()),
-                List.of(new RamSectionAnalyzer()), dumps, MAX_DUMP);
+                List.of(new RamSectionAnalyzer(), new BlockSectionAnalyzer()), dumps, diskDumps, MAX_DUMP);
     }
 
     @AfterAll
     static void stop() throws IOException {
         clear(dumps);
+        clear(diskDumps);
         Files.deleteIfExists(file);
         Files.deleteIfExists(dumps);
+        Files.deleteIfExists(diskDumps);
         Files.deleteIfExists(scratch);
         ORACLE.report(System.out);
     }
@@ -82,6 +88,7 @@ class AnalyzeStreamFuzzTest {
             });
         } finally {
             clear(dumps);
+            clear(diskDumps);
         }
     }
 }
