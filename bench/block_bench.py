@@ -38,7 +38,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from migrate_bench import QMP, free_port, migrate_until_done, parse_size, quit_qemus, UNLIMITED  # noqa: E402
+from migrate_bench import QMP, free_port, migrate_until_done, parse_size, quit_qemus, receive_all, UNLIMITED  # noqa: E402,E501
 
 RAM_MIB = 128
 
@@ -81,14 +81,7 @@ def wire_run(size):
     if pid == 0:
         try:
             c, _ = srv.accept()
-            buf = bytearray(1 << 20)
-            view = memoryview(buf)
-            got = 0
-            while got < size:
-                n = c.recv_into(view)
-                if n == 0:
-                    break
-                got += n
+            receive_all(c, size)
             c.sendall(b"k")
             c.close()
         finally:

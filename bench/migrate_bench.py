@@ -247,6 +247,18 @@ def savevm_run(jar, ram, fill, dirty_rate, multifd=0):
 
 # ---- raw TCP ------------------------------------------------------------------------------------------------
 
+def receive_all(conn, size):
+    """Reads and discards up to size bytes from conn, 1 MiB at a time; returns how many arrived."""
+    mv = memoryview(bytearray(1 << 20))
+    got = 0
+    while got < size:
+        n = conn.recv_into(mv)
+        if n == 0:
+            break
+        got += n
+    return got
+
+
 def raw_tcp_copy(path, size):
     srv = socket.socket()
     srv.bind(("127.0.0.1", 0))
@@ -256,16 +268,8 @@ def raw_tcp_copy(path, size):
 
     def sink():
         c, _ = srv.accept()
-        buf = bytearray(1 << 20)
-        mv = memoryview(buf)
-        got = 0
-        while got < size:
-            n = c.recv_into(mv)
-            if n == 0:
-                break
-            got += n
+        done["got"] = receive_all(c, size)
         done["t"] = time.time()
-        done["got"] = got
         c.close()
 
     th = threading.Thread(target=sink)

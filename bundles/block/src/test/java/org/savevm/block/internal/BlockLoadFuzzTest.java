@@ -8,6 +8,7 @@ import java.util.Optional;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
 import org.savevm.api.LiveStateHandler;
 import org.savevm.api.MigrationContext;
 import org.savevm.api.MigrationSettings;
@@ -33,13 +34,14 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
  */
 class BlockLoadFuzzTest {
     private static final FuzzOracle ORACLE = new FuzzOracle("BlockLoadFuzzTest.sectionBody", IOException.class);
-    private static Path dir;
+    /** JUnit's, deleted after the class. */
+    @TempDir
+    static Path dir;
     private static SimulatedMachine machine;
     private static BlockHandler handler;
 
     @BeforeAll
     static void start() throws IOException {
-        dir = Files.createTempDirectory("block-fuzz");
         ImageServiceComponent images = new ImageServiceComponent();
         MachineDrive disk0 = new MachineDrive("disk0", images.create(dir.resolve("disk0.raw"), ImageFormat.RAW,
                 4L << 20, Optional.empty(), Optional.empty()), false);
@@ -51,14 +53,8 @@ class BlockLoadFuzzTest {
     }
 
     @AfterAll
-    static void stop() throws IOException {
+    static void stop() {
         machine.close();
-        try (var files = Files.list(dir)) {
-            for (Path p : files.toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
-        Files.deleteIfExists(dir);
         ORACLE.report(System.out);
     }
 

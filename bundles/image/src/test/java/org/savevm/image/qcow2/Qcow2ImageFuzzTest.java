@@ -11,6 +11,7 @@ import java.util.Optional;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
 import org.savevm.api.block.BlockImage;
 import org.savevm.api.block.BlockStatus;
 import org.savevm.api.block.ImageFormat;
@@ -39,12 +40,13 @@ class Qcow2ImageFuzzTest {
     private static final int MAX_EXTENTS = 256;
     private static final int MAX_SNAPSHOTS = 4;
     private static final ImageServiceComponent SERVICE = new ImageServiceComponent();
-    private static Path dir;
+    /** JUnit's, deleted after the class. */
+    @TempDir
+    static Path dir;
     private static Path file;
 
     @BeforeAll
     static void start() throws IOException {
-        dir = Files.createTempDirectory("qcow2-fuzz");
         file = dir.resolve("input.qcow2");
         try (InputStream in = Qcow2ImageFuzzTest.class.getResourceAsStream(
                 "Qcow2ImageFuzzTestInputs/imageFile/seed-plain-read")) {
@@ -54,13 +56,7 @@ class Qcow2ImageFuzzTest {
     }
 
     @AfterAll
-    static void stop() throws IOException {
-        try (var files = Files.list(dir)) {
-            for (Path p : files.toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
-        Files.deleteIfExists(dir);
+    static void stop() {
         ORACLE.report(System.out);
     }
 
