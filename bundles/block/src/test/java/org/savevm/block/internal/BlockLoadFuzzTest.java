@@ -61,7 +61,8 @@ class BlockLoadFuzzTest {
     @FuzzTest(maxDuration = "8s")
     void sectionBody(byte[] input) {
         ORACLE.check(input.length, () -> {
-            try (LiveStateHandler.LoadSession load = handler.beginLoad(new MigrationContext(MigrationSettings.DEFAULTS))) {
+            MigrationContext context = new MigrationContext(MigrationSettings.DEFAULTS);
+            try (LiveStateHandler.LoadSession load = handler.beginLoad(context)) {
                 load.load(MigrationInput.of(input), 1);
             }
         });

@@ -547,13 +547,14 @@ public final class Qcow2Image implements BlockImage {
     }
 
     /**
-     * Grows the guest-visible size (QEMU's qcow2_co_truncate for a larger size, as {@code block_resize} and
-     * {@code qemu-img resize} call it): what the active mapping held past the old end (a VM state area never
-     * discarded) is dropped so that the new part reads as zeros, the L1 table grows to cover it, and where a backing
-     * file is longer than the old size the new part gets zero clusters so that the backing's bytes do not show
-     * through. The header's size is written last, after everything it depends on is in place; a crash before that
-     * leaves the old size with at most unused metadata. Internal snapshots keep their own size (qcow2 v3). Shrinking
-     * is refused.
+     * Changes the guest-visible size, as QEMU 7.2's qcow2_co_truncate does for {@code block_resize} and
+     * {@code qemu-img resize [--shrink]}. Growing: what the active mapping held past the old end (a VM state area
+     * never discarded) is dropped and the rest of the old last cluster zeroed, so that the new part reads as zeros;
+     * the L1 table grows to cover it; where a backing file is longer than the old size the new part gets zero
+     * clusters so that the backing's bytes do not show through. Shrinking: every whole cluster past the new end is
+     * dropped from the active mapping (its references released; the L1 table keeps its length, as QEMU's does).
+     * The header's size is written last, after everything it depends on is in place. Internal snapshots keep their
+     * own tables and size (qcow2 v3).
      */
     @Override
     public void resize(long newSize) throws IOException {
@@ -567,19 +568,16 @@ public final class Qcow2Image implements BlockImage {
             if (newSize == old) {
                 return;
             }
-            if (newSize < old) {
-                throw new IOException(path + ": shrinking qcow2 images is not supported (from " + old + " to "
-                        + newSize + " bytes)");
-            }
             long maxEntries = Qcow2Header.MAX_L1_BYTES / 8;
             long entries = Qcow2Header.l1EntriesFor(newSize, clusterBits);
             if (entries > maxEntries) {
                 throw new IOException(path + ": a size of " + newSize + " bytes needs an L1 table of " + entries
                         + " entries, more than " + (Qcow2Header.MAX_L1_BYTES >> 20) + " MiB");
             }
-            // whole clusters past the old end, up to the new end or what the L1 table maps, are dropped
-            long from = (old + clusterSize - 1) & -(long) clusterSize;
-            long to = Math.min(newSize, (long) l1.length << (clusterBits + l2Bits));
+            // whole clusters past the smaller end, up to what the L1 table maps, are dropped
+            long from = (Math.min(old, newSize) + clusterSize - 1) & -(long) clusterSize;
+            long to = newSize < old ? (long) l1.length << (clusterBits + l2Bits)
+                    : Math.min(newSize, (long) l1.length << (clusterBits + l2Bits));
             for (long guest = from; guest < to; ) {
                 long spanEnd = Math.min((guest | (l2SpanBytes() - 1)) + 1, to);
                 discardClusters(guest, (spanEnd - guest) >>> clusterBits);
@@ -590,9 +588,16 @@ public final class Qcow2Image implements BlockImage {
             }
             size = newSize;
             try {
-                long backingSize = backing == null ? 0 : backing.size();
-                if (backingSize > old) {
-                    writeZeroes(old, Math.min(newSize, backingSize) - old);
+                if (newSize > old) {
+                    // the rest of the old last cluster: an image shrunk by QEMU keeps the bytes it had there
+                    long tail = Math.min(newSize, from) - old;
+                    if (tail > 0) {
+                        writeZeroes(old, tail);
+                    }
+                    long backingSize = backing == null ? 0 : backing.size();
+                    if (backingSize > from) {
+                        writeZeroes(from, Math.min(newSize, backingSize) - from);
+                    }
                 }
                 channel.force(true);
                 FileIo.writeFully(channel, path, Qcow2Header.OFF_SIZE, ByteBuffer.allocate(8).putLong(0, newSize));

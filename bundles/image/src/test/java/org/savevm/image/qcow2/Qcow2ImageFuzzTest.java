@@ -27,11 +27,12 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
  * opened through the real {@link ImageServiceComponent} with the qcow2 format, then used the way the machine and
  * the block migration use it — reads at the start and the end, the allocation map, the internal snapshots and their
  * VM state; with byte 0 bit 0 set it is opened for writing and written (data, zeros, a snapshot created and
- * deleted), which runs the allocation and refcount code on whatever the file's tables say. The oracle is the
- * shared {@link FuzzOracle}: only IOExceptions (the image layer's errors naming file and offset) may refuse an
- * input, within 5 s and the heap budget. A backing file named {@code plain.qcow2} exists beside the input (the
- * overlay seed's). Seeds in {@code Qcow2ImageFuzzTestInputs/imageFile}: images qemu-img 7.2 wrote with 512-byte
- * clusters (data, zero clusters, a snapshot, compressed clusters, an overlay, compat 0.10), each in both modes.
+ * deleted, shrunk and grown back), which runs the allocation and refcount code on whatever the file's tables say.
+ * The oracle is the shared {@link FuzzOracle}: only IOExceptions (the image layer's errors naming file and offset)
+ * may refuse an input, within 5 s and the heap budget. A backing file named {@code plain.qcow2} exists beside the
+ * input (the overlay seed's). Seeds in {@code Qcow2ImageFuzzTestInputs/imageFile}: images qemu-img 7.2 wrote with
+ * 512-byte clusters (data, zero clusters, a snapshot, compressed clusters, an overlay, compat 0.10), each in both
+ * modes.
  */
 class Qcow2ImageFuzzTest {
     private static final FuzzOracle ORACLE = new FuzzOracle("Qcow2ImageFuzzTest.imageFile", IOException.class);
@@ -106,6 +107,10 @@ class Qcow2ImageFuzzTest {
                 snapshots.get().create("fuzz", 0, 0, 0, 0, -1);
                 snapshots.get().delete("fuzz");
             }
+            // shrink by a cluster's worth and grow back: discards and zeroing on whatever the tables say
+            long smaller = Math.max(0, size - 65536) & -512L;
+            img.resize(smaller);
+            img.resize(size);
             img.flush();
         }
     }
