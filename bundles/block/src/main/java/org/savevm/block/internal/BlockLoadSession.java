@@ -81,12 +81,19 @@ final class BlockLoadSession implements LiveStateHandler.LoadSession, BlockMigra
                 lastPercent = r.percent();
             }
             if (r.eos()) {
-                // every write of this section done (or its error thrown) before the section counts as loaded
-                while (!writes.isEmpty()) {
-                    finish(writes.poll());
-                }
+                // The section's writes may still be in flight: the next section's chunks wait for free buffers,
+                // a failed write stops the load at the next chunk, and complete() waits for the last ones before
+                // the stream counts as loaded. (Waiting here stalled the stream at the end of every iteration.)
                 return;
             }
+        }
+    }
+
+    /** The whole stream has loaded: every write done, or the first failure thrown, before it counts as loaded. */
+    @Override
+    public void complete() throws IOException {
+        while (!writes.isEmpty()) {
+            finish(writes.poll());
         }
     }
 

@@ -64,6 +64,7 @@ class BlockLoadFuzzTest {
             MigrationContext context = new MigrationContext(MigrationSettings.DEFAULTS);
             try (LiveStateHandler.LoadSession load = handler.beginLoad(context)) {
                 load.load(MigrationInput.of(input), 1);
+                load.complete(); // the writes' outcome, as the loader asks for it at the end of the stream
             }
         });
     }
