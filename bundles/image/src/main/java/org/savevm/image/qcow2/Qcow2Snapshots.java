@@ -510,22 +510,7 @@ final class Qcow2Snapshots implements InternalSnapshots {
             if (copy.length > 0) {
                 copyOffset = tx.allocate(clustersFor(copy.length * 8L));
                 writeTableAt(copyOffset, copy);
-                for (int i = 0; i < active.length; i++) {
-                    long l2Offset = L2Entry.offset(active[i]);
-                    if (l2Offset == 0) {
-                        continue;
-                    }
-                    long[] l2 = readL2(l2Offset, activeOffset, i);
-                    addToClusters(tx, l2, 1);
-                    if (clearCopied(l2)) {
-                        long fresh = tx.allocate(1);
-                        writeTableAt(fresh, l2);
-                        next[i] = fresh | L2Entry.COPIED;
-                    } else {
-                        tx.update(l2Offset >>> clusterBits, 1, 1);
-                        next[i] = l2Offset;
-                    }
-                }
+                shareTree(tx, active, activeOffset, next);
             }
             long nextOffset = activeOffset;
             if (next.length > 0) {
@@ -544,6 +529,31 @@ final class Qcow2Snapshots implements InternalSnapshots {
             return e.info();
         } finally {
             image.lock().unlock();
+        }
+    }
+
+    /**
+     * Gives the active image a new reference to every L2 table of {@code l1} (read from the L1 table at
+     * {@code l1Offset}) and to the clusters they name: a table with COPIED entries becomes a copy with the flags
+     * cleared (a COPIED entry would let the active image write in place into a cluster another tree keeps), any
+     * other is shared. {@code next[i]} receives the active L1 entry for {@code l1[i]}; empty entries stay 0.
+     */
+    private void shareTree(Refcounts.Shadow tx, long[] l1, long l1Offset, long[] next) throws IOException {
+        for (int i = 0; i < l1.length; i++) {
+            long l2Offset = L2Entry.offset(l1[i]);
+            if (l2Offset == 0) {
+                continue;
+            }
+            long[] l2 = readL2(l2Offset, l1Offset, i);
+            addToClusters(tx, l2, 1);
+            if (clearCopied(l2)) {
+                long fresh = tx.allocate(1);
+                writeTableAt(fresh, l2);
+                next[i] = fresh | L2Entry.COPIED;
+            } else {
+                tx.update(l2Offset >>> clusterBits, 1, 1);
+                next[i] = l2Offset;
+            }
         }
     }
 
@@ -566,22 +576,7 @@ final class Qcow2Snapshots implements InternalSnapshots {
             // raise first, then lower: a cluster both trees reach never passes through 0. The snapshot's L2 tables
             // are shared, except those with (stale) COPIED entries: the active image gets cleared copies of them
             long[] next = new long[old.length];
-            for (int i = 0; i < snapshotL1.length; i++) {
-                long l2Offset = L2Entry.offset(snapshotL1[i]);
-                if (l2Offset == 0) {
-                    continue;
-                }
-                long[] l2 = readL2(l2Offset, e.l1Offset(), i);
-                addToClusters(tx, l2, 1);
-                if (clearCopied(l2)) {
-                    long fresh = tx.allocate(1);
-                    writeTableAt(fresh, l2);
-                    next[i] = fresh | L2Entry.COPIED;
-                } else {
-                    tx.update(l2Offset >>> clusterBits, 1, 1);
-                    next[i] = l2Offset;
-                }
-            }
+            shareTree(tx, snapshotL1, e.l1Offset(), next);
             addToTree(tx, old, activeOffset, -1);
             long nextOffset = activeOffset;
             if (next.length > 0) {
