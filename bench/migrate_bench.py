@@ -188,12 +188,16 @@ def migrate_until_done(qs, qd, port, timeout=900):
             raise TimeoutError("QEMU destination did not finish")
         time.sleep(0.005)
     e2e = (time.time() - t0) * 1000
+    return st, await_source_end(qs), e2e
+
+
+def await_source_end(qs):
+    """Polls the source's query-migrate until the migration ended (completed, failed, cancelled); returns it."""
     while True:
         info = qs.cmd("query-migrate")
         if info.get("status") in ("completed", "failed", "cancelled"):
-            break
+            return info
         time.sleep(0.01)
-    return st, info, e2e
 
 
 def quit_qemus(qmps, procs, timeout=10):

@@ -114,11 +114,7 @@ def qemu_run(workdir, ram, ram_file, kernel, bw, after_pct):
                 raise TimeoutError("QEMU destination did not finish")
             time.sleep(0.005)
         e2e = (time.time() - t0) * 1000
-        while True:
-            info = qs.cmd("query-migrate")
-            if info.get("status") in ("completed", "failed", "cancelled"):
-                break
-            time.sleep(0.01)
+        info = mb.await_source_end(qs)
         dinfo = qd.cmd("query-migrate")
         lat = qemu_latencies(trace)
         return {"ok": st == "completed" and info.get("status") == "completed", "e2e": e2e,
