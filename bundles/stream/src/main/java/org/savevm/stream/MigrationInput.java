@@ -20,12 +20,25 @@ public final class MigrationInput implements Closeable {
     private static final int DEFAULT_BUFFER = 64 * 1024;
     /** A {@link #readFully(ByteBuffer)} of at least this much reads straight into the caller's buffer. */
     private static final int DIRECT_READ_MIN = 64 * 1024;
+    /**
+     * What a direct read takes into the buffer past the caller's, and what one fill reads while the stream is in
+     * direct reads: enough for the next record's header (a disk chunk's header and device name are under 300
+     * bytes), little enough that the next chunk is not sitting in the buffer already, to be copied once more. A
+     * fill of the whole buffer there had taken a quarter of a 1 GiB disk's chunks into the buffer (measured), each
+     * then copied into its chunk buffer.
+     */
+    private static final int DIRECT_TAIL = 4096;
 
     private final ReadableByteChannel channel;
     private final ScatteringByteChannel scattering;
     private final ByteBuffer buf;
     /** Stream offset of buf[0]. */
     private long bufBase;
+    /**
+     * The last {@link #readFully(ByteBuffer)} or {@link #readFully(byte[], int, int)} went straight into the
+     * caller's buffer: more such reads are likely (a block section's chunks), so fills stay small.
+     */
+    private boolean directReads;
     private boolean eof;
 
     public MigrationInput(ReadableByteChannel channel) {
@@ -59,6 +72,9 @@ public final class MigrationInput implements Closeable {
         }
         bufBase += buf.position();
         buf.compact();
+        if (directReads) {
+            buf.limit(Math.min(buf.capacity(), Math.max(n, DIRECT_TAIL)));
+        }
         try {
             while (buf.position() < n && !eof) {
                 int r = channel.read(buf);
@@ -132,6 +148,7 @@ public final class MigrationInput implements Closeable {
     }
 
     public void readFully(byte[] b, int off, int len) throws IOException {
+        directReads = false;
         while (len > 0) {
             if (!buf.hasRemaining()) {
                 need(1, len + " more bytes");
@@ -150,7 +167,8 @@ public final class MigrationInput implements Closeable {
      * and the small fields after it still come from the buffer.
      */
     public void readFully(ByteBuffer dst) throws IOException {
-        if (scattering != null && dst.remaining() - buf.remaining() >= DIRECT_READ_MIN) {
+        directReads = scattering != null && dst.remaining() >= DIRECT_READ_MIN;
+        if (directReads && dst.remaining() - buf.remaining() >= DIRECT_READ_MIN) {
             int n = buf.remaining();
             dst.put(dst.position(), buf, buf.position(), n);
             dst.position(dst.position() + n);
@@ -172,11 +190,11 @@ public final class MigrationInput implements Closeable {
 
     /**
      * With the buffer drained: reads into {@code dst} until it is full, what follows going into the buffer — at
-     * most {@link #DIRECT_READ_MIN} of it, so that the next large read is not mostly in the buffer already.
+     * most {@link #DIRECT_TAIL} of it, so that the next large read is not partly in the buffer already.
      */
     private void readAround(ByteBuffer dst) throws IOException {
         bufBase += buf.position();
-        buf.clear().limit(Math.min(buf.capacity(), DIRECT_READ_MIN));
+        buf.clear().limit(Math.min(buf.capacity(), DIRECT_TAIL));
         ByteBuffer[] both = {dst, buf};
         try {
             while (dst.hasRemaining() && !eof) {

@@ -253,4 +253,90 @@ class MigrationStreamTest {
             assertTrue(e.getMessage().contains((1 << 20) - 300_000 + " more bytes"), e.getMessage());
         }
     }
+
+    /**
+     * A run of disk chunks (a header, a device name, 1 MiB) from a channel that always has plenty to give, as a
+     * socket from a faster source does: almost every data byte goes straight into the chunk buffers, only the
+     * headers and a small tail through the stream's own buffer (each byte there is copied once more).
+     */
+    @Test
+    void chunkDataFromAFullChannelIsNotCopiedThroughTheBuffer() throws IOException {
+        int records = 24;
+        int chunk = 1 << 20;
+        ByteBuffer stream = ByteBuffer.allocate(records * (8 + 1 + 5 + chunk));
+        for (int i = 0; i < records; i++) {
+            stream.putLong((long) i << 20 | 1).put((byte) 5).put("disk0".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            for (int k = 0; k < chunk; k += 4096) {
+                stream.put(stream.position() + k, (byte) (i + k));
+            }
+            stream.position(stream.position() + chunk);
+        }
+        stream.flip();
+        long[] viaBuffer = {0};
+        long[] direct = {0};
+        java.nio.channels.ScatteringByteChannel full = new java.nio.channels.ScatteringByteChannel() {
+            private int give(ByteBuffer b) {
+                int n = Math.min(b.remaining(), stream.remaining());
+                b.put(b.position(), stream, stream.position(), n).position(b.position() + n);
+                stream.position(stream.position() + n);
+                return n;
+            }
+
+            @Override
+            public int read(ByteBuffer dst) {
+                if (!stream.hasRemaining()) {
+                    return -1;
+                }
+                int n = give(dst);
+                viaBuffer[0] += n;
+                return n;
+            }
+
+            @Override
+            public long read(ByteBuffer[] dsts, int offset, int length) {
+                if (!stream.hasRemaining()) {
+                    return -1;
+                }
+                long n = 0;
+                for (int i = offset; i < offset + length; i++) {
+                    int k = give(dsts[i]);
+                    if (dsts[i].capacity() >= chunk) {
+                        direct[0] += k;
+                    } else {
+                        viaBuffer[0] += k;
+                    }
+                    n += k;
+                }
+                return n;
+            }
+
+            @Override
+            public long read(ByteBuffer[] dsts) {
+                return read(dsts, 0, dsts.length);
+            }
+
+            @Override
+            public boolean isOpen() {
+                return true;
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        ByteBuffer dst = ByteBuffer.allocateDirect(chunk);
+        try (MigrationInput in = new MigrationInput(full, chunk)) {
+            for (int i = 0; i < records; i++) {
+                assertEquals((long) i << 20 | 1, in.getBe64());
+                assertEquals("disk0", new String(in.readBytes(in.getByte()), java.nio.charset.StandardCharsets.US_ASCII));
+                in.readFully(dst.clear());
+                assertEquals((byte) (i + 8192), dst.get(8192), "chunk " + i);
+            }
+            assertTrue(in.atEnd());
+        }
+        assertEquals(stream.limit(), viaBuffer[0] + direct[0]);
+        // the first fill may take a whole buffer's worth; after that a header and at most a 4 KiB tail per chunk
+        assertTrue(viaBuffer[0] <= chunk + records * (14 + 4096L),
+                viaBuffer[0] + " bytes through the buffer, " + direct[0] + " straight into the chunks");
+    }
 }
