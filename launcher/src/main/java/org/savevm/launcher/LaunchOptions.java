@@ -89,8 +89,9 @@ record LaunchOptions(Path deployDir, List<String> features, Map<String, String> 
                 + "                   authz-list,id=ID,policy=deny,rules.0.match=CN=...,rules.0.policy=allow\n"
                 + "machine options (as QEMU's command line; for every command and the shell):\n"
                 + "  --ram SIZE       guest RAM, e.g. 1G (default 16M)\n"
-                + "  --disk FILE[,format=raw|qcow2][,id=NAME][,readonly=on]\n"
-                + "                   a drive (repeatable); id defaults to disk0, disk1, ... (the block section's device name)\n"
+                + "  --disk FILE[,format=raw|qcow2][,id=NAME][,readonly=on][,cache=MODE]\n"
+                + "                   a drive (repeatable); id defaults to disk0, disk1, ... (the block section's device name);\n"
+                + "                   cache=writeback (default)|none|writethrough|directsync|unsafe as QEMU's\n"
                 + "  --disk-dirty-rate RATE  bytes per second the guest writes to its disks while running (default 0)";
     }
 }

@@ -8,6 +8,7 @@ import java.util.Optional;
 import java.util.stream.Stream;
 
 import org.savevm.api.block.BlockImage;
+import org.savevm.api.block.CacheMode;
 import org.savevm.api.block.ImageFormat;
 import org.savevm.api.block.ImageService;
 
@@ -18,28 +19,34 @@ import org.savevm.api.block.ImageService;
  */
 public final class DemoDisks implements AutoCloseable {
     /** No disk: the RAM-only demo. */
-    public static final DemoDisks NONE = new DemoDisks(null, 0, ImageFormat.RAW);
+    public static final DemoDisks NONE = new DemoDisks(null, 0, ImageFormat.RAW, CacheMode.WRITEBACK);
 
     static final String DEVICE = "disk0";
 
     private final Path dir;
     private final long size;
     private final ImageFormat format;
+    private final CacheMode cache;
 
-    private DemoDisks(Path dir, long size, ImageFormat format) {
+    private DemoDisks(Path dir, long size, ImageFormat format, CacheMode cache) {
+        this.cache = cache;
         this.dir = dir;
         this.size = size;
         this.format = format;
     }
 
-    public static DemoDisks create(ImageService images, long size, ImageFormat format) throws IOException {
+    /** Both ends' images in a new temporary directory; the children open them in cache mode {@code cache}. */
+    public static DemoDisks create(ImageService images, long size, ImageFormat format, CacheMode cache)
+            throws IOException {
         Path dir = Files.createTempDirectory("savevm-demo-disks-");
-        DemoDisks d = new DemoDisks(dir, size, format);
+        DemoDisks d = new DemoDisks(dir, size, format, cache);
         try {
             for (Path p : List.of(d.image(true), d.image(false))) {
                 try (BlockImage img = images.create(p, format, size, Optional.empty(), Optional.empty())) {
                     img.flush();
                 }
+                // the children open it in this mode: a mode the format or file system refuses fails here, clearly
+                images.open(p, Optional.of(format), false, cache).close();
             }
         } catch (IOException | RuntimeException e) {
             d.close();
@@ -66,7 +73,7 @@ public final class DemoDisks implements AutoCloseable {
             return List.of();
         }
         return List.of("--disk", image(source).toString().replace(",", ",,") + ",format=" + format.qemuName()
-                + ",id=" + DEVICE);
+                + ",id=" + DEVICE + ",cache=" + cache.qemuName());
     }
 
     /** ", 1024 MiB qcow2 disk", or nothing. */

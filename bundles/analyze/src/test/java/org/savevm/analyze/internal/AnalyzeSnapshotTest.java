@@ -46,7 +46,8 @@ class AnalyzeSnapshotTest {
         }
 
         @Override
-        public BlockImage open(Path file, Optional<ImageFormat> format, boolean readOnly) throws IOException {
+        public BlockImage open(Path file, Optional<ImageFormat> format, boolean readOnly,
+                org.savevm.api.block.CacheMode cache) throws IOException {
             BlockImage i = images.get(file);
             if (i == null) {
                 throw new IOException(file + ": no such image");

@@ -56,6 +56,11 @@ public interface BlockImage extends Closeable {
     }
 
     /** The image's internal snapshots, when its format has them (qcow2); empty for raw. */
+    /** How this image's writes meet the page cache and its flushes (QEMU's {@code cache=}). */
+    default CacheMode cacheMode() {
+        return CacheMode.WRITEBACK;
+    }
+
     default Optional<InternalSnapshots> internalSnapshots() {
         return Optional.empty();
     }

@@ -10,10 +10,19 @@ import org.osgi.annotation.versioning.ProviderType;
 @ProviderType
 public interface ImageService {
     /**
-     * Opens {@code file}. With {@code format} empty the format is probed (qcow2 magic, else raw, as QEMU warns but
+     * Opens {@code file} in cache mode writeback (QEMU's default). With {@code format} empty the format is probed (qcow2 magic, else raw, as QEMU warns but
      * does). A qcow2 backing file is opened read-only, relative names resolved against {@code file}'s directory.
      */
-    BlockImage open(Path file, Optional<ImageFormat> format, boolean readOnly) throws IOException;
+    default BlockImage open(Path file, Optional<ImageFormat> format, boolean readOnly) throws IOException {
+        return open(file, format, readOnly, CacheMode.WRITEBACK);
+    }
+
+    /**
+     * Opens {@code file} with a cache mode (QEMU's {@code -drive cache=}) for its writes; backing files, read-only,
+     * take the same mode. A mode the format or the file system cannot honour is refused, as QEMU refuses
+     * {@code cache=none} where {@code O_DIRECT} is not available.
+     */
+    BlockImage open(Path file, Optional<ImageFormat> format, boolean readOnly, CacheMode cache) throws IOException;
 
     /**
      * Creates a new image of {@code size} bytes (raw: a sparse file; qcow2: version 3, 64 KiB clusters), with an

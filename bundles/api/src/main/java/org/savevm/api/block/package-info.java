@@ -4,7 +4,7 @@
  * the "block" live handler migrates and snapshots are taken of.
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package org.savevm.api.block;
 
 import org.osgi.annotation.bundle.Export;

@@ -13,6 +13,7 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.savevm.api.MigrationSettings;
 import org.savevm.api.SavevmCommand;
+import org.savevm.api.block.CacheMode;
 import org.savevm.api.block.ImageFormat;
 import org.savevm.api.block.ImageService;
 import org.savevm.api.migration.MigrationOptions;
@@ -75,6 +76,8 @@ public final class DemoCommand implements SavevmCommand {
                 + "  --disk SIZE              give the guest a disk of SIZE (e.g. 1G), migrated live with the\n"
                 + "                           block capability (on by default then); images in a temporary directory\n"
                 + "  --disk-format raw|qcow2  image format of both ends' disks (default raw)\n"
+                + "  --disk-cache MODE        both ends' drives' cache= (QEMU's: writeback (default), none, writethrough,\n"
+                + "                           directsync, unsafe)\n"
                 + "  --disk-fill zero|half|random   initial disk content (default half: random first half)\n"
                 + "  --disk-dirty-rate RATE   bytes per second the guest writes to its disk (default 0)\n"
                 + "  --cut-after BYTES        fault run: relay the stream through a link that breaks after BYTES;\n"
@@ -98,6 +101,7 @@ public final class DemoCommand implements SavevmCommand {
         long dirtyRate = 50L << 20;
         long disk = 0;
         ImageFormat diskFormat = ImageFormat.RAW;
+        CacheMode diskCache = CacheMode.WRITEBACK;
         String diskDirtyRate = null;
         String postcopyAfter = null;
         boolean recover = false;
@@ -137,6 +141,7 @@ public final class DemoCommand implements SavevmCommand {
                     case "--uri" -> uri = v;
                     case "--disk" -> disk = Sizes.parse(v, 0);
                     case "--disk-format" -> diskFormat = ImageFormat.parse(v);
+                    case "--disk-cache" -> diskCache = CacheMode.parse(v);
                     case "--disk-fill" -> {
                         if (!List.of("zero", "half", "random").contains(v)) {
                             throw new IllegalArgumentException("--disk-fill expects zero, half or random, got " + v);
@@ -195,7 +200,7 @@ public final class DemoCommand implements SavevmCommand {
             err.println("demo: --disk needs the image bundle (org.savevm.image), which is not installed");
             return 2;
         }
-        try (DemoDisks disks = disk > 0 ? DemoDisks.create(images, disk, diskFormat) : DemoDisks.NONE) {
+        try (DemoDisks disks = disk > 0 ? DemoDisks.create(images, disk, diskFormat, diskCache) : DemoDisks.NONE) {
             return run(jar, ram, uri, timeoutSeconds, progress, cutAfter, dirtyRate, settings, mig, childArgs,
                     disks, diskDirtyRate, postcopyAfter, recover, cuts, out, err);
         }

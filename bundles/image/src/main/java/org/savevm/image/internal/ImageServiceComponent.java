@@ -12,6 +12,7 @@ import java.util.Optional;
 
 import org.osgi.service.component.annotations.Component;
 import org.savevm.api.block.BlockImage;
+import org.savevm.api.block.CacheMode;
 import org.savevm.api.block.ImageFormat;
 import org.savevm.api.block.ImageService;
 import org.savevm.image.qcow2.Qcow2Create;
@@ -31,12 +32,13 @@ public final class ImageServiceComponent implements ImageService {
     public static final int MAX_CHAIN_DEPTH = 64;
 
     @Override
-    public BlockImage open(Path file, Optional<ImageFormat> format, boolean readOnly) throws IOException {
-        return open(file, format, readOnly, new ArrayList<>());
+    public BlockImage open(Path file, Optional<ImageFormat> format, boolean readOnly, CacheMode cache)
+            throws IOException {
+        return open(file, format, readOnly, cache, new ArrayList<>());
     }
 
-    private BlockImage open(Path file, Optional<ImageFormat> format, boolean readOnly, List<Path> chain)
-            throws IOException {
+    private BlockImage open(Path file, Optional<ImageFormat> format, boolean readOnly, CacheMode cache,
+            List<Path> chain) throws IOException {
         if (!Files.isRegularFile(file)) {
             throw new IOException(file + ": no such image file"
                     + (chain.isEmpty() ? "" : " (backing file of " + chain.get(chain.size() - 1) + ")"));
@@ -52,10 +54,10 @@ public final class ImageServiceComponent implements ImageService {
         ImageFormat f = format.isPresent() ? format.get() : probe(file);
         switch (f) {
             case RAW:
-                return RawImage.open(file, readOnly);
+                return RawImage.open(file, readOnly, cache);
             case QCOW2:
                 return Qcow2Image.open(file, readOnly,
-                        (backing, backingFormat) -> open(backing, backingFormat, true, chain));
+                        (backing, backingFormat) -> open(backing, backingFormat, true, cache, chain), cache);
             default:
                 throw new IllegalStateException("unhandled format " + f);
         }

@@ -10,6 +10,7 @@ import java.util.concurrent.locks.ReentrantLock;
 
 import org.savevm.api.block.BlockImage;
 import org.savevm.api.block.BlockStatus;
+import org.savevm.api.block.CacheMode;
 import org.savevm.api.block.ImageFormat;
 import org.savevm.image.internal.FileIo;
 
@@ -54,6 +55,8 @@ public final class Qcow2Image implements BlockImage {
     /** The last decompressed cluster (sequential reads of compressed images hit it 2+ times per cluster). */
     private long decompressedEntry;
     private ByteBuffer decompressed;
+    /** Set once by {@link #open(Path, boolean, BackingOpener, CacheMode)} before the image is handed out. */
+    private CacheMode cache = CacheMode.WRITEBACK;
 
     private Qcow2Image(Path path, FileChannel channel, Qcow2Header header, boolean readOnly, BlockImage backing)
             throws IOException {
@@ -81,8 +84,24 @@ public final class Qcow2Image implements BlockImage {
      * opened read-only; unknown auto-clear bits (e.g. the bitmaps') are cleared before the first write-open.
      */
     public static Qcow2Image open(Path file, boolean readOnly, BackingOpener opener) throws IOException {
-        return open(file, readOnly, opener, readOnly ? FileChannel.open(file, StandardOpenOption.READ)
+        return open(file, readOnly, opener, CacheMode.WRITEBACK);
+    }
+
+    /**
+     * Opens {@code file} in a cache mode. The qcow2 file always goes through the page cache here (its metadata
+     * and data clusters alike), so the modes that bypass it ({@code none}, {@code directsync}) are refused rather
+     * than silently not honoured; writethrough syncs after every write, unsafe skips flushes.
+     */
+    public static Qcow2Image open(Path file, boolean readOnly, BackingOpener opener, CacheMode cache)
+            throws IOException {
+        if (cache.direct() && !readOnly) {
+            throw new IOException(file + ": cache=" + cache.qemuName() + " (O_DIRECT) is not supported for qcow2"
+                    + " images, which go through the page cache; use cache=writeback or writethrough");
+        }
+        Qcow2Image image = open(file, readOnly, opener, readOnly ? FileChannel.open(file, StandardOpenOption.READ)
                 : FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE));
+        image.cache = cache;
+        return image;
     }
 
     /** Opens over a given channel (tests inject crashes through it). */
@@ -369,6 +388,23 @@ public final class Qcow2Image implements BlockImage {
         checkWritable();
         FileIo.checkRange(path, offset, src.remaining(), size);
         writeMapped(offset, src);
+        syncIfWriteThrough();
+    }
+
+    /** writethrough: a write completes once it and the metadata it changed are on the disk. */
+    private void syncIfWriteThrough() throws IOException {
+        if (cache.syncEveryWrite()) {
+            try {
+                channel.force(false);
+            } catch (IOException e) {
+                throw new IOException(path + ": sync after a write failed: " + e.getMessage(), e);
+            }
+        }
+    }
+
+    @Override
+    public CacheMode cacheMode() {
+        return cache;
     }
 
     /** Writes through the mapping at any offset (guest data and the VM state area, growing the L1 table). */
@@ -632,6 +668,7 @@ public final class Qcow2Image implements BlockImage {
         checkWritable();
         checkVmStateRange(pos, src.remaining());
         writeMapped(vmStateOffset() + pos, src);
+        syncIfWriteThrough();
     }
 
     /**
@@ -775,6 +812,7 @@ public final class Qcow2Image implements BlockImage {
         } finally {
             lock.unlock();
         }
+        syncIfWriteThrough();
     }
 
     /**
@@ -902,7 +940,7 @@ public final class Qcow2Image implements BlockImage {
 
     @Override
     public void flush() throws IOException {
-        if (readOnly) {
+        if (readOnly || cache.ignoreFlush()) {
             return;
         }
         lock.lock();

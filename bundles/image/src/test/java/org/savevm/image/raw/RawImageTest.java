@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.savevm.api.block.BlockImage;
 import org.savevm.api.block.BlockStatus;
+import org.savevm.api.block.CacheMode;
 import org.savevm.api.block.ImageFormat;
 import org.savevm.image.internal.ImageServiceComponent;
 import org.savevm.image.internal.QemuImg;
@@ -173,7 +174,9 @@ class RawImageTest {
     @Test
     void largeAlignedTransfersStayCoherentWithBufferedOnes() throws Exception {
         Path f = dir.resolve("direct.raw");
-        try (BlockImage img = service.create(f, ImageFormat.RAW, 8 * MIB, Optional.empty(), Optional.empty())) {
+        service.create(f, ImageFormat.RAW, 8 * MIB, Optional.empty(), Optional.empty()).close();
+        assumeDirectIo(f);
+        try (BlockImage img = service.open(f, Optional.of(ImageFormat.RAW), false, CacheMode.NONE)) {
             ByteBuffer chunk = UncachedIo.allocateAligned(MIB);
             byte[] data = random(MIB, 5);
             chunk.put(data).flip();
@@ -202,6 +205,58 @@ class RawImageTest {
             img.read(MIB, back);
             assertArrayEquals(new byte[MIB], bytes(back.flip()));
             assertArrayEquals(new byte[MIB], read(img, MIB, MIB));
+        }
+    }
+
+    private static void assumeDirectIo(Path f) throws IOException {
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
+            Optional<UncachedIo> io = UncachedIo.open(f, ch, true);
+            assumeTrue(io.isPresent(), "the file system of " + f + " has no O_DIRECT");
+            io.get().close();
+        }
+    }
+
+    /**
+     * QEMU's cache= modes: writeback (the default) leaves a written chunk in the host's page cache, none writes it
+     * around the cache (O_DIRECT), directsync too and synced; every mode reads back what it wrote; qcow2 refuses
+     * the O_DIRECT modes rather than ignoring them.
+     */
+    @Test
+    void theCacheModeDecidesWhetherWritesGoThroughThePageCache() throws Exception {
+        Path f = dir.resolve("cache.raw");
+        service.create(f, ImageFormat.RAW, 8 * MIB, Optional.empty(), Optional.empty()).close();
+        assumeDirectIo(f);
+        ByteBuffer chunk = UncachedIo.allocateAligned(MIB);
+        int at = 0;
+        for (CacheMode mode : CacheMode.values()) {
+            long offset = (long) ++at * MIB;
+            try (BlockImage img = service.open(f, Optional.empty(), false, mode)) {
+                assertEquals(mode, img.cacheMode());
+                chunk.clear();
+                chunk.put(random(MIB, at)).flip();
+                img.write(offset, chunk);
+                img.flush();
+                try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ);
+                        UncachedIo probe = UncachedIo.open(f, ch, true).orElseThrow()) {
+                    assertEquals(!mode.direct(), probe.resident(offset, MIB), mode.qemuName()
+                            + ": written through the page cache?");
+                }
+                assertArrayEquals(random(MIB, at), read(img, offset, MIB), mode.qemuName());
+            }
+        }
+        assertEquals(CacheMode.WRITEBACK, service.open(f, Optional.empty(), true).cacheMode());
+
+        Path q = dir.resolve("cache.qcow2");
+        service.create(q, ImageFormat.QCOW2, 8 * MIB, Optional.empty(), Optional.empty()).close();
+        for (CacheMode mode : new CacheMode[] { CacheMode.NONE, CacheMode.DIRECTSYNC }) {
+            IOException e = assertThrows(IOException.class, () -> service.open(q, Optional.empty(), false, mode));
+            assertTrue(e.getMessage().contains("cache=" + mode.qemuName() + " (O_DIRECT) is not supported for qcow2"),
+                    e.getMessage());
+        }
+        try (BlockImage img = service.open(q, Optional.empty(), false, CacheMode.WRITETHROUGH)) {
+            assertEquals(CacheMode.WRITETHROUGH, img.cacheMode());
+            img.write(MIB, ByteBuffer.wrap(random(4096, 9)));
+            assertArrayEquals(random(4096, 9), read(img, MIB, 4096));
         }
     }
 

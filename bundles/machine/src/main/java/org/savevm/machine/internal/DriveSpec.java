@@ -5,17 +5,19 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
+import org.savevm.api.block.CacheMode;
 import org.savevm.api.block.ImageFormat;
 
 /**
  * One {@code --disk} option, in the spirit of QEMU's {@code -drive}: {@code FILE[,format=raw|qcow2][,id=NAME]
- * [,readonly=on|off]}, or with {@code file=FILE} among the options. As in QEMU's option syntax a comma inside a
+ * [,readonly=on|off][,cache=writeback|none|writethrough|directsync|unsafe]} (cache as QEMU's, writeback by
+ * default), or with {@code file=FILE} among the options. As in QEMU's option syntax a comma inside a
  * value is written twice. Without {@code id} the drive is {@code disk<index>}; the id is the device name the
  * "block" section carries, so it follows QEMU's id rules (a letter, then letters, digits, '-', '.', '_').
  *
  * @param format empty: probe the file as QEMU does
  */
-public record DriveSpec(Path file, Optional<ImageFormat> format, String id, boolean readOnly) {
+public record DriveSpec(Path file, Optional<ImageFormat> format, String id, boolean readOnly, CacheMode cache) {
     /** QEMU's block section counts a device name in one byte. */
     static final int MAX_ID_LENGTH = 255;
 
@@ -33,6 +35,7 @@ public record DriveSpec(Path file, Optional<ImageFormat> format, String id, bool
         Optional<ImageFormat> format = Optional.empty();
         String id = null;
         boolean readOnly = false;
+        CacheMode cache = CacheMode.WRITEBACK;
         for (int i = 0; i < parts.size(); i++) {
             String p = parts.get(i);
             int eq = p.indexOf('=');
@@ -60,14 +63,21 @@ public record DriveSpec(Path file, Optional<ImageFormat> format, String id, bool
                     case "off", "false", "no" -> false;
                     default -> throw new IllegalArgumentException("--disk " + spec + ": readonly must be on or off");
                 };
+                case "cache" -> {
+                    try {
+                        cache = CacheMode.parse(value);
+                    } catch (IllegalArgumentException e) {
+                        throw new IllegalArgumentException("--disk " + spec + ": " + e.getMessage());
+                    }
+                }
                 default -> throw new IllegalArgumentException("--disk " + spec + ": unknown option '" + key
-                        + "' (file, format, id, readonly)");
+                        + "' (file, format, id, readonly, cache)");
             }
         }
         if (file == null || file.isEmpty()) {
             throw new IllegalArgumentException("--disk " + spec + ": no file");
         }
-        return new DriveSpec(Path.of(file), format, id == null ? "disk" + index : id, readOnly);
+        return new DriveSpec(Path.of(file), format, id == null ? "disk" + index : id, readOnly, cache);
     }
 
     /** Parses every spec in order, refusing two drives with one id. */
@@ -86,7 +96,7 @@ public record DriveSpec(Path file, Optional<ImageFormat> format, String id, bool
     }
 
     private static boolean isKey(String k) {
-        return k.equals("file") || k.equals("format") || k.equals("id") || k.equals("readonly");
+        return k.equals("file") || k.equals("format") || k.equals("id") || k.equals("readonly") || k.equals("cache");
     }
 
     /** Splits at single commas; ",," is a literal comma. */

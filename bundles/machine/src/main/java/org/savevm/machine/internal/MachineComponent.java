@@ -87,7 +87,7 @@ public final class MachineComponent implements Machine {
             for (DriveSpec s : specs) {
                 BlockImage image;
                 try {
-                    image = images.open(s.file(), s.format(), s.readOnly());
+                    image = images.open(s.file(), s.format(), s.readOnly(), s.cache());
                 } catch (IOException e) {
                     throw new IOException("drive '" + s.id() + "': cannot open " + s.file() + ": " + e.getMessage(), e);
                 }

@@ -14,7 +14,7 @@ public @interface MachineConfig {
     @AttributeDefinition(description = "Guest workload dirty rate, bytes per second")
     long workload_rate() default 8L << 20;
 
-    @AttributeDefinition(description = "Disks, each FILE[,format=raw|qcow2][,id=NAME][,readonly=on|off] as the --disk option")
+    @AttributeDefinition(description = "Disks, each FILE[,format=raw|qcow2][,id=NAME][,readonly=on|off][,cache=MODE] as the --disk option")
     String[] disks() default {};
 
     @AttributeDefinition(description = "Guest disk write rate, bytes per second (4 KiB writes)")

@@ -14,6 +14,7 @@ import java.util.Optional;
 
 import org.junit.jupiter.api.Test;
 import org.savevm.api.block.BlockDrive;
+import org.savevm.api.block.CacheMode;
 import org.savevm.api.block.ImageFormat;
 import org.savevm.api.machine.WorkloadSpec;
 import org.savevm.testing.ManualClock;
@@ -27,6 +28,7 @@ class DrivesTest {
         assertEquals(Optional.empty(), d.format());
         assertEquals("disk0", d.id());
         assertFalse(d.readOnly());
+        assertEquals(CacheMode.WRITEBACK, d.cache());
 
         d = DriveSpec.parse("/x/b,,c.img,format=raw,id=hd1,readonly=on", 3);
         assertEquals(Path.of("/x/b,c.img"), d.file());
@@ -38,6 +40,10 @@ class DrivesTest {
         assertEquals(Path.of("c.qcow2"), d.file());
         assertEquals("disk2", d.id());
 
+        for (CacheMode m : CacheMode.values()) {
+            assertEquals(m, DriveSpec.parse("d.raw,cache=" + m.qemuName(), 0).cache());
+        }
+
         List<DriveSpec> all = DriveSpec.parseAll(List.of("a.raw", "b.raw"));
         assertEquals(List.of("disk0", "disk1"), all.stream().map(DriveSpec::id).toList());
     }
@@ -45,7 +51,8 @@ class DrivesTest {
     @Test
     void badDriveSpecsAreRefusedNamingWhat() {
         assertTrue(msg(() -> DriveSpec.parse("a,format=vmdk", 0)).contains("unknown image format 'vmdk'"));
-        assertTrue(msg(() -> DriveSpec.parse("a,cache=none", 0)).contains("unknown option 'cache'"));
+        assertTrue(msg(() -> DriveSpec.parse("a,aio=native", 0)).contains("unknown option 'aio'"));
+        assertTrue(msg(() -> DriveSpec.parse("a,cache=off", 0)).contains("unknown cache mode 'off' (writeback, none,"));
         assertTrue(msg(() -> DriveSpec.parse("format=raw", 0)).contains("no file"));
         assertTrue(msg(() -> DriveSpec.parse("a,id=0bad", 0)).contains("must start with a letter"));
         assertTrue(msg(() -> DriveSpec.parse("a,id=b\u001b[1m", 0)).contains("may hold only"));
