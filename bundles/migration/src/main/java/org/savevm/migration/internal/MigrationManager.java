@@ -143,9 +143,18 @@ public final class MigrationManager implements MigrationService {
         features.remove(f);
         java.util.Set<String> off = config.dropUnavailable();
         if (!off.isEmpty()) {
-            LOG.log(System.Logger.Level.WARNING, "capabilities switched off, no installed bundle implements them: {0}",
-                    off);
+            // at the framework's shutdown the bundles go one by one: nothing the user has to hear about
+            LOG.log(frameworkStopping() ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING,
+                    "capabilities switched off, no installed bundle implements them: {0}", off);
         }
+    }
+
+    /** Whether the OSGi framework this class runs in is shutting down (false outside a framework). */
+    private static boolean frameworkStopping() {
+        org.osgi.framework.Bundle own = org.osgi.framework.FrameworkUtil.getBundle(MigrationManager.class);
+        org.osgi.framework.BundleContext ctx = own == null ? null : own.getBundleContext();
+        org.osgi.framework.Bundle system = ctx == null ? null : ctx.getBundle(0);
+        return system != null && system.getState() == org.osgi.framework.Bundle.STOPPING;
     }
 
     private void applyConfiguration(Map<String, Object> props) {
