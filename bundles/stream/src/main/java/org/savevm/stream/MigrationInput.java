@@ -27,7 +27,7 @@ public final class MigrationInput implements Closeable {
      * fill of the whole buffer there had taken a quarter of a 1 GiB disk's chunks into the buffer (measured), each
      * then copied into its chunk buffer.
      */
-    private static final int DIRECT_TAIL = 4096;
+    private static final int DIRECT_TAIL = 2 * 1024;
 
     private final ReadableByteChannel channel;
     private final ScatteringByteChannel scattering;
