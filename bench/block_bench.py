@@ -15,7 +15,9 @@ image hashes (its destination image starts empty).
 
 Each run also moves the same number of bytes once over a loopback TCP connection between two processes, nothing
 else (the "wire" line): the floor that no migration of this disk over this loopback can go below, since without
-zero-blocks every chunk travels as 1 MiB of data.
+zero-blocks every chunk travels as 1 MiB of data. And it copies the disk once over loopback with the least work a
+disk copy can do (the "copy" line: read each MiB of the image, send it, receive it, write it unless it is all
+zeros, one thread a side, no framing): what reading and writing the disks adds to the wire.
 
 Prints per tool the median end-to-end time (migrate command until the destination completed) over the correct
 runs, the lost runs, the wire floor, and the ratios savevm/QEMU and wire/QEMU; the last line is the same as JSON.
@@ -100,6 +102,65 @@ def wire_run(size):
     c.close()
     os.waitpid(pid, 0)
     return ms
+
+
+def copy_run(src_disk, size, workdir):
+    """Milliseconds to copy the disk once over loopback TCP with the least work a disk copy can do: the source
+    reads each 1 MiB of the image (pread, page cache) and sends it; the destination receives it whole, writes a
+    chunk with data into a fresh sparse file (pwrite, page cache) and leaves an all-zero chunk a hole. No framing,
+    no dirty tracking, one thread a side: the floor for a tool that reads and writes disks, where "wire" is the
+    floor for moving the bytes alone."""
+    dst_path = os.path.join(workdir, "copy.raw")
+    with open(dst_path, "wb") as f:
+        f.truncate(size)
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    port = srv.getsockname()[1]
+    pid = os.fork()
+    if pid == 0:
+        try:
+            c, _ = srv.accept()
+            fd = os.open(dst_path, os.O_WRONLY)
+            buf = bytearray(1 << 20)
+            mv = memoryview(buf)
+            zero = bytes(len(buf))
+            off = 0
+            while off < size:
+                n = min(len(buf), size - off)
+                got = 0
+                while got < n:
+                    k = c.recv_into(mv[got:n])
+                    if k == 0:
+                        os._exit(1)
+                    got += k
+                if buf[:n] != zero[:n]:
+                    os.pwrite(fd, mv[:n], off)
+                off += n
+            os.close(fd)
+            c.sendall(b"k")
+            c.close()
+        finally:
+            os._exit(0)
+    srv.close()
+    fd = os.open(src_disk, os.O_RDONLY)
+    buf = bytearray(1 << 20)
+    mv = memoryview(buf)
+    c = socket.create_connection(("127.0.0.1", port))
+    t0 = time.time()
+    off = 0
+    while off < size:
+        n = os.preadv(fd, [mv[:min(len(buf), size - off)]], off)
+        c.sendall(mv[:n])
+        off += n
+    c.recv(1)
+    ms = (time.time() - t0) * 1000
+    c.close()
+    os.close(fd)
+    os.waitpid(pid, 0)
+    equal = file_hash(dst_path) == file_hash(src_disk)
+    os.unlink(dst_path)
+    return ms, equal
 
 
 def file_hash(path):
@@ -197,10 +258,11 @@ def main():
         make_disk(src_disk, size)
         results = {"qemu": [], "savevm": []}
         wire = []
+        copy = []
         for i in range(a.runs):
             # alternate, so that all see the same machine state over the run
-            for tool in ("wire", "qemu", "savevm"):
-                if a.only and a.only != tool and tool != "wire":
+            for tool in ("wire", "copy", "qemu", "savevm"):
+                if a.only and a.only != tool and tool not in ("wire", "copy"):
                     continue
                 # the previous run's destination image (QEMU writes through the page cache) is written back
                 # now, not in the middle of the next run
@@ -210,6 +272,14 @@ def main():
                     print("  run %d wire   %d MiB over loopback TCP in %d ms" % (i + 1, size >> 20, wire[-1]),
                           flush=True)
                     continue
+                if tool == "copy":
+                    ms, ok = copy_run(src_disk, size, work)
+                    if not ok:
+                        sys.exit("the bare disk copy produced a different image")
+                    copy.append(ms)
+                    print("  run %d copy   %d MiB disk copied over loopback TCP in %d ms" % (i + 1, size >> 20, ms),
+                          flush=True)
+                    continue
                 r = (qemu_run(work, src_disk, size, a.downtime_limit, a.zero_blocks) if tool == "qemu"
                      else savevm_run(a.savevm_jar, size, a.format, a.downtime_limit, a.zero_blocks))
                 results[tool].append(r)
@@ -217,9 +287,12 @@ def main():
                       ("LOST" if r["ok"] else "FAIL"), r.get("e2e") and round(r["e2e"]),
                       "" if r["equal"] else "  (%s)" % (r.get("error") or "destination image differs")), flush=True)
         summary = {"disk": size, "runs": a.runs, "cpu": cpu, "zero-blocks": a.zero_blocks,
-                   "downtime-limit": a.downtime_limit, "wire-median-ms": round(statistics.median(wire))}
+                   "downtime-limit": a.downtime_limit, "wire-median-ms": round(statistics.median(wire)),
+                   "copy-median-ms": round(statistics.median(copy))}
         print("wire    median %d ms to move %d MiB over loopback TCP (the floor)" % (summary["wire-median-ms"],
                                                                                     size >> 20))
+        print("copy    median %d ms to copy the disk over loopback TCP: read, send, receive, write (the floor for"
+              " a disk copy)" % summary["copy-median-ms"])
         for tool, runs in results.items():
             if not runs:
                 continue
@@ -237,6 +310,8 @@ def main():
         if q:
             summary["wire-ratio"] = round(summary["wire-median-ms"] / q, 3)
             print("ratio wire/QEMU:   %.3f (no tool can go below it)" % summary["wire-ratio"])
+            summary["copy-ratio"] = round(summary["copy-median-ms"] / q, 3)
+            print("ratio copy/QEMU:   %.3f (a bare disk copy, no migration)" % summary["copy-ratio"])
         print(json.dumps(summary))
     finally:
         shutil.rmtree(work, ignore_errors=True)
