@@ -53,6 +53,8 @@ final class BlockLoadSession implements LiveStateHandler.LoadSession, BlockMigra
     private final ArrayDeque<Future<?>> writes = new ArrayDeque<>();
     private final Map<String, BlockDrive> used = new LinkedHashMap<>();
     private final Map<String, Long> sizes = new HashMap<>();
+    /** Buffers of the pool allocated so far (by the loading thread only). */
+    private int allocated;
     private volatile long transferred;
     private volatile int lastPercent = -1;
 
@@ -66,8 +68,23 @@ final class BlockLoadSession implements LiveStateHandler.LoadSession, BlockMigra
                 return t;
             });
         }
-        for (int i = 0; i < BUFFERS; i++) {
-            free.add(ChunkBuffers.allocate());
+    }
+
+    /** A free buffer; the pool's buffers are allocated as the first chunks need them (not in the section's setup). */
+    private ByteBuffer takeBuffer() throws IOException {
+        ByteBuffer buf = free.poll();
+        if (buf != null) {
+            return buf;
+        }
+        if (allocated < BUFFERS) {
+            allocated++;
+            return ChunkBuffers.allocate();
+        }
+        try {
+            return free.take();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("block: interrupted waiting for a buffer", e);
         }
     }
 
@@ -126,13 +143,7 @@ final class BlockLoadSession implements LiveStateHandler.LoadSession, BlockMigra
         BlockRecordReader.checkInside(r, size);
         int len = r.length(size);
         BlockImage image = drive.image();
-        ByteBuffer buf;
-        try {
-            buf = free.take();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("block: interrupted waiting for a buffer", e);
-        }
+        ByteBuffer buf = takeBuffer();
         boolean zeroBlock = r.zero();
         try {
             if (!zeroBlock) {

@@ -122,6 +122,8 @@ final class BlockSaveSession implements LiveStateHandler.SaveSession, BlockMigra
     private final boolean incremental;
     private final ExecutorService readers;
     private final ArrayDeque<ByteBuffer> free = new ArrayDeque<>();
+    /** Buffers of the pool not allocated yet. */
+    private int unallocated;
     private final ArrayDeque<Read> inFlight = new ArrayDeque<>();
     private final List<ByteBuffer> unflushed = new ArrayList<>();
     private final long total;
@@ -158,9 +160,8 @@ final class BlockSaveSession implements LiveStateHandler.SaveSession, BlockMigra
         this.zeroBlocks = zeroBlocks;
         this.incremental = incremental;
         int n = Math.max(FLUSH_EVERY + 1, buffers);
-        for (int i = 0; i < n; i++) {
-            free.add(ChunkBuffers.allocate());
-        }
+        // allocated as the first reads need them, not all in the setup the guest's clock runs through
+        this.unallocated = n;
         int id = SESSIONS.incrementAndGet();
         AtomicInteger threads = new AtomicInteger();
         ThreadFactory tf = r -> {
@@ -199,7 +200,7 @@ final class BlockSaveSession implements LiveStateHandler.SaveSession, BlockMigra
             syncAll();
         }
         while (true) {
-            while (out.error() == null && !out.rateLimitExceeded() && !free.isEmpty()) {
+            while (out.error() == null && !out.rateLimitExceeded() && bufferAvailable()) {
                 if (!submitNext(out)) {
                     passDone = true;
                     break;
@@ -258,6 +259,19 @@ final class BlockSaveSession implements LiveStateHandler.SaveSession, BlockMigra
         return false;
     }
 
+    private ByteBuffer takeBuffer() {
+        ByteBuffer buf = free.poll();
+        if (buf == null) {
+            buf = ChunkBuffers.allocate();
+            unallocated--;
+        }
+        return buf;
+    }
+
+    private boolean bufferAvailable() {
+        return !free.isEmpty() || unallocated > 0;
+    }
+
     /** A new pass over the dirty bitmaps (QEMU's blk_mig_reset_dirty_cursor after a sync). */
     private void startDirtyPass() {
         syncAll();
@@ -297,7 +311,7 @@ final class BlockSaveSession implements LiveStateHandler.SaveSession, BlockMigra
     }
 
     private void submit(Disk d, long chunk, boolean bulk) {
-        ByteBuffer buf = free.poll();
+        ByteBuffer buf = takeBuffer();
         int len = d.length(chunk);
         long offset = chunk * BlockFlags.CHUNK_SIZE;
         Future<Boolean> f = readers.submit(() -> {
@@ -394,7 +408,7 @@ final class BlockSaveSession implements LiveStateHandler.SaveSession, BlockMigra
                     break;
                 }
             }
-            while (out.error() == null && !free.isEmpty() && submitNext(out)) {
+            while (out.error() == null && bufferAvailable() && submitNext(out)) {
                 // fill the read-ahead
             }
             if (!inFlight.isEmpty()) {
