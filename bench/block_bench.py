@@ -73,8 +73,9 @@ def make_destination(path, size):
         os.fsync(f.fileno())
 
 
-def wire_run(size):
-    """Milliseconds to move size bytes once over loopback TCP from one process to another (1 MiB sends)."""
+def timed_loopback(receive, send):
+    """Milliseconds from the connect until a forked receiver, which runs receive(conn) on the accepted
+    connection, acknowledges that it has everything; send(conn) runs here in between."""
     srv = socket.socket()
     srv.bind(("127.0.0.1", 0))
     srv.listen(1)
@@ -83,20 +84,15 @@ def wire_run(size):
     if pid == 0:
         try:
             c, _ = srv.accept()
-            receive_all(c, size)
+            receive(c)
             c.sendall(b"k")
             c.close()
         finally:
             os._exit(0)
     srv.close()
-    data = os.urandom(1 << 20)
     c = socket.create_connection(("127.0.0.1", port))
     t0 = time.time()
-    left = size
-    while left > 0:
-        n = min(left, len(data))
-        c.sendall(data[:n] if n < len(data) else data)
-        left -= n
+    send(c)
     c.recv(1)
     ms = (time.time() - t0) * 1000
     c.close()
@@ -104,60 +100,61 @@ def wire_run(size):
     return ms
 
 
+def wire_run(size):
+    """Milliseconds to move size bytes once over loopback TCP from one process to another (1 MiB sends)."""
+    data = os.urandom(1 << 20)
+
+    def send(c):
+        left = size
+        while left > 0:
+            n = min(left, len(data))
+            c.sendall(data[:n] if n < len(data) else data)
+            left -= n
+
+    return timed_loopback(lambda c: receive_all(c, size), send)
+
+
 def copy_run(src_disk, size, workdir):
     """Milliseconds to copy the disk once over loopback TCP with the least work a disk copy can do: the source
     reads each 1 MiB of the image (pread, page cache) and sends it; the destination receives it whole, writes a
     chunk with data into a fresh sparse file (pwrite, page cache) and leaves an all-zero chunk a hole. No framing,
     no dirty tracking, one thread a side: the floor for a tool that reads and writes disks, where "wire" is the
-    floor for moving the bytes alone."""
+    floor for moving the bytes alone. Also returns whether the copy equals the source."""
     dst_path = os.path.join(workdir, "copy.raw")
     with open(dst_path, "wb") as f:
         f.truncate(size)
-    srv = socket.socket()
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(1)
-    port = srv.getsockname()[1]
-    pid = os.fork()
-    if pid == 0:
-        try:
-            c, _ = srv.accept()
-            fd = os.open(dst_path, os.O_WRONLY)
-            buf = bytearray(1 << 20)
-            mv = memoryview(buf)
-            zero = bytes(len(buf))
-            off = 0
-            while off < size:
-                n = min(len(buf), size - off)
-                got = 0
-                while got < n:
-                    k = c.recv_into(mv[got:n])
-                    if k == 0:
-                        os._exit(1)
-                    got += k
-                if buf[:n] != zero[:n]:
-                    os.pwrite(fd, mv[:n], off)
-                off += n
-            os.close(fd)
-            c.sendall(b"k")
-            c.close()
-        finally:
-            os._exit(0)
-    srv.close()
-    fd = os.open(src_disk, os.O_RDONLY)
-    buf = bytearray(1 << 20)
-    mv = memoryview(buf)
-    c = socket.create_connection(("127.0.0.1", port))
-    t0 = time.time()
-    off = 0
-    while off < size:
-        n = os.preadv(fd, [mv[:min(len(buf), size - off)]], off)
-        c.sendall(mv[:n])
-        off += n
-    c.recv(1)
-    ms = (time.time() - t0) * 1000
-    c.close()
-    os.close(fd)
-    os.waitpid(pid, 0)
+
+    def receive(c):
+        fd = os.open(dst_path, os.O_WRONLY)
+        buf = bytearray(1 << 20)
+        mv = memoryview(buf)
+        zero = bytes(len(buf))
+        off = 0
+        while off < size:
+            n = min(len(buf), size - off)
+            got = 0
+            while got < n:
+                k = c.recv_into(mv[got:n])
+                if k == 0:
+                    os._exit(1)
+                got += k
+            if buf[:n] != zero[:n]:
+                os.pwrite(fd, mv[:n], off)
+            off += n
+        os.close(fd)
+
+    def send(c):
+        fd = os.open(src_disk, os.O_RDONLY)
+        buf = bytearray(1 << 20)
+        mv = memoryview(buf)
+        off = 0
+        while off < size:
+            n = os.preadv(fd, [mv[:min(len(buf), size - off)]], off)
+            c.sendall(mv[:n])
+            off += n
+        os.close(fd)
+
+    ms = timed_loopback(receive, send)
     equal = file_hash(dst_path) == file_hash(src_disk)
     os.unlink(dst_path)
     return ms, equal

@@ -6,6 +6,8 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 
+import org.savevm.api.block.CacheMode;
+
 /**
  * Positional I/O on an image file that always transfers the whole buffer, with errors that name the file and the
  * byte offset. Positional calls never move the channel's position, so many threads may use one channel at once.
@@ -47,6 +49,20 @@ public final class FileIo {
                 return;
             }
             at += n;
+        }
+    }
+
+    /**
+     * The end of a write in cache mode {@code cache}: with writethrough and directsync the file's data (and what
+     * is needed to read it back) is on the disk before the write counts as done (QEMU's implied flush).
+     */
+    public static void syncAfterWrite(FileChannel ch, Path file, CacheMode cache) throws IOException {
+        if (cache.syncEveryWrite()) {
+            try {
+                ch.force(false);
+            } catch (IOException e) {
+                throw new IOException(file + ": sync after a write failed: " + e.getMessage(), e);
+            }
         }
     }
 

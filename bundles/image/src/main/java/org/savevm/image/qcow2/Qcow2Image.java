@@ -388,19 +388,9 @@ public final class Qcow2Image implements BlockImage {
         checkWritable();
         FileIo.checkRange(path, offset, src.remaining(), size);
         writeMapped(offset, src);
-        syncIfWriteThrough();
+        FileIo.syncAfterWrite(channel, path, cache);
     }
 
-    /** writethrough: a write completes once it and the metadata it changed are on the disk. */
-    private void syncIfWriteThrough() throws IOException {
-        if (cache.syncEveryWrite()) {
-            try {
-                channel.force(false);
-            } catch (IOException e) {
-                throw new IOException(path + ": sync after a write failed: " + e.getMessage(), e);
-            }
-        }
-    }
 
     @Override
     public CacheMode cacheMode() {
@@ -668,7 +658,7 @@ public final class Qcow2Image implements BlockImage {
         checkWritable();
         checkVmStateRange(pos, src.remaining());
         writeMapped(vmStateOffset() + pos, src);
-        syncIfWriteThrough();
+        FileIo.syncAfterWrite(channel, path, cache);
     }
 
     /**
@@ -812,7 +802,7 @@ public final class Qcow2Image implements BlockImage {
         } finally {
             lock.unlock();
         }
-        syncIfWriteThrough();
+        FileIo.syncAfterWrite(channel, path, cache);
     }
 
     /**

@@ -161,19 +161,9 @@ public final class RawImage implements BlockImage {
         } else {
             FileIo.writeFully(channel, path, offset, src);
         }
-        syncIfWriteThrough();
+        FileIo.syncAfterWrite(channel, path, cache);
     }
 
-    /** writethrough and directsync: a write completes once it is on the disk (QEMU's implied flush). */
-    private void syncIfWriteThrough() throws IOException {
-        if (cache.syncEveryWrite()) {
-            try {
-                channel.force(false);
-            } catch (IOException e) {
-                throw new IOException(path + ": sync after a write failed: " + e.getMessage(), e);
-            }
-        }
-    }
 
     @Override
     public CacheMode cacheMode() {
@@ -226,7 +216,7 @@ public final class RawImage implements BlockImage {
                 }
                 at += n;
             }
-            syncIfWriteThrough();
+            FileIo.syncAfterWrite(channel, path, cache);
         } finally {
             if (scratch.size() < KEPT_SCRATCH) {
                 scratch.add(span);
