@@ -69,6 +69,30 @@ class LauncherIT {
         }
     }
 
+    /** A bad machine option is one line naming it and exit status 2, before any bundle starts. */
+    @Test
+    void badMachineOptionsAreOneClearErrorBeforeAnythingStarts() throws Exception {
+        Path disk = Files.write(work.resolve("d.raw"), new byte[1 << 20]);
+        String[][] cases = {
+            {"--disk", disk + ",cache=bogus", "--disk " + disk + ",cache=bogus: unknown cache mode 'bogus'"},
+            {"--disk", disk + ",id=9", "--disk: drive id '9' must start with a letter"},
+            {"--disk", work.resolve("none.raw").toString(), "--disk: " + work.resolve("none.raw") + ": no such image file"},
+            {"--ram", "lots", "--ram lots: bad size 'lots'"},
+        };
+        for (String[] c : cases) {
+            try (LauncherProcess p = new LauncherProcess(work, c[0], c[1], "info-block")) {
+                assertEquals(2, p.exitWithin(60), p.err());
+                assertTrue(p.err().strip().startsWith("savevm: " + c[2]), p.err());
+                assertEquals(1, p.err().strip().lines().count(), p.err());
+                assertTrue(!p.err().contains("Exception"), p.err());
+            }
+        }
+        try (LauncherProcess p = new LauncherProcess(work, "--disk", disk + ",id=data,cache=writethrough", "info-block")) {
+            assertEquals(0, p.exitWithin(60), p.err());
+            assertTrue(p.out().startsWith("data: " + disk + " (raw)\n    Cache mode:       writethrough\n"), p.out());
+        }
+    }
+
     @Test
     void unknownCommandListsTheCommandsAndFails() throws Exception {
         try (LauncherProcess p = new LauncherProcess(work, "no-such-command")) {

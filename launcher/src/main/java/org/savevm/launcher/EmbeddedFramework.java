@@ -89,6 +89,7 @@ final class EmbeddedFramework {
                 }
             }
         }
+        MachineOptionsCheck.check(ctx, options.frameworkProperties());
         startAll(installed);
         if (!console.isEmpty()) {
             CommandsSettled.await(ctx);

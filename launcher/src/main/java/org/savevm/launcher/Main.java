@@ -26,7 +26,15 @@ public final class Main {
             // The migration demo re-launches this jar for its source and destination processes.
             System.setProperty("savevm.jar", jar.toString());
         }
-        EmbeddedFramework fw = EmbeddedFramework.start(options);
+        EmbeddedFramework fw;
+        try {
+            fw = EmbeddedFramework.start(options);
+        } catch (IllegalArgumentException e) {
+            // a machine option the machine bundle would refuse (MachineOptionsCheck)
+            System.err.println("savevm: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
         Thread hook = new Thread(fw::stop, "savevm-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         int status = 0;

@@ -44,6 +44,15 @@ public enum CacheMode {
         return ignoreFlush;
     }
 
+    /**
+     * The mode as QEMU's HMP {@code info block} shows it: writeback or writethrough, then {@code , direct} and
+     * {@code , ignore flushes} where they apply (cache=none is "writeback, direct").
+     */
+    public String describe() {
+        return (syncEveryWrite ? "writethrough" : "writeback") + (direct ? ", direct" : "")
+                + (ignoreFlush ? ", ignore flushes" : "");
+    }
+
     /** QEMU's name: {@code writeback}, {@code none}, {@code writethrough}, {@code directsync}, {@code unsafe}. */
     public String qemuName() {
         return name().toLowerCase(Locale.ROOT);

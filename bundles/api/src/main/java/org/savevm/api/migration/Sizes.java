@@ -43,4 +43,34 @@ public final class Sizes {
         }
         return (long) bytes;
     }
+
+    /**
+     * The machine's sizes ({@code --ram}, {@code --disk-dirty-rate}): plain bytes, or a whole number with K, M, G or
+     * T (powers of 1024). Stricter than {@link #parse}: no fractions, no B suffix.
+     */
+    public static long parseBytes(String s) {
+        String t = s.trim();
+        if (t.isEmpty()) {
+            throw new IllegalArgumentException("empty size");
+        }
+        char last = Character.toUpperCase(t.charAt(t.length() - 1));
+        int shift = switch (last) {
+            case 'K' -> 10;
+            case 'M' -> 20;
+            case 'G' -> 30;
+            case 'T' -> 40;
+            default -> 0;
+        };
+        String num = shift == 0 ? t : t.substring(0, t.length() - 1);
+        long v;
+        try {
+            v = Long.parseLong(num);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("bad size '" + s + "'");
+        }
+        if (v < 0 || (shift > 0 && v > (Long.MAX_VALUE >> shift))) {
+            throw new IllegalArgumentException("size out of range '" + s + "'");
+        }
+        return v << shift;
+    }
 }

@@ -7,7 +7,7 @@
  * postcopy recovery: {@link Outgoing#resume}, {@link Incoming#recover}.
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package org.savevm.api.migration;
 
 import org.osgi.annotation.bundle.Export;

@@ -16,6 +16,7 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.metatype.annotations.Designate;
 import org.savevm.api.block.BlockDrive;
 import org.savevm.api.block.BlockImage;
+import org.savevm.api.block.DriveSpec;
 import org.savevm.api.block.ImageService;
 import org.savevm.api.machine.GuestWorkload;
 import org.savevm.api.machine.Machine;

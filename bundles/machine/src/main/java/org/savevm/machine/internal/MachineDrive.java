@@ -14,6 +14,7 @@ import java.util.zip.CRC32C;
 
 import org.savevm.api.block.BlockDrive;
 import org.savevm.api.block.BlockImage;
+import org.savevm.api.block.DriveSpec;
 
 /**
  * A disk of the machine: an image under a device name, with the dirty log QEMU's block migration keeps per

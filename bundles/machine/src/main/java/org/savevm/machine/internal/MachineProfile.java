@@ -5,6 +5,7 @@ import java.util.Comparator;
 import java.util.List;
 
 import org.savevm.api.machine.RamBlock;
+import org.savevm.api.migration.Sizes;
 
 /**
  * RAM block lists of the machine types we emulate, so that our MEM_SIZE record matches QEMU's. For
@@ -48,30 +49,8 @@ public final class MachineProfile {
         return sorted;
     }
 
-    /** Parses QEMU-style sizes: plain bytes, or a number with K, M, G or T (powers of 1024). */
+    /** Parses machine sizes ({@code --ram}, {@code --disk-dirty-rate}): {@link Sizes#parseBytes}. */
     public static long parseSize(String s) {
-        String t = s.trim();
-        if (t.isEmpty()) {
-            throw new IllegalArgumentException("empty size");
-        }
-        char last = Character.toUpperCase(t.charAt(t.length() - 1));
-        int shift = switch (last) {
-            case 'K' -> 10;
-            case 'M' -> 20;
-            case 'G' -> 30;
-            case 'T' -> 40;
-            default -> 0;
-        };
-        String num = shift == 0 ? t : t.substring(0, t.length() - 1);
-        long v;
-        try {
-            v = Long.parseLong(num);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("bad size '" + s + "'");
-        }
-        if (v < 0 || (shift > 0 && v > (Long.MAX_VALUE >> shift))) {
-            throw new IllegalArgumentException("size out of range '" + s + "'");
-        }
-        return v << shift;
+        return Sizes.parseBytes(s);
     }
 }

@@ -15,6 +15,7 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.savevm.api.block.BlockDrive;
 import org.savevm.api.block.CacheMode;
+import org.savevm.api.block.DriveSpec;
 import org.savevm.api.block.ImageFormat;
 import org.savevm.api.machine.WorkloadSpec;
 import org.savevm.testing.ManualClock;
@@ -197,5 +198,43 @@ class DrivesTest {
             assertEquals(List.of("disk1"), m.drives().stream().map(BlockDrive::name).toList());
             assertEquals(2, del.run(List.of(), System.out, err));
         }
+    }
+
+    /** info-block prints QEMU's HMP "info block" lines: file, format, read-only, cache mode, backing chain. */
+    @Test
+    void infoBlockShowsEachDriveAsQemuDoes(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        var images = new org.savevm.image.internal.ImageServiceComponent();
+        Path base = tmp.resolve("base.raw");
+        Path top = tmp.resolve("top.qcow2");
+        Path data = tmp.resolve("data.raw");
+        images.create(base, ImageFormat.RAW, 1 << 20, Optional.empty(), Optional.empty()).close();
+        images.create(top, ImageFormat.QCOW2, -1, Optional.of(base), Optional.of(ImageFormat.RAW)).close();
+        images.create(data, ImageFormat.RAW, 1 << 20, Optional.empty(), Optional.empty()).close();
+        List<MachineDrive> drives = MachineComponent.openDrives(DriveSpec.parseAll(List.of(
+                top + ",id=sys,cache=writethrough", data + ",id=scratch,cache=unsafe", base + ",id=ro,readonly=on")),
+                images);
+        try (SimulatedMachine m = new SimulatedMachine("pc-i440fx-7.2", 1L << 20, WorkloadSpec.DEFAULT, drives, 0)) {
+            var info = new org.savevm.machine.internal.commands.DriveCommands.InfoBlock(m);
+            java.io.ByteArrayOutputStream outBytes = new java.io.ByteArrayOutputStream();
+            java.io.ByteArrayOutputStream errBytes = new java.io.ByteArrayOutputStream();
+            java.io.PrintStream out = new java.io.PrintStream(outBytes, true);
+            java.io.PrintStream err = new java.io.PrintStream(errBytes, true);
+            assertEquals(0, info.run(List.of(), out, err));
+            String nl = System.lineSeparator();
+            assertEquals("sys: " + top + " (qcow2)" + nl
+                    + "    Cache mode:       writethrough" + nl
+                    + "    Backing file:     " + base + " (chain depth: 1)" + nl + nl
+                    + "scratch: " + data + " (raw)" + nl
+                    + "    Cache mode:       writeback, ignore flushes" + nl + nl
+                    + "ro: " + base + " (raw, read-only)" + nl
+                    + "    Cache mode:       writeback" + nl + nl, outBytes.toString());
+            outBytes.reset();
+            assertEquals(0, info.run(List.of("scratch"), out, err));
+            assertTrue(outBytes.toString().startsWith("scratch: "), outBytes.toString());
+            assertEquals(1, info.run(List.of("nope"), out, err));
+            assertTrue(errBytes.toString().contains("Device 'nope' not found"), errBytes.toString());
+        }
+        assertEquals("writeback, direct", org.savevm.api.block.CacheMode.NONE.describe());
+        assertEquals("writethrough, direct", org.savevm.api.block.CacheMode.DIRECTSYNC.describe());
     }
 }

@@ -1,12 +1,10 @@
-package org.savevm.machine.internal;
+package org.savevm.api.block;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
-import org.savevm.api.block.CacheMode;
-import org.savevm.api.block.ImageFormat;
 
 /**
  * One {@code --disk} option, in the spirit of QEMU's {@code -drive}: {@code FILE[,format=raw|qcow2][,id=NAME]
@@ -19,7 +17,7 @@ import org.savevm.api.block.ImageFormat;
  */
 public record DriveSpec(Path file, Optional<ImageFormat> format, String id, boolean readOnly, CacheMode cache) {
     /** QEMU's block section counts a device name in one byte. */
-    static final int MAX_ID_LENGTH = 255;
+    public static final int MAX_ID_LENGTH = 255;
 
     public DriveSpec {
         checkId(id);
@@ -121,7 +119,8 @@ public record DriveSpec(Path file, Optional<ImageFormat> format, String id, bool
         return parts;
     }
 
-    static void checkId(String id) {
+    /** Checks a drive id (QEMU's id rules); the error says what is wrong. */
+    public static void checkId(String id) {
         if (id == null || id.isEmpty() || id.length() > MAX_ID_LENGTH) {
             throw new IllegalArgumentException("drive id must be 1.." + MAX_ID_LENGTH + " characters");
         }
