@@ -55,12 +55,12 @@ public interface BlockImage extends Closeable {
         throw new IOException(path() + ": resizing " + format().qemuName() + " images is not supported");
     }
 
-    /** The image's internal snapshots, when its format has them (qcow2); empty for raw. */
     /** How this image's writes meet the page cache and its flushes (QEMU's {@code cache=}). */
     default CacheMode cacheMode() {
         return CacheMode.WRITEBACK;
     }
 
+    /** The image's internal snapshots, when its format has them (qcow2); empty for raw. */
     default Optional<InternalSnapshots> internalSnapshots() {
         return Optional.empty();
     }

@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
-
 /**
  * One {@code --disk} option, in the spirit of QEMU's {@code -drive}: {@code FILE[,format=raw|qcow2][,id=NAME]
  * [,readonly=on|off][,cache=writeback|none|writethrough|directsync|unsafe]} (cache as QEMU's, writeback by

@@ -10,8 +10,8 @@ import org.osgi.annotation.versioning.ProviderType;
 @ProviderType
 public interface ImageService {
     /**
-     * Opens {@code file} in cache mode writeback (QEMU's default). With {@code format} empty the format is probed (qcow2 magic, else raw, as QEMU warns but
-     * does). A qcow2 backing file is opened read-only, relative names resolved against {@code file}'s directory.
+     * Opens {@code file} in cache mode writeback (QEMU's default). With {@code format} empty the format is probed
+     * (qcow2 magic, else raw, as QEMU warns but does). A qcow2 backing file is opened read-only, relative names resolved against {@code file}'s directory.
      */
     default BlockImage open(Path file, Optional<ImageFormat> format, boolean readOnly) throws IOException {
         return open(file, format, readOnly, CacheMode.WRITEBACK);

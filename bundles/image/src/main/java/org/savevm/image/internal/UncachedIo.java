@@ -25,8 +25,10 @@ import java.util.Optional;
  * Which is faster depends on the machine: one session measured buffered writes of a fresh 512 MiB at 1.1-4.6 s
  * against 0.35 s with {@code O_DIRECT}; on 2026-12-03 (session 9) the same VM did them at 3 GB/s buffered and
  * 1.2-1.3 GB/s direct (dd), and the demo's 1 GiB block migration went 938 -> 819 ms (median of 7 interleaved runs)
- * when its destination wrote through the page cache — QEMU's default, {@code cache=writeback}, which is ours too. Coherence between the two channels is the kernel's: an {@code O_DIRECT} read first
- * writes back dirty cached pages of its range, an {@code O_DIRECT} write invalidates them.
+ * when its destination wrote through the page cache — QEMU's default, {@code cache=writeback}, which is ours too.
+ *
+ * <p>Coherence between the two channels is the kernel's: an {@code O_DIRECT} read first writes back dirty cached
+ * pages of its range, an {@code O_DIRECT} write invalidates them.
  *
  * <p>Transfers are eligible when offset, length and the buffer's memory address are multiples of
  * {@link #ALIGNMENT} and the length is at least {@link #MIN_LENGTH}; everything else stays buffered. Where the

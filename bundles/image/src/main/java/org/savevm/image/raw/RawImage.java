@@ -164,7 +164,6 @@ public final class RawImage implements BlockImage {
         FileIo.syncAfterWrite(channel, path, cache);
     }
 
-
     @Override
     public CacheMode cacheMode() {
         return cache;

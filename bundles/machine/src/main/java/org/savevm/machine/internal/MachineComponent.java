@@ -22,6 +22,7 @@ import org.savevm.api.machine.GuestWorkload;
 import org.savevm.api.machine.Machine;
 import org.savevm.api.machine.RamBlock;
 import org.savevm.api.machine.WorkloadSpec;
+import org.savevm.api.migration.Sizes;
 
 /**
  * The Machine service. A configuration change re-creates the component (and with it the RAM), as changing
@@ -59,10 +60,10 @@ public final class MachineComponent implements Machine {
         List<String> diskSpecs = configured && properties.containsKey("disks") ? List.of(config.disks())
                 : lines(context.getProperty(DISKS_PROPERTY));
         long diskRate = configured && properties.containsKey("disk_workload_rate") ? config.disk_workload_rate()
-                : Optional.ofNullable(context.getProperty(DISK_RATE_PROPERTY)).map(MachineProfile::parseSize)
+                : Optional.ofNullable(context.getProperty(DISK_RATE_PROPERTY)).map(Sizes::parseBytes)
                         .orElse(config.disk_workload_rate());
         List<MachineDrive> drives = openDrives(DriveSpec.parseAll(diskSpecs), images);
-        this.machine = new SimulatedMachine(config.type(), MachineProfile.parseSize(ram), spec, drives, diskRate);
+        this.machine = new SimulatedMachine(config.type(), Sizes.parseBytes(ram), spec, drives, diskRate);
         if (config.workload_autostart()) {
             machine.workload().resume();
         }

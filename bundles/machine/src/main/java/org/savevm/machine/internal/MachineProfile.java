@@ -5,7 +5,6 @@ import java.util.Comparator;
 import java.util.List;
 
 import org.savevm.api.machine.RamBlock;
-import org.savevm.api.migration.Sizes;
 
 /**
  * RAM block lists of the machine types we emulate, so that our MEM_SIZE record matches QEMU's. For
@@ -47,10 +46,5 @@ public final class MachineProfile {
         List<T> sorted = new ArrayList<>(creationOrder);
         sorted.sort(Comparator.comparingLong(maxLength).reversed());
         return sorted;
-    }
-
-    /** Parses machine sizes ({@code --ram}, {@code --disk-dirty-rate}): {@link Sizes#parseBytes}. */
-    public static long parseSize(String s) {
-        return Sizes.parseBytes(s);
     }
 }

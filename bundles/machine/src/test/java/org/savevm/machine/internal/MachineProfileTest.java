@@ -10,6 +10,7 @@ import java.util.List;
 
 import org.junit.jupiter.api.Test;
 import org.savevm.api.machine.RamBlock;
+import org.savevm.api.migration.Sizes;
 import org.savevm.testing.CorpusStreams;
 
 class MachineProfileTest {
@@ -60,12 +61,12 @@ class MachineProfileTest {
 
     @Test
     void parsesQemuSizes() {
-        assertEquals(16L << 20, MachineProfile.parseSize("16M"));
-        assertEquals(1L << 30, MachineProfile.parseSize("1g"));
-        assertEquals(4096, MachineProfile.parseSize("4096"));
-        assertEquals(8L << 10, MachineProfile.parseSize("8K"));
-        assertThrows(IllegalArgumentException.class, () -> MachineProfile.parseSize("x"));
-        assertThrows(IllegalArgumentException.class, () -> MachineProfile.parseSize("-1M"));
+        assertEquals(16L << 20, Sizes.parseBytes("16M"));
+        assertEquals(1L << 30, Sizes.parseBytes("1g"));
+        assertEquals(4096, Sizes.parseBytes("4096"));
+        assertEquals(8L << 10, Sizes.parseBytes("8K"));
+        assertThrows(IllegalArgumentException.class, () -> Sizes.parseBytes("x"));
+        assertThrows(IllegalArgumentException.class, () -> Sizes.parseBytes("-1M"));
         assertThrows(IllegalArgumentException.class, () -> MachineProfile.blocks("q35-weird", 1 << 20));
         assertThrows(IllegalArgumentException.class, () -> MachineProfile.blocks("pc-i440fx-7.2", 1000));
     }

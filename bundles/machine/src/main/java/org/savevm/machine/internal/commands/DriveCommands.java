@@ -12,7 +12,7 @@ import org.savevm.api.SavevmCommand;
 import org.savevm.api.block.BlockDrive;
 import org.savevm.api.block.BlockImage;
 import org.savevm.api.machine.Machine;
-import org.savevm.machine.internal.MachineProfile;
+import org.savevm.api.migration.Sizes;
 
 /**
  * QEMU's HMP {@code info block}, {@code drive_del} and {@code block_resize} for the machine's drives: the last two
@@ -162,7 +162,7 @@ public final class DriveCommands {
         @Override
         public int run(List<String> args, PrintStream out, PrintStream err) {
             return DriveCommands.run(usage(),
-                    () -> machine.resizeDrive(args.get(0), MachineProfile.parseSize(args.get(1))), args, 2, err);
+                    () -> machine.resizeDrive(args.get(0), Sizes.parseBytes(args.get(1))), args, 2, err);
         }
     }
 }

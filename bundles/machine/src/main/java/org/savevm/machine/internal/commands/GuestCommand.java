@@ -16,7 +16,7 @@ import org.savevm.api.machine.GuestWorkload;
 import org.savevm.api.machine.Machine;
 import org.savevm.api.machine.RamBlock;
 import org.savevm.api.machine.WorkloadSpec;
-import org.savevm.machine.internal.MachineProfile;
+import org.savevm.api.migration.Sizes;
 
 /** {@code guest}: shows or steers the workload that plays the guest. */
 @Component(service = SavevmCommand.class)
@@ -61,7 +61,7 @@ public final class GuestCommand implements SavevmCommand {
                         return usageError(err);
                     }
                     WorkloadSpec s = w.spec();
-                    w.configure(new WorkloadSpec(MachineProfile.parseSize(args.get(1)), s.writeSize(),
+                    w.configure(new WorkloadSpec(Sizes.parseBytes(args.get(1)), s.writeSize(),
                             s.hotFraction(), s.locality(), s.zeroShare(), s.seed()));
                 }
                 case "fill" -> {
