@@ -93,6 +93,42 @@ class LauncherIT {
         }
     }
 
+    /** What only opening the image tells is one line too: the launcher opens each drive before the machine does. */
+    @Test
+    void imagesTheMachineCannotOpenAreOneClearErrorBeforeItStarts() throws Exception {
+        byte[] header = new byte[1 << 16];
+        java.nio.ByteBuffer.wrap(header).putInt(0x514649fb).putInt(7); // qcow2 magic, a version no QEMU knows
+        Path corrupt = Files.write(work.resolve("bad.qcow2"), header);
+        Path disk = Files.write(work.resolve("ok.raw"), new byte[1 << 20]);
+        String[][] cases = {
+            {corrupt + ",format=qcow2", "--disk " + corrupt + " (drive 'disk0'): " + corrupt
+                    + ": unsupported qcow2 version 7"},
+            {disk + ",format=qcow2,id=sys", "--disk " + disk + " (drive 'sys'): " + disk + ": not a qcow2 image"},
+        };
+        for (String[] c : cases) {
+            try (LauncherProcess p = new LauncherProcess(work, "--disk", c[0], "info-block")) {
+                assertEquals(2, p.exitWithin(60), p.err());
+                assertTrue(p.err().strip().startsWith("savevm: " + c[1]), p.err());
+                assertEquals(1, p.err().strip().lines().count(), p.err());
+                assertTrue(!p.err().contains("Exception"), p.err());
+            }
+        }
+        // a second savevm on an image the first one writes: refused, the first one keeps it
+        try (LauncherProcess first = new LauncherProcess(work, "--disk", disk.toString())) {
+            first.send("info-block");
+            waitFor(first, 60_000, () -> first.out().contains("disk0: " + disk + " (raw)"));
+            try (LauncherProcess second = new LauncherProcess(work, "--disk", disk.toString(), "info-block")) {
+                assertEquals(2, second.exitWithin(60), second.err());
+                assertEquals("savevm: --disk " + disk + " (drive 'disk0'): " + disk
+                        + ": the image is open for writing by another process", second.err().strip());
+            }
+            try (LauncherProcess reader = new LauncherProcess(work, "--disk", disk + ",readonly=on", "info-block")) {
+                assertEquals(0, reader.exitWithin(60), reader.err());
+                assertTrue(reader.out().startsWith("disk0: " + disk + " (raw, read-only)"), reader.out());
+            }
+        }
+    }
+
     @Test
     void unknownCommandListsTheCommandsAndFails() throws Exception {
         try (LauncherProcess p = new LauncherProcess(work, "no-such-command")) {

@@ -90,7 +90,14 @@ final class EmbeddedFramework {
             }
         }
         MachineOptionsCheck.check(ctx, options.frameworkProperties());
-        startAll(installed);
+        // the machine opens its drives when it activates: they are opened once before, where a refusal is one line
+        List<Bundle> machine = installed.stream()
+                .filter(b -> MachineOptionsCheck.MACHINE_BUNDLE.equals(b.getSymbolicName())).toList();
+        List<Bundle> others = new ArrayList<>(installed);
+        others.removeAll(machine);
+        startAll(others);
+        MachineOptionsCheck.openDrives(ctx, options.frameworkProperties());
+        startAll(machine);
         if (!console.isEmpty()) {
             CommandsSettled.await(ctx);
             startAll(console);
