@@ -113,19 +113,26 @@ class LauncherIT {
                 assertTrue(!p.err().contains("Exception"), p.err());
             }
         }
-        // a second savevm on an image the first one writes: refused, the first one keeps it
+        // a second savevm on an image the first one writes: refused as QEMU refuses (its lock bytes), as a writer
+        // and as a read-only drive; the first one keeps it
         try (LauncherProcess first = new LauncherProcess(work, "--disk", disk.toString())) {
             first.send("info-block");
             waitFor(first, 60_000, () -> first.out().contains("disk0: " + disk + " (raw)"));
             try (LauncherProcess second = new LauncherProcess(work, "--disk", disk.toString(), "info-block")) {
                 assertEquals(2, second.exitWithin(60), second.err());
                 assertEquals("savevm: --disk " + disk + " (drive 'disk0'): " + disk
-                        + ": the image is open for writing by another process", second.err().strip());
+                        + ": failed to get \"write\" lock: is another process using the image?", second.err().strip());
             }
             try (LauncherProcess reader = new LauncherProcess(work, "--disk", disk + ",readonly=on", "info-block")) {
-                assertEquals(0, reader.exitWithin(60), reader.err());
-                assertTrue(reader.out().startsWith("disk0: " + disk + " (raw, read-only)"), reader.out());
+                assertEquals(2, reader.exitWithin(60), reader.err());
+                assertTrue(reader.err().contains(": failed to get shared \"write\" lock"), reader.err());
             }
+            first.send("info-block");
+            waitFor(first, 30_000, () -> first.out().split("disk0: ", -1).length == 3);
+        }
+        try (LauncherProcess reader = new LauncherProcess(work, "--disk", disk + ",readonly=on", "info-block")) {
+            assertEquals(0, reader.exitWithin(60), reader.err());
+            assertTrue(reader.out().startsWith("disk0: " + disk + " (raw, read-only)"), reader.out());
         }
     }
 

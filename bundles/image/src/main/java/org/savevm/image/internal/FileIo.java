@@ -107,28 +107,6 @@ public final class FileIo {
         return true;
     }
 
-    /**
-     * Where a writer's lock sits: one byte far past any image's end, so that it never overlaps the byte-range locks
-     * QEMU takes (bytes 100.. and 200..) and qemu-img can still inspect an image we hold open.
-     */
-    static final long WRITER_LOCK_OFFSET = Long.MAX_VALUE - 1;
-
-    /**
-     * Takes the writer's lock of an image file: a second writable open of the same file, in this JVM or in another
-     * savevm process, is refused instead of two caches corrupting one image. Released when the channel closes.
-     */
-    public static void lockForWriting(FileChannel ch, Path file) throws IOException {
-        java.nio.channels.FileLock lock;
-        try {
-            lock = ch.tryLock(WRITER_LOCK_OFFSET, 1, false);
-        } catch (java.nio.channels.OverlappingFileLockException e) {
-            throw new IOException(file + ": the image is already open for writing in this process");
-        }
-        if (lock == null) {
-            throw new IOException(file + ": the image is open for writing by another process");
-        }
-    }
-
     public static void checkRange(Path file, long offset, long length, long size) throws IOException {
         if (offset < 0 || length < 0 || offset > size || length > size - offset) {
             throw new IOException(file + ": request [" + offset + ", +" + length + ") outside the image (size "

@@ -13,6 +13,7 @@ import org.savevm.api.block.BlockStatus;
 import org.savevm.api.block.CacheMode;
 import org.savevm.api.block.ImageFormat;
 import org.savevm.image.internal.FileIo;
+import org.savevm.image.internal.ImageLocks;
 
 /**
  * A qcow2 image (QEMU's block/qcow2.c, qcow2-cluster.c, qcow2-refcount.c): version 3 (and 2) read and write,
@@ -38,6 +39,8 @@ public final class Qcow2Image implements BlockImage {
 
     private final Path path;
     private final FileChannel channel;
+    /** QEMU's lock bytes on the file (a qcow2 file also keeps resizers out: its metadata must not change under us). */
+    private final ImageLocks locks;
     private final Qcow2Header header;
     private final boolean readOnly;
     private final BlockImage backing;
@@ -58,10 +61,11 @@ public final class Qcow2Image implements BlockImage {
     /** Set once by {@link #open(Path, boolean, BackingOpener, CacheMode)} before the image is handed out. */
     private CacheMode cache = CacheMode.WRITEBACK;
 
-    private Qcow2Image(Path path, FileChannel channel, Qcow2Header header, boolean readOnly, BlockImage backing)
-            throws IOException {
+    private Qcow2Image(Path path, FileChannel channel, ImageLocks locks, Qcow2Header header, boolean readOnly,
+            BlockImage backing) throws IOException {
         this.path = path;
         this.channel = channel;
+        this.locks = locks;
         this.header = header;
         this.readOnly = readOnly;
         this.backing = backing;
@@ -107,7 +111,9 @@ public final class Qcow2Image implements BlockImage {
     /** Opens over a given channel (tests inject crashes through it). */
     static Qcow2Image open(Path file, boolean readOnly, BackingOpener opener, FileChannel ch) throws IOException {
         BlockImage backing = null;
+        ImageLocks locks = null;
         try {
+            locks = ImageLocks.forImage(file, true, readOnly);
             long fileSize = ch.size();
             ByteBuffer first = ByteBuffer.allocate((int) Math.min(fileSize, Qcow2Header.V3_HEADER_LENGTH));
             FileIo.readFully(ch, file, 0, first);
@@ -122,7 +128,6 @@ public final class Qcow2Image implements BlockImage {
             }
             Qcow2Header header = Qcow2Header.parse(file, first, fileSize);
             if (!readOnly) {
-                FileIo.lockForWriting(ch, file);
                 if (header.dirty()) {
                     throw new Qcow2FormatException(file + ": the dirty bit is set (lazy refcounts not written back);"
                             + " repair it with 'qemu-img check -r all' or open it read-only");
@@ -150,10 +155,13 @@ public final class Qcow2Image implements BlockImage {
                 }
                 backing = opener.open(resolved, fmt);
             }
-            return new Qcow2Image(file, ch, header, readOnly, backing);
+            return new Qcow2Image(file, ch, locks, header, readOnly, backing);
         } catch (IOException | RuntimeException e) {
             try {
                 ch.close();
+                if (locks != null) {
+                    locks.close();
+                }
                 if (backing != null) {
                     backing.close();
                 }
@@ -949,7 +957,11 @@ public final class Qcow2Image implements BlockImage {
             flush();
         } finally {
             try {
-                channel.close();
+                try {
+                    channel.close();
+                } finally {
+                    locks.close();
+                }
             } finally {
                 if (backing != null) {
                     backing.close();

@@ -13,6 +13,7 @@ import org.savevm.api.block.BlockStatus;
 import org.savevm.api.block.CacheMode;
 import org.savevm.api.block.ImageFormat;
 import org.savevm.image.internal.FileIo;
+import org.savevm.image.internal.ImageLocks;
 import org.savevm.image.internal.UncachedIo;
 
 /**
@@ -53,6 +54,8 @@ public final class RawImage implements BlockImage {
 
     private final Path path;
     private final FileChannel channel;
+    /** QEMU's lock bytes on the file: a QEMU (or another savevm) does not write it while we use it. */
+    private final ImageLocks locks;
     private final boolean readOnly;
     private final CacheMode cache;
     /** The O_DIRECT side of the file, or null where the file system has none. */
@@ -61,9 +64,11 @@ public final class RawImage implements BlockImage {
     /** Changes only through {@link #resize}, which the machine refuses while a migration holds the drive. */
     private volatile long size;
 
-    private RawImage(Path path, FileChannel channel, boolean readOnly, CacheMode cache) throws IOException {
+    private RawImage(Path path, FileChannel channel, ImageLocks locks, boolean readOnly, CacheMode cache)
+            throws IOException {
         this.path = path;
         this.channel = channel;
+        this.locks = locks;
         this.readOnly = readOnly;
         this.cache = cache;
         this.size = channel.size();
@@ -81,20 +86,17 @@ public final class RawImage implements BlockImage {
     }
 
     public static RawImage open(Path file, boolean readOnly, CacheMode cache) throws IOException {
-        FileChannel ch = readOnly ? FileChannel.open(file, StandardOpenOption.READ)
-                : FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
-        if (!readOnly) {
-            try {
-                FileIo.lockForWriting(ch, file);
-            } catch (IOException e) {
-                ch.close();
-                throw e;
-            }
-        }
+        ImageLocks locks = ImageLocks.forImage(file, false, readOnly);
+        FileChannel ch = null;
         try {
-            return new RawImage(file, ch, readOnly, cache);
+            ch = readOnly ? FileChannel.open(file, StandardOpenOption.READ)
+                    : FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            return new RawImage(file, ch, locks, readOnly, cache);
         } catch (IOException | RuntimeException e) {
-            ch.close();
+            if (ch != null) {
+                ch.close();
+            }
+            locks.close();
             throw e;
         }
     }
@@ -106,14 +108,27 @@ public final class RawImage implements BlockImage {
         }
         FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
                 StandardOpenOption.WRITE, StandardOpenOption.SPARSE);
-        FileIo.lockForWriting(ch, file);
         try (var raf = new java.io.RandomAccessFile(file.toFile(), "rw")) {
             raf.setLength(size);
         } catch (IOException e) {
             ch.close();
             throw new IOException(file + ": cannot set size " + size + ": " + e.getMessage(), e);
         }
-        return new RawImage(file, ch, false, CacheMode.WRITEBACK);
+        // locked after the second descriptor closed, which would have dropped the locks
+        ImageLocks locks;
+        try {
+            locks = ImageLocks.forImage(file, false, false);
+        } catch (IOException e) {
+            ch.close();
+            throw e;
+        }
+        try {
+            return new RawImage(file, ch, locks, false, CacheMode.WRITEBACK);
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            locks.close();
+            throw e;
+        }
     }
 
     @Override
@@ -185,6 +200,8 @@ public final class RawImage implements BlockImage {
             // FileChannel cannot extend a file without writing; setLength through a second descriptor makes a hole
             try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(path.toFile(), "rw")) {
                 raf.setLength(newSize);
+            } finally {
+                locks.apply(); // closing that descriptor dropped the process's locks on the file
             }
         }
         size = newSize;
@@ -270,7 +287,11 @@ public final class RawImage implements BlockImage {
                     uncached.close();
                 }
             } finally {
-                channel.close();
+                try {
+                    channel.close();
+                } finally {
+                    locks.close();
+                }
             }
         }
     }

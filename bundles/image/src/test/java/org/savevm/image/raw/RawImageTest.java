@@ -67,22 +67,30 @@ class RawImageTest {
                 () -> service.create(f, ImageFormat.RAW, MIB, Optional.empty(), Optional.empty()), "exists");
     }
 
+    /** QEMU's lock semantics within one process too: one writer and no reader beside it; readers share. */
     @Test
-    void aSecondWritableOpenIsRefused() throws Exception {
+    void aSecondWriterAndAReaderBesideAWriterAreRefused() throws Exception {
         Path raw = dir.resolve("lock.raw");
         Path qcow2 = dir.resolve("lock.qcow2");
         try (BlockImage a = service.create(raw, ImageFormat.RAW, MIB, Optional.empty(), Optional.empty());
                 BlockImage b = service.create(qcow2, ImageFormat.QCOW2, MIB, Optional.empty(), Optional.empty())) {
             for (Path f : new Path[] { raw, qcow2 }) {
                 IOException e = assertThrows(IOException.class, () -> service.open(f, Optional.empty(), false));
-                assertTrue(e.getMessage().contains(f + ": the image is already open for writing"), e.getMessage());
-                try (BlockImage reader = service.open(f, Optional.empty(), true)) {
-                    assertEquals(MIB, reader.size()); // readers are not refused
-                }
+                assertEquals(f + ": failed to get \"write\" lock: is another process using the image?", e.getMessage());
+                e = assertThrows(IOException.class, () -> service.open(f, Optional.empty(), true));
+                assertEquals(f + ": failed to get shared \"write\" lock: is another process using the image?",
+                        e.getMessage());
             }
         }
-        service.open(raw, Optional.empty(), false).close(); // released by close
-        service.open(qcow2, Optional.empty(), false).close();
+        for (Path f : new Path[] { raw, qcow2 }) {
+            try (BlockImage r1 = service.open(f, Optional.empty(), true);
+                    BlockImage r2 = service.open(f, Optional.empty(), true)) {
+                assertEquals(MIB, r2.size()); // readers share
+                IOException e = assertThrows(IOException.class, () -> service.open(f, Optional.empty(), false));
+                assertTrue(e.getMessage().startsWith(f + ": failed to get \"write\" lock"), e.getMessage());
+            }
+            service.open(f, Optional.empty(), false).close(); // released by close
+        }
     }
 
     @Test
