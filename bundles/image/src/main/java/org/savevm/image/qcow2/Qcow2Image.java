@@ -39,7 +39,10 @@ public final class Qcow2Image implements BlockImage {
 
     private final Path path;
     private final FileChannel channel;
-    /** QEMU's lock bytes on the file (a qcow2 file also keeps resizers out: its metadata must not change under us). */
+    /**
+     * QEMU's lock bytes on the file (a qcow2 file also keeps resizers out: its metadata must not change under us);
+     * null for an image opened over a test's channel.
+     */
     private final ImageLocks locks;
     private final Qcow2Header header;
     private final boolean readOnly;
@@ -102,18 +105,28 @@ public final class Qcow2Image implements BlockImage {
             throw new IOException(file + ": cache=" + cache.qemuName() + " (O_DIRECT) is not supported for qcow2"
                     + " images, which go through the page cache; use cache=writeback or writethrough");
         }
-        Qcow2Image image = open(file, readOnly, opener, readOnly ? FileChannel.open(file, StandardOpenOption.READ)
-                : FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE));
+        ImageLocks locks = ImageLocks.forImage(file, true, readOnly);
+        Qcow2Image image;
+        try {
+            image = open(file, readOnly, opener, readOnly ? FileChannel.open(file, StandardOpenOption.READ)
+                    : FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE), locks);
+        } catch (IOException | RuntimeException e) {
+            locks.close();
+            throw e;
+        }
         image.cache = cache;
         return image;
     }
 
-    /** Opens over a given channel (tests inject crashes through it). */
+    /** Opens over a given channel (tests inject crashes through it, so no locks: a "crash" would leave them held). */
     static Qcow2Image open(Path file, boolean readOnly, BackingOpener opener, FileChannel ch) throws IOException {
+        return open(file, readOnly, opener, ch, null);
+    }
+
+    private static Qcow2Image open(Path file, boolean readOnly, BackingOpener opener, FileChannel ch,
+            ImageLocks locks) throws IOException {
         BlockImage backing = null;
-        ImageLocks locks = null;
         try {
-            locks = ImageLocks.forImage(file, true, readOnly);
             long fileSize = ch.size();
             ByteBuffer first = ByteBuffer.allocate((int) Math.min(fileSize, Qcow2Header.V3_HEADER_LENGTH));
             FileIo.readFully(ch, file, 0, first);
@@ -159,9 +172,6 @@ public final class Qcow2Image implements BlockImage {
         } catch (IOException | RuntimeException e) {
             try {
                 ch.close();
-                if (locks != null) {
-                    locks.close();
-                }
                 if (backing != null) {
                     backing.close();
                 }
@@ -960,7 +970,9 @@ public final class Qcow2Image implements BlockImage {
                 try {
                     channel.close();
                 } finally {
-                    locks.close();
+                    if (locks != null) {
+                        locks.close();
+                    }
                 }
             } finally {
                 if (backing != null) {

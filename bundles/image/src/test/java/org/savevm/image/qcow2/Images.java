@@ -51,7 +51,7 @@ final class Images {
      * ("present": false); our contract says one more, the chain's length.
      */
     static List<Extent> qemuMap(Path image, String format) throws IOException, InterruptedException {
-        String json = QemuImg.ok(QemuImg.QEMU_IMG, "map", "--output=json", "-f", format, image.toString());
+        String json = QemuImg.ok(QemuImg.QEMU_IMG, "map", "-U", "--output=json", "-f", format, image.toString());
         List<Extent> out = new ArrayList<>();
         Matcher m = MAP_LINE.matcher(json);
         while (m.find()) {
@@ -78,7 +78,7 @@ final class Images {
 
     /** qemu-img check must find nothing: no errors, no leaks. */
     static void assertCheckClean(Path image) throws IOException, InterruptedException {
-        QemuImg.Result r = QemuImg.run(QemuImg.QEMU_IMG, "check", "-f", "qcow2", image.toString());
+        QemuImg.Result r = QemuImg.run(QemuImg.QEMU_IMG, "check", "-U", "-f", "qcow2", image.toString());
         if (r.exit() != 0 || !r.out().contains("No errors were found")) {
             throw new AssertionError("qemu-img check " + image + " exited " + r.exit() + ":\n" + r.out() + r.err());
         }
@@ -86,7 +86,7 @@ final class Images {
 
     /** qemu-img compare of two images must say identical (guest bytes; allocation may differ). */
     static void assertQemuCompareEqual(Path a, String fa, Path b, String fb) throws IOException, InterruptedException {
-        QemuImg.Result r = QemuImg.run(QemuImg.QEMU_IMG, "compare", "-f", fa, "-F", fb, a.toString(),
+        QemuImg.Result r = QemuImg.run(QemuImg.QEMU_IMG, "compare", "-U", "-f", fa, "-F", fb, a.toString(),
                 b.toString());
         if (r.exit() != 0) {
             throw new AssertionError("qemu-img compare " + a + " " + b + " exited " + r.exit() + ": " + r.out()
@@ -98,7 +98,7 @@ final class Images {
     static byte[] qemuRead(Path image, String format, Path dir) throws IOException, InterruptedException {
         Path raw = Files.createTempFile(dir, "qemu-view", ".raw");
         Files.delete(raw);
-        QemuImg.ok(QemuImg.QEMU_IMG, "convert", "-f", format, "-O", "raw", image.toString(), raw.toString());
+        QemuImg.ok(QemuImg.QEMU_IMG, "convert", "-U", "-f", format, "-O", "raw", image.toString(), raw.toString());
         byte[] b = Files.readAllBytes(raw);
         Files.delete(raw);
         return b;

@@ -76,7 +76,7 @@ class Qcow2SnapshotsTest {
             s.create("disk-only", 0, 1796298190L, 0, 5_000_000_000L, -1);
             img.flush();
             Images.assertCheckClean(f);
-            String list = QemuImg.ok(QemuImg.QEMU_IMG, "snapshot", "-l", f.toString());
+            String list = QemuImg.ok(QemuImg.QEMU_IMG, "snapshot", "-U", "-l", f.toString());
             assertTrue(list.contains("1         first               1 MiB"), list);
             assertTrue(list.contains("01:02:03.456"), list);
             assertTrue(list.contains("2         disk-only             0 B"), list);
