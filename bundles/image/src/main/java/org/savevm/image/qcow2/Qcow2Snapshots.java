@@ -564,8 +564,8 @@ final class Qcow2Snapshots implements InternalSnapshots {
             image.checkWritableForSnapshots();
             Entry e = find(idOrName);
             if (e.diskSize() != image.size()) {
-                throw new IOException(path + ": snapshot '" + e.name() + "' was taken of a disk of " + e.diskSize()
-                        + " bytes, the image has " + image.size() + " (resizing is not supported)");
+                // as qcow2_snapshot_goto: the image takes the snapshot's size first, then the snapshot's tables
+                image.resize(e.diskSize());
             }
             readL2Offset = -1;
             long[] snapshotL1 = readTable(e.l1Offset(), e.l1Size(), "L1 table of snapshot " + e.id());

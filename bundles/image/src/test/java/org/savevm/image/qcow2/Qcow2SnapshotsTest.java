@@ -58,6 +58,64 @@ class Qcow2SnapshotsTest {
         return b.array();
     }
 
+    /**
+     * A snapshot taken at another disk size: reverting gives the image the snapshot's size back, as QEMU's
+     * qcow2_snapshot_goto does. QEMU makes the same image the same way (qemu-img resize, snapshot -a): the two
+     * images compare equal at each revert, both check clean and report the same virtual size.
+     */
+    @Test
+    void revertToASnapshotOfAnotherSizeResizesTheImageAsQemuDoes() throws Exception {
+        QemuImg.assumeInstalled();
+        Path ours = dir.resolve("ours.qcow2");
+        Path theirs = dir.resolve("theirs.qcow2");
+        QemuImg.ok(QemuImg.QEMU_IMG, "create", "-q", "-f", "qcow2", theirs.toString(), "8M");
+        byte[] a = random(11, 3 * MIB);
+        byte[] b = random(12, 2 * MIB);
+        try (BlockImage img = service.create(ours, ImageFormat.QCOW2, 8 * MIB, Optional.empty(), Optional.empty())) {
+            InternalSnapshots s = img.internalSnapshots().orElseThrow();
+            img.write(MIB, ByteBuffer.wrap(a));
+            s.create("small", 0, 1796298189L, 0, 0, -1);
+            img.resize(20 * MIB);
+            img.write(15 * MIB, ByteBuffer.wrap(b));
+            s.create("big", 0, 1796298190L, 0, 0, -1);
+            img.resize(4 * MIB);
+
+            s.revert("small");
+            assertEquals(8 * MIB, img.size());
+            byte[] small = new byte[8 * MIB];
+            System.arraycopy(a, 0, small, MIB, a.length);
+            assertArrayEquals(small, readAll(img));
+            img.flush();
+            Images.assertCheckClean(ours);
+
+            s.revert("big");
+            assertEquals(20 * MIB, img.size());
+            byte[] big = new byte[20 * MIB];
+            System.arraycopy(a, 0, big, MIB, a.length);
+            System.arraycopy(b, 0, big, 15 * MIB, b.length);
+            assertArrayEquals(big, readAll(img));
+        }
+        // QEMU, the same steps
+        Path aFile = java.nio.file.Files.write(dir.resolve("a.bin"), a);
+        Path bFile = java.nio.file.Files.write(dir.resolve("b.bin"), b);
+        QemuImg.io(theirs, "qcow2", "write -s " + aFile + " 1M 3M");
+        QemuImg.ok(QemuImg.QEMU_IMG, "snapshot", "-c", "small", theirs.toString());
+        QemuImg.ok(QemuImg.QEMU_IMG, "resize", "-q", theirs.toString(), "20M");
+        QemuImg.io(theirs, "qcow2", "write -s " + bFile + " 15M 2M");
+        QemuImg.ok(QemuImg.QEMU_IMG, "snapshot", "-c", "big", theirs.toString());
+        QemuImg.ok(QemuImg.QEMU_IMG, "resize", "-q", "--shrink", theirs.toString(), "4M");
+        QemuImg.ok(QemuImg.QEMU_IMG, "snapshot", "-a", "small", theirs.toString());
+        QemuImg.ok(QemuImg.QEMU_IMG, "snapshot", "-a", "big", theirs.toString());
+        Images.assertCheckClean(ours);
+        Images.assertCheckClean(theirs);
+        Images.assertQemuCompareEqual(ours, "qcow2", theirs, "qcow2");
+        assertTrue(QemuImg.ok(QemuImg.QEMU_IMG, "info", ours.toString()).contains("virtual size: 20 MiB"));
+        // and QEMU reverts ours to the small one
+        QemuImg.ok(QemuImg.QEMU_IMG, "snapshot", "-a", "small", ours.toString());
+        assertTrue(QemuImg.ok(QemuImg.QEMU_IMG, "info", ours.toString()).contains("virtual size: 8 MiB"));
+        Images.assertCheckClean(ours);
+    }
+
     @Test
     void createListRevertDeleteAsQemuImgSeesThem() throws Exception {
         assumeTrue(QemuImg.installed(QemuImg.QEMU_IMG), "qemu-img (QEMU 7.2) not installed");

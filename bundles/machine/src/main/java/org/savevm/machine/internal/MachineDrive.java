@@ -25,7 +25,7 @@ public final class MachineDrive implements BlockDrive, AutoCloseable {
     private final String name;
     private final BlockImage image;
     private final boolean readOnly;
-    /** Replaced (bits carried over) when the drive is resized, which only happens while nobody holds it. */
+    /** Replaced (bits carried over) when the image's size changed: {@link #dirtyLog}. */
     private volatile AtomicLongArray dirty;
     /** The holders (migrations, snapshots) that keep the drive from being resized or detached. */
     private final List<String> holders = new ArrayList<>();
@@ -96,7 +96,7 @@ public final class MachineDrive implements BlockDrive, AutoCloseable {
 
     /** Marks the chunks of {@code [offset, offset+len)} dirty (also for writes that bypassed {@link #write}). */
     public void markDirty(long offset, long len) {
-        AtomicLongArray dirty = this.dirty;
+        AtomicLongArray dirty = dirtyLog();
         long first = offset / CHUNK_SIZE;
         long last = (offset + len - 1) / CHUNK_SIZE;
         for (long c = first; c <= last; c++) {
@@ -111,7 +111,7 @@ public final class MachineDrive implements BlockDrive, AutoCloseable {
 
     @Override
     public long syncDirtyChunks(long[] bitmap) {
-        AtomicLongArray dirty = this.dirty;
+        AtomicLongArray dirty = dirtyLog();
         int words = dirty.length();
         if (bitmap.length < words) {
             throw new IllegalArgumentException("dirty bitmap of " + bitmap.length + " words for " + words + " needed");
@@ -181,12 +181,32 @@ public final class MachineDrive implements BlockDrive, AutoCloseable {
         synchronized (holders) {
             checkNotHeld();
             image.resize(newSize);
-            AtomicLongArray old = dirty;
-            AtomicLongArray grown = new AtomicLongArray((int) ((chunksOf(newSize) + 63) / 64));
-            for (int w = 0; w < Math.min(old.length(), grown.length()); w++) {
-                grown.set(w, old.get(w));
+            dirtyLog();
+        }
+    }
+
+    /**
+     * The dirty log, sized for the image as it is now: besides {@link #resize}, reverting an internal snapshot taken
+     * at another size resizes the image under the drive (loadvm, while the snapshot holds it and the guest is
+     * stopped). The bits of the chunks both sizes have are kept.
+     */
+    private AtomicLongArray dirtyLog() {
+        AtomicLongArray log = dirty;
+        int words = (int) ((chunksOf(image.size()) + 63) / 64);
+        if (log.length() == words) {
+            return log;
+        }
+        synchronized (holders) {
+            log = dirty;
+            if (log.length() != words) {
+                AtomicLongArray sized = new AtomicLongArray(words);
+                for (int w = 0; w < Math.min(log.length(), words); w++) {
+                    sized.set(w, log.get(w));
+                }
+                dirty = sized;
+                log = sized;
             }
-            dirty = grown;
+            return log;
         }
     }
 

@@ -237,4 +237,37 @@ class DrivesTest {
         assertEquals("writeback, direct", org.savevm.api.block.CacheMode.NONE.describe());
         assertEquals("writethrough, direct", org.savevm.api.block.CacheMode.DIRECTSYNC.describe());
     }
+
+    /**
+     * loadvm of a snapshot taken at another size resizes the image under the drive (QEMU's qcow2_snapshot_goto),
+     * while the snapshot holds it: the drive's size and dirty log follow, writes up to the new end are taken and
+     * marked, past it refused.
+     */
+    @Test
+    void aDriveFollowsItsImageBackToASnapshotsSize(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        var images = new org.savevm.image.internal.ImageServiceComponent();
+        Path f = tmp.resolve("d.qcow2");
+        long mib = 1 << 20;
+        try (MachineDrive d = new MachineDrive("disk0",
+                images.create(f, ImageFormat.QCOW2, 4 * mib, Optional.empty(), Optional.empty()), false)) {
+            var snapshots = d.image().internalSnapshots().orElseThrow();
+            snapshots.create("big", 0, 0, 0, 0, -1);
+            d.resize(2 * mib);
+            d.write(mib, ByteBuffer.allocate(8));
+            assertEquals(2, d.chunks());
+            try (AutoCloseable hold = d.hold("snapshot")) {
+                snapshots.revert("big");
+            }
+            assertEquals(4 * mib, d.size());
+            assertEquals(4, d.chunks());
+            long[] bitmap = new long[1];
+            d.syncDirtyChunks(bitmap); // the bit of the write before the revert stays
+            assertEquals(0b10, bitmap[0]);
+            d.write(3 * mib + 5, ByteBuffer.wrap(new byte[] {7}));
+            bitmap[0] = 0;
+            assertEquals(1, d.syncDirtyChunks(bitmap));
+            assertEquals(0b1000, bitmap[0]);
+            assertThrows(IOException.class, () -> d.write(4 * mib, ByteBuffer.allocate(1)));
+        }
+    }
 }
