@@ -98,11 +98,46 @@ final class EmbeddedFramework {
         startAll(others);
         MachineOptionsCheck.openDrives(ctx, options.frameworkProperties());
         startAll(machine);
+        String qmp = options.frameworkProperties().get(LaunchOptions.QMP_PROPERTY);
+        if (qmp != null) {
+            awaitMonitor(ctx, qmp);
+        }
         if (!console.isEmpty()) {
             CommandsSettled.await(ctx);
             startAll(console);
         }
     }
+
+    /**
+     * Waits until the QMP monitor listens, or says in one line why it cannot (its component publishes the reason
+     * instead of failing with a stack trace): a client started after the launcher may connect at once.
+     */
+    private static void awaitMonitor(BundleContext ctx, String spec) {
+        org.osgi.util.tracker.ServiceTracker<Object, Object> t;
+        try {
+            t = new org.osgi.util.tracker.ServiceTracker<>(ctx, ctx.createFilter(
+                    "(&(objectClass=org.savevm.api.qmp.QmpEvents)(|(qmp.address=*)(qmp.error=*)))"), null);
+        } catch (org.osgi.framework.InvalidSyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+        t.open();
+        try {
+            if (t.waitForService(MONITOR_WAIT_MILLIS) == null) {
+                throw new IllegalArgumentException("--qmp " + spec + ": no QMP monitor started (is bundle"
+                        + " org.savevm.qmp installed?)");
+            }
+            Object error = t.getServiceReference().getProperty("qmp.error");
+            if (error != null) {
+                throw new IllegalArgumentException(String.valueOf(error));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            t.close();
+        }
+    }
+
+    private static final long MONITOR_WAIT_MILLIS = 30_000;
 
     private static void startAll(List<Bundle> bundles) throws BundleException {
         for (Bundle b : bundles) {

@@ -17,6 +17,8 @@ record LaunchOptions(Path deployDir, List<String> features, Map<String, String> 
         List<String> command) {
     /** The machine bundle's framework property names (MachineComponent). */
     static final String RAM_PROPERTY = "savevm.machine.ram";
+    /** Where the QMP monitor listens (bundle org.savevm.qmp). */
+    static final String QMP_PROPERTY = "savevm.qmp";
     static final String DISKS_PROPERTY = "savevm.machine.disks";
     static final String DISK_RATE_PROPERTY = "savevm.machine.disk-dirty-rate";
 
@@ -54,6 +56,7 @@ record LaunchOptions(Path deployDir, List<String> features, Map<String, String> 
                 }
                 case "--disk-dirty-rate" -> machine.put(DISK_RATE_PROPERTY, value);
                 case "--object" -> objects.add(value);
+                case "--qmp" -> machine.put(QMP_PROPERTY, value);
                 default -> throw new IllegalStateException(opt);
             }
             i += 2;
@@ -67,26 +70,35 @@ record LaunchOptions(Path deployDir, List<String> features, Map<String, String> 
     }
 
     private static final List<String> OPTIONS = List.of("--deploy", "--feature", "--ram", "--disk",
-            "--disk-dirty-rate", "--object");
+            "--disk-dirty-rate", "--object", "--qmp");
 
     /** What the framework must carry for the machine bundle. */
     Map<String, String> frameworkProperties() {
         return machine;
     }
 
+    /** No command and no QMP monitor: the Gogo shell on the terminal. */
     boolean interactive() {
-        return command.isEmpty();
+        return command.isEmpty() && !machine.containsKey(QMP_PROPERTY);
+    }
+
+    /** No command but a QMP monitor: no shell; runs until QMP's quit or a signal (QEMU with -qmp and no console). */
+    boolean monitorOnly() {
+        return command.isEmpty() && machine.containsKey(QMP_PROPERTY);
     }
 
     static String usage() {
-        return "usage: java -jar savevm.jar [--deploy DIR] [--feature NAME]... [--object SPEC]... [--ram SIZE] [--disk SPEC]... [COMMAND [ARGS...]]\n"
-                + "  no COMMAND: interactive Gogo shell (commands in scope 'savevm'; 'help' lists them)\n"
+        return "usage: java -jar savevm.jar [--deploy DIR] [--feature NAME]... [--object SPEC]... [--qmp ADDR] [--ram SIZE] [--disk SPEC]... [COMMAND [ARGS...]]\n"
+                + "  no COMMAND: interactive Gogo shell (commands in scope 'savevm'; 'help' lists them);\n"
+                + "              with --qmp: no shell, the QMP monitor until its 'quit' or SIGTERM\n"
                 + "  COMMAND:    run one savevm command and exit with its status ('help' lists them)\n"
                 + "  --deploy DIR     bundles dropped here are installed while running (default ./deploy)\n"
                 + "  --feature NAME   also install features/NAME.json (core is always installed)\n"
                 + "  --object SPEC    create an object first, as QEMU's -object (the object-add command):\n"
                 + "                   tls-creds-x509,id=ID,dir=DIR,endpoint=server|client,verify-peer=on|off or\n"
                 + "                   authz-list,id=ID,policy=deny,rules.0.match=CN=...,rules.0.policy=allow\n"
+                + "  --qmp ADDR       a QMP monitor (QEMU's JSON protocol), as QEMU's -qmp: unix:PATH or tcp:[HOST]:PORT\n"
+                + "                   (,server=on,wait=off accepted)\n"
                 + "machine options (as QEMU's command line; for every command and the shell):\n"
                 + "  --ram SIZE       guest RAM, e.g. 1G (default 16M)\n"
                 + "  --disk FILE[,format=raw|qcow2][,id=NAME][,readonly=on][,cache=MODE]\n"

@@ -47,7 +47,7 @@ public final class Main {
                 return;
             }
         }
-        if (options.interactive()) {
+        if (options.interactive() || options.monitorOnly()) {
             fw.awaitStop();
             status = 0;
         } else {

@@ -66,8 +66,8 @@ class FeatureTableTest {
                 + " handler implements", refusedCapability(s, "zero-blocks"));
         assertEquals("Capability 'late-block-activate' is not supported: there are no block devices to activate",
                 refusedCapability(s, "late-block-activate"));
-        assertEquals("Capability 'events' is not supported: MIGRATION events are not implemented (listeners are"
-                + " always told of every state)", refusedCapability(s, "events"));
+        assertEquals("Capability 'events' is not supported: MIGRATION events go to QMP clients, and no QMP monitor"
+                + " runs (launcher option --qmp)", refusedCapability(s, "events"));
         assertEquals("Capability 'warp-drive' is unexpected", refusedCapability(s, "warp-drive"));
         // Switching off is always allowed for a known name, and refused for an unknown one.
         s.setCapability("postcopy-preempt", false);

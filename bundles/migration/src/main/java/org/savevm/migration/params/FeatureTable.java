@@ -42,7 +42,7 @@ public final class FeatureTable {
     private static final Map<String, String> CAPABILITY_MISSING = Map.ofEntries(
             Map.entry("rdma-pin-all", "RDMA transport is not implemented"),
             Map.entry("zero-blocks", "it belongs to block migration, which no installed handler implements"),
-            Map.entry("events", "MIGRATION events are not implemented (listeners are always told of every state)"),
+            Map.entry("events", "MIGRATION events go to QMP clients, and no QMP monitor runs (launcher option --qmp)"),
             Map.entry("release-ram", "the source does not release RAM pages during postcopy"),
             Map.entry("pause-before-switchover", "the pre-switchover state is not implemented"),
             Map.entry("dirty-bitmaps", "dirty bitmap migration has no handler here"),

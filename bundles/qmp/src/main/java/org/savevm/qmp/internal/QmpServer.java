@@ -1,0 +1,176 @@
+package org.savevm.qmp.internal;
+
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
+import java.net.UnixDomainSocketAddress;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.savevm.api.qmp.QmpEvents;
+
+/**
+ * The monitor's listening socket: every accepted client gets a {@link QmpSession} on a thread of its own (QEMU
+ * serves one client per chardev at a time; here several may be connected, each with its own negotiation).
+ * Events go to every negotiated client.
+ */
+final class QmpServer implements QmpEvents, AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(QmpServer.class.getName());
+
+    private final MonitorAddress address;
+    private final ServerSocketChannel server;
+    private final QmpSession.Commands commands;
+    private final Map<String, Object> greeting;
+    private final Set<Client> clients = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger ids = new AtomicInteger();
+    private final Thread acceptor;
+
+    private record Client(SocketChannel channel, QmpSession session) {
+    }
+
+    private QmpServer(MonitorAddress address, ServerSocketChannel server, QmpSession.Commands commands,
+            Map<String, Object> greeting) {
+        this.address = address;
+        this.server = server;
+        this.commands = commands;
+        this.greeting = greeting;
+        this.acceptor = new Thread(this::acceptLoop, "qmp-accept " + address.text());
+        acceptor.setDaemon(true);
+    }
+
+    static QmpServer open(MonitorAddress address, QmpSession.Commands commands, Map<String, Object> greeting)
+            throws IOException {
+        ServerSocketChannel ch;
+        if (address.address() instanceof UnixDomainSocketAddress u) {
+            Files.deleteIfExists(u.getPath()); // as QEMU: a stale socket file of an earlier run is replaced
+            ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        } else {
+            ch = ServerSocketChannel.open();
+            ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+        }
+        try {
+            ch.bind(address.address());
+        } catch (IOException e) {
+            ch.close();
+            throw new IOException("QMP monitor: cannot listen on " + address.text() + ": " + e.getMessage(), e);
+        }
+        QmpServer s = new QmpServer(address, ch, commands, greeting);
+        s.acceptor.start();
+        return s;
+    }
+
+    /** The address bound (the port chosen for tcp port 0). */
+    String boundAddress() throws IOException {
+        return String.valueOf(server.getLocalAddress());
+    }
+
+    private void acceptLoop() {
+        while (server.isOpen()) {
+            SocketChannel c;
+            try {
+                c = server.accept();
+            } catch (ClosedChannelException e) {
+                return;
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.WARNING, "QMP monitor on " + address.text() + ": accept failed: " + e);
+                return;
+            }
+            QmpSession session = new QmpSession(input(c), output(c), commands, this, greeting);
+            Client client = new Client(c, session);
+            clients.add(client);
+            Thread t = new Thread(() -> {
+                try {
+                    session.run();
+                } finally {
+                    clients.remove(client);
+                    try {
+                        c.close();
+                    } catch (IOException ignored) {
+                        // gone
+                    }
+                }
+            }, "qmp-client-" + ids.incrementAndGet());
+            t.setDaemon(true);
+            t.start();
+        }
+    }
+
+    /**
+     * Streams straight over the channel. Not Channels.newInputStream/newOutputStream: on a socket those take the
+     * channel's blocking lock, so an event written while the client's thread waits for its next request would wait
+     * for that request too. A socket channel reads and writes concurrently by itself.
+     */
+    private static InputStream input(SocketChannel c) {
+        return new InputStream() {
+            @Override
+            public int read() throws IOException {
+                byte[] one = new byte[1];
+                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                return len == 0 ? 0 : c.read(ByteBuffer.wrap(b, off, len));
+            }
+        };
+    }
+
+    private static OutputStream output(SocketChannel c) {
+        return new OutputStream() {
+            @Override
+            public void write(int b) throws IOException {
+                write(new byte[] {(byte) b}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                ByteBuffer buf = ByteBuffer.wrap(b, off, len);
+                while (buf.hasRemaining()) {
+                    c.write(buf);
+                }
+            }
+        };
+    }
+
+    @Override
+    public void emit(String event, Map<String, Object> data) {
+        Instant now = Instant.now();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("timestamp", Map.of("seconds", now.getEpochSecond(), "microseconds", now.getNano() / 1000));
+        m.put("event", event);
+        if (data != null && !data.isEmpty()) {
+            m.put("data", data);
+        }
+        for (Client c : clients) {
+            if (c.session().negotiated()) {
+                try {
+                    c.session().send(m);
+                } catch (IOException e) {
+                    // that client is gone; its thread ends the session
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        server.close();
+        for (Client c : clients) {
+            c.channel().close();
+        }
+        if (address.address() instanceof UnixDomainSocketAddress u) {
+            Files.deleteIfExists(u.getPath());
+        }
+    }
+}
