@@ -11,7 +11,7 @@ public final class FakeGuest implements GuestControl {
     final AtomicInteger stops = new AtomicInteger();
     final AtomicInteger starts = new AtomicInteger();
 
-    FakeGuest(boolean running) {
+    public FakeGuest(boolean running) {
         this.running = running;
     }
 

@@ -35,13 +35,20 @@ import org.savevm.migration.internal.MigrationManager;
 public final class MigrationQmpCommands implements QmpCommands {
     private final MigrationManager manager;
 
+    private final Map<String, QmpHandler> table;
+
     @Activate
     public MigrationQmpCommands(@Reference MigrationManager manager) {
         this.manager = manager;
+        this.table = Map.copyOf(build());
     }
 
     @Override
     public Map<String, QmpHandler> commands() {
+        return table;
+    }
+
+    private Map<String, QmpHandler> build() {
         Map<String, QmpHandler> c = new LinkedHashMap<>();
         c.put("query-migrate", (a, e) -> {
             QmpArgs.of(a);
