@@ -6,8 +6,6 @@ import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
-import java.io.InputStream;
-import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -21,6 +19,8 @@ import java.util.concurrent.TimeUnit;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import org.savevm.stream.ChannelStreams;
+
 /** A QMP client over a unix socket, the same for QEMU and savevm: replies in order, events kept apart. */
 final class QmpClient implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -33,33 +33,9 @@ final class QmpClient implements AutoCloseable {
 
     private QmpClient(SocketChannel channel) throws IOException, InterruptedException {
         this.channel = channel;
-        // straight over the channel: Channels' streams would make a write wait for the blocked reader's lock
-        this.out = new OutputStream() {
-            @Override
-            public void write(int b) throws IOException {
-                write(new byte[] {(byte) b}, 0, 1);
-            }
-
-            @Override
-            public void write(byte[] b, int off, int len) throws IOException {
-                ByteBuffer buf = ByteBuffer.wrap(b, off, len);
-                while (buf.hasRemaining()) {
-                    channel.write(buf);
-                }
-            }
-        };
-        BufferedReader in = new BufferedReader(new InputStreamReader(new InputStream() {
-            @Override
-            public int read() throws IOException {
-                byte[] one = new byte[1];
-                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-            }
-
-            @Override
-            public int read(byte[] b, int off, int len) throws IOException {
-                return len == 0 ? 0 : channel.read(ByteBuffer.wrap(b, off, len));
-            }
-        }, StandardCharsets.UTF_8));
+        this.out = ChannelStreams.output(channel);
+        BufferedReader in = new BufferedReader(new InputStreamReader(ChannelStreams.input(channel),
+                StandardCharsets.UTF_8));
         Thread reader = new Thread(() -> {
             try {
                 for (String line; (line = in.readLine()) != null;) {

@@ -3,7 +3,7 @@
  * error messages quote, a sticky first error and a rate-limit hook.
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package org.savevm.stream;
 
 import org.osgi.annotation.bundle.Export;

@@ -4,9 +4,6 @@ import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
@@ -19,6 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.savevm.api.qmp.QmpEvents;
+import org.savevm.stream.ChannelStreams;
 
 /**
  * The monitor's listening socket: every accepted client gets a {@link QmpSession} on a thread of its own (QEMU
@@ -86,7 +84,8 @@ final class QmpServer implements QmpEvents, AutoCloseable {
                 LOG.log(System.Logger.Level.WARNING, "QMP monitor on " + address.text() + ": accept failed: " + e);
                 return;
             }
-            QmpSession session = new QmpSession(input(c), output(c), commands, this, greeting);
+            QmpSession session = new QmpSession(ChannelStreams.input(c), ChannelStreams.output(c), commands, this,
+                    greeting);
             Client client = new Client(c, session);
             clients.add(client);
             Thread t = new Thread(() -> {
@@ -104,43 +103,6 @@ final class QmpServer implements QmpEvents, AutoCloseable {
             t.setDaemon(true);
             t.start();
         }
-    }
-
-    /**
-     * Streams straight over the channel. Not Channels.newInputStream/newOutputStream: on a socket those take the
-     * channel's blocking lock, so an event written while the client's thread waits for its next request would wait
-     * for that request too. A socket channel reads and writes concurrently by itself.
-     */
-    private static InputStream input(SocketChannel c) {
-        return new InputStream() {
-            @Override
-            public int read() throws IOException {
-                byte[] one = new byte[1];
-                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-            }
-
-            @Override
-            public int read(byte[] b, int off, int len) throws IOException {
-                return len == 0 ? 0 : c.read(ByteBuffer.wrap(b, off, len));
-            }
-        };
-    }
-
-    private static OutputStream output(SocketChannel c) {
-        return new OutputStream() {
-            @Override
-            public void write(int b) throws IOException {
-                write(new byte[] {(byte) b}, 0, 1);
-            }
-
-            @Override
-            public void write(byte[] b, int off, int len) throws IOException {
-                ByteBuffer buf = ByteBuffer.wrap(b, off, len);
-                while (buf.hasRemaining()) {
-                    c.write(buf);
-                }
-            }
-        };
     }
 
     @Override
