@@ -181,6 +181,8 @@ class QmpIT {
             {"unix:" + work.resolve("no/such/dir/q.sock"), "savevm: QMP monitor: cannot listen on unix:"
                     + work.resolve("no/such/dir/q.sock") + ": "},
             {"stdio", "savevm: --qmp stdio: expected unix:PATH or tcp:[HOST]:PORT"},
+            {"unix:" + Files.writeString(work.resolve("notes.txt"), "mine"), "savevm: QMP monitor: cannot listen on unix:"
+                    + work.resolve("notes.txt") + ": " + work.resolve("notes.txt") + " exists and is not a socket"},
             {"unix:/tmp/x.sock,wait=on", "savevm: --qmp unix:/tmp/x.sock,wait=on: option 'wait=on' is not supported"},
         };
         for (String[] c : cases) {
@@ -190,6 +192,7 @@ class QmpIT {
                 assertEquals(1, p.err().strip().lines().count(), p.err());
             }
         }
+        assertEquals("mine", Files.readString(work.resolve("notes.txt")), "a file that is not a socket stays");
     }
 
     private static String params(String json) {

@@ -8,6 +8,9 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -51,7 +54,15 @@ final class QmpServer implements QmpEvents, AutoCloseable {
             throws IOException {
         ServerSocketChannel ch;
         if (address.address() instanceof UnixDomainSocketAddress u) {
-            Files.deleteIfExists(u.getPath()); // as QEMU: a stale socket file of an earlier run is replaced
+            Path path = u.getPath();
+            if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+                // a stale socket of an earlier run is replaced, as QEMU does; anything else is the user's file
+                if (!Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).isOther()) {
+                    throw new IOException("QMP monitor: cannot listen on " + address.text() + ": " + path
+                            + " exists and is not a socket");
+                }
+                Files.delete(path);
+            }
             ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         } else {
             ch = ServerSocketChannel.open();
