@@ -89,14 +89,14 @@ final class EmbeddedFramework {
                 }
             }
         }
-        MachineOptionsCheck.check(ctx, options.frameworkProperties());
+        List<?> drives = MachineOptionsCheck.check(ctx, options.frameworkProperties());
         // the machine opens its drives when it activates: they are opened once before, where a refusal is one line
         List<Bundle> machine = installed.stream()
                 .filter(b -> MachineOptionsCheck.MACHINE_BUNDLE.equals(b.getSymbolicName())).toList();
         List<Bundle> others = new ArrayList<>(installed);
         others.removeAll(machine);
         startAll(others);
-        MachineOptionsCheck.openDrives(ctx, options.frameworkProperties());
+        MachineOptionsCheck.openDrives(ctx, drives);
         startAll(machine);
         String qmp = options.frameworkProperties().get(LaunchOptions.QMP_PROPERTY);
         if (qmp != null) {

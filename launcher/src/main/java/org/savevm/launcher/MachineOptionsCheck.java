@@ -34,15 +34,19 @@ final class MachineOptionsCheck {
     private MachineOptionsCheck() {
     }
 
-    /** Throws IllegalArgumentException with the option and the parser's message. */
-    static void check(BundleContext ctx, Map<String, String> machine) {
+    /**
+     * Throws IllegalArgumentException with the option and the parser's message; returns the parsed drives (the api
+     * bundle's {@code DriveSpec}s, for {@link #openDrives}), none without disks or without the api bundle.
+     */
+    static List<?> check(BundleContext ctx, Map<String, String> machine) {
         Bundle api = apiBundle(ctx);
         if (api == null) {
-            return; // no machine without the api: nothing would read the options
+            return List.of(); // no machine without the api: nothing would read the options
         }
         String disks = machine.get(LaunchOptions.DISKS_PROPERTY);
+        List<?> specs = List.of();
         if (disks != null) {
-            List<?> specs = (List<?>) call(api, "org.savevm.api.block.DriveSpec", "parseAll", List.class,
+            specs = (List<?>) call(api, "org.savevm.api.block.DriveSpec", "parseAll", List.class,
                     disks.lines().toList(), "--disk");
             for (Object spec : specs) {
                 Path file;
@@ -58,6 +62,7 @@ final class MachineOptionsCheck {
         }
         check(api, machine.get(LaunchOptions.RAM_PROPERTY), "--ram");
         check(api, machine.get(LaunchOptions.DISK_RATE_PROPERTY), "--disk-dirty-rate");
+        return specs;
     }
 
     /**
@@ -65,14 +70,11 @@ final class MachineOptionsCheck {
      * as the machine's drives): what only the image can tell becomes one clear error naming the drive. Does
      * nothing without disks, without the api bundle or without an image service (the machine then says why).
      */
-    static void openDrives(BundleContext ctx, Map<String, String> machine) {
-        String disks = machine.get(LaunchOptions.DISKS_PROPERTY);
+    static void openDrives(BundleContext ctx, List<?> specs) {
         Bundle api = apiBundle(ctx);
-        if (disks == null || disks.isBlank() || api == null) {
+        if (specs.isEmpty() || api == null) {
             return;
         }
-        List<?> specs = (List<?>) call(api, "org.savevm.api.block.DriveSpec", "parseAll", List.class,
-                disks.lines().toList(), "--disk");
         ServiceTracker<Object, Object> tracker = new ServiceTracker<>(ctx, IMAGE_SERVICE, null);
         tracker.open();
         try {

@@ -30,7 +30,8 @@ public final class Main {
         try {
             fw = EmbeddedFramework.start(options);
         } catch (IllegalArgumentException e) {
-            // a machine option the machine bundle would refuse (MachineOptionsCheck)
+            // a machine option the machine bundle would refuse, an image it could not open (MachineOptionsCheck),
+            // or a QMP monitor that cannot listen
             System.err.println("savevm: " + e.getMessage());
             System.exit(2);
             return;

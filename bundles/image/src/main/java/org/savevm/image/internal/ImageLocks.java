@@ -3,7 +3,6 @@ package org.savevm.image.internal;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
-import java.nio.channels.NonWritableChannelException;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -82,7 +81,7 @@ public final class ImageLocks implements AutoCloseable {
     }
 
     /** Checks that no one else holds a conflicting byte, then takes this opener's bytes. */
-    public static ImageLocks take(Path file, Set<Permission> used, Set<Permission> unshared) throws IOException {
+    private static ImageLocks take(Path file, Set<Permission> used, Set<Permission> unshared) throws IOException {
         FileChannel ch;
         boolean canCheck = Files.isWritable(file);
         try {
@@ -136,8 +135,6 @@ public final class ImageLocks implements AutoCloseable {
             probe = channel.tryLock(position, 1, false);
         } catch (OverlappingFileLockException e) {
             return true; // another image of this process holds it
-        } catch (NonWritableChannelException e) {
-            return false;
         }
         if (probe == null) {
             return true;

@@ -104,7 +104,7 @@ public final class MigrationQmpCommands implements QmpCommands {
             QmpArgs.of(a);
             if (manager.guest().running()) {
                 manager.guest().stop();
-                event(e, "STOP", Map.of());
+                e.emit("STOP", Map.of());
             }
             return Map.of();
         });
@@ -115,7 +115,7 @@ public final class MigrationQmpCommands implements QmpCommands {
             }
             if (!manager.guest().running()) {
                 manager.guest().start();
-                event(e, "RESUME", Map.of());
+                e.emit("RESUME", Map.of());
             }
             return Map.of();
         });
@@ -182,21 +182,17 @@ public final class MigrationQmpCommands implements QmpCommands {
             @Override
             public void stateChanged(MigrationStatus status, MigrationInfo info) {
                 if (manager.config().capabilities().contains("events")) {
-                    event(events, "MIGRATION", Map.of("status", status.qemuName()));
+                    events.emit("MIGRATION", Map.of("status", status.qemuName()));
                 }
             }
 
             @Override
             public void pass(long pass, MigrationInfo info) {
                 if (manager.config().capabilities().contains("events")) {
-                    event(events, "MIGRATION_PASS", Map.of("pass", pass));
+                    events.emit("MIGRATION_PASS", Map.of("pass", pass));
                 }
             }
         };
-    }
-
-    private static void event(QmpEvents events, String name, Map<String, Object> data) {
-        events.emit(name, data);
     }
 
     /** All or nothing, as QEMU checks the whole new set before it applies any. */
@@ -311,11 +307,8 @@ public final class MigrationQmpCommands implements QmpCommands {
             Map.entry("multifd-zlib-level", "uint8_t"), Map.entry("multifd-zstd-level", "uint8_t"),
             Map.entry("x-checkpoint-delay", "uint32_t"));
 
-    private interface Action {
-        void run();
-    }
-
-    private static void run(Action a) throws QmpError {
+    /** The orchestrator's refusals (IllegalArgument/IllegalState with QEMU's text) as QMP errors. */
+    private static void run(Runnable a) throws QmpError {
         try {
             a.run();
         } catch (IllegalArgumentException | IllegalStateException e) {

@@ -79,11 +79,6 @@ final class QmpServer implements QmpEvents, AutoCloseable {
         return s;
     }
 
-    /** The address bound (the port chosen for tcp port 0). */
-    String boundAddress() throws IOException {
-        return String.valueOf(server.getLocalAddress());
-    }
-
     private void acceptLoop() {
         while (server.isOpen()) {
             SocketChannel c;

@@ -18,6 +18,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import org.savevm.api.qmp.QmpArgs;
 import org.savevm.api.qmp.QmpError;
 import org.savevm.api.qmp.QmpEvents;
 import org.savevm.api.qmp.QmpHandler;
@@ -47,7 +48,6 @@ final class QmpSession implements Runnable {
     private final Map<String, Object> greeting;
     private final ObjectMapper mapper = new ObjectMapper();
     private volatile boolean negotiated;
-    private volatile boolean closing;
 
     QmpSession(InputStream in, OutputStream out, Commands commands, QmpEvents events, Map<String, Object> greeting) {
         this.in = in;
@@ -63,11 +63,6 @@ final class QmpSession implements Runnable {
         return negotiated;
     }
 
-    /** Ends the session after the reply being written (quit). */
-    void closeAfterReply() {
-        closing = true;
-    }
-
     @Override
     public void run() {
         BoundedInput bounded = new BoundedInput(in);
@@ -77,7 +72,7 @@ final class QmpSession implements Runnable {
             return;
         }
         try (JsonParser p = mapper.getFactory().createParser(bounded)) {
-            while (!closing) {
+            while (true) {
                 JsonNode request;
                 try {
                     JsonToken t = p.nextToken();
@@ -139,12 +134,8 @@ final class QmpSession implements Runnable {
         try {
             Object result;
             if (name.equals("qmp_capabilities")) {
-                Object enable = args.get("enable");
-                if (args.size() > (enable == null ? 0 : 1)) {
-                    throw new QmpError("Parameter '" + args.keySet().stream().filter(k -> !k.equals("enable"))
-                            .findFirst().orElse("") + "' is unexpected");
-                }
-                if (enable instanceof List<?> l && !l.isEmpty()) {
+                QmpArgs.of(args, "enable");
+                if (args.get("enable") instanceof List<?> l && !l.isEmpty()) {
                     throw new QmpError("Capability '" + l.get(0) + "' not available");
                 }
                 negotiated = true;
