@@ -3,9 +3,7 @@ package org.savevm.itests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.File;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -27,12 +25,6 @@ import org.junit.jupiter.api.io.TempDir;
 class BadNetworkIT {
     @TempDir
     Path work;
-
-    private static int freePort() throws Exception {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
 
     /** Random data written into a few MiB of the source's RAM, then the guest kept running but idle. */
     private static String fill(SavevmShell src) throws Exception {
@@ -58,7 +50,7 @@ class BadNetworkIT {
     void killingTheDestinationLeavesTheSourceRunningAndALaterMigrationWorks() throws Exception {
         try (SavevmShell src = new SavevmShell(work, List.of())) {
             String hash = fill(src);
-            int port = freePort();
+            int port = TestHost.freePort();
             try (SavevmShell dst = new SavevmShell(work, List.of())) {
                 dst.run("incoming -d -S tcp:127.0.0.1:" + port);
                 src.run("migrate-set-parameter max-bandwidth 1M");
@@ -72,7 +64,7 @@ class BadNetworkIT {
             assertTrue(src.run("guest status").contains("guest running"), "the source runs on");
             assertEquals(hash, src.ramHash(), "the source's RAM is as it was");
 
-            int port2 = freePort();
+            int port2 = TestHost.freePort();
             try (SavevmShell dst2 = new SavevmShell(work, List.of())) {
                 dst2.run("incoming -d -S tcp:127.0.0.1:" + port2);
                 src.run("migrate-set-parameter max-bandwidth 1G");
@@ -88,7 +80,7 @@ class BadNetworkIT {
 
     @Test
     void killingTheSourceLeavesTheDestinationFailedAndStopped() throws Exception {
-        int port = freePort();
+        int port = TestHost.freePort();
         try (SavevmShell dst = new SavevmShell(work, List.of())) {
             try (SavevmShell src = new SavevmShell(work, List.of())) {
                 fill(src);
@@ -106,12 +98,8 @@ class BadNetworkIT {
     }
 
     private static boolean onPath(String cmd) {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-            if (Files.isExecutable(Path.of(dir, cmd))) {
-                return true;
-            }
-        }
-        return Files.isExecutable(Path.of("/usr/sbin", cmd)) || Files.isExecutable(Path.of("/sbin", cmd));
+        return TestHost.onPath(cmd) || Files.isExecutable(Path.of("/usr/sbin", cmd))
+                || Files.isExecutable(Path.of("/sbin", cmd));
     }
 
     private static String sh(String... cmd) throws Exception {

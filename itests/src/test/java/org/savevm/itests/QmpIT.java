@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.File;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -46,7 +44,7 @@ class QmpIT {
                 c.ok("migrate-set-capabilities", "{\"capabilities\": [{\"capability\": \"events\", \"state\": true}]}");
             }
             d.ok("human-monitor-command", "{\"command-line\": \"guest rate 0\"}");
-            int port = freePort();
+            int port = TestHost.freePort();
             d.ok("migrate-incoming", "{\"uri\": \"tcp:127.0.0.1:" + port + "\"}");
             assertEquals("inmigrate", d.ok("query-status", null).path("status").asText());
 
@@ -86,7 +84,7 @@ class QmpIT {
     /** What QEMU 7.2's monitor says to these requests, ours says too (the greeting's package aside). */
     @Test
     void theSameRequestsGetTheSameRepliesAsFromQemu() throws Exception {
-        assumeTrue(onPath("qemu-system-x86_64"), "qemu-system-x86_64 (QEMU 7.2) is not installed: skipping the"
+        assumeTrue(TestHost.onPath("qemu-system-x86_64"), "qemu-system-x86_64 (QEMU 7.2) is not installed: skipping the"
                 + " comparison with QEMU's monitor");
         Path qemuSock = work.resolve("qemu.sock");
         Path oursSock = work.resolve("ours.sock");
@@ -226,18 +224,4 @@ class QmpIT {
         return m.group(1);
     }
 
-    private static int freePort() throws Exception {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
-
-    private static boolean onPath(String tool) {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, tool))) {
-                return true;
-            }
-        }
-        return false;
-    }
 }

@@ -3,10 +3,7 @@ package org.savevm.itests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.File;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -39,11 +36,7 @@ class TlsLauncherIT {
 
     /** A CA and, signed by it, the server's and one client's certificate, in QEMU's two directory layouts. */
     private static void certificates(Path dir, String clientCn) throws Exception {
-        boolean openssl = false;
-        for (String d : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-            openssl |= Files.isExecutable(Path.of(d, "openssl"));
-        }
-        Assumptions.assumeTrue(openssl, "openssl is not installed: skipping the TLS launcher test");
+        Assumptions.assumeTrue(TestHost.onPath("openssl"), "openssl is not installed: skipping the TLS launcher test");
         openssl(dir, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca-key.pem", "-out", "ca-cert.pem",
                 "-days", "2", "-subj", "/C=GB/O=savevm tests/CN=ca", "-addext", "basicConstraints=critical,CA:TRUE",
                 "-addext", "keyUsage=critical,keyCertSign,cRLSign");
@@ -63,16 +56,10 @@ class TlsLauncherIT {
         }
     }
 
-    private static int freePort() throws Exception {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
-
     private void migrate(String clientCn, boolean allowed) throws Exception {
         Path certs = Files.createDirectories(work.resolve("certs-" + clientCn));
         certificates(certs, clientCn);
-        int port = freePort();
+        int port = TestHost.freePort();
         try (SavevmShell dst = new SavevmShell(work, List.of(),
                 "--object", "tls-creds-x509,id=tls0,dir=" + certs.resolve("server-creds") + ",endpoint=server,verify-peer=on",
                 "--object", "authz-list,id=auth0,policy=deny,rules.0.match=C=GB,,O=savevm tests,,CN=src.example.com,"
